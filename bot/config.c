@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * config: reads the key file against one table of every key, its type and
+ * its default, so a typo is an error that names the line instead of a
+ * setting silently ignored.
+ */
+#define G_LOG_DOMAIN "pullcheck-config"
+
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+G_DEFINE_QUARK(pc-config-error-quark, pc_config_error)
+
+typedef enum {
+	T_STRING,	/* any text */
+	T_OPTIONAL,	/* any text, or unset */
+	T_ENUM,		/* one of a '|'-separated list */
+	T_UINT,		/* 0 .. max */
+	T_SIZE,		/* bytes, with an optional K, M or G */
+	T_LIST,		/* ';'-separated, GLib's list syntax */
+} KeyType;
+
+typedef struct {
+	const char *group;
+	const char *key;
+	KeyType type;
+	gsize offset;
+	const char *def;	/* as it would be written in the file */
+	const char *choices;	/* T_ENUM */
+	guint64 min, max;	/* T_UINT, T_SIZE */
+} Key;
+
+#define KEY(g, k, t, field, def) \
+	{ g, k, t, offsetof(PcConfig, field), def, NULL, 0, 0 }
+#define KEY_ENUM(g, k, field, def, choices) \
+	{ g, k, T_ENUM, offsetof(PcConfig, field), def, choices, 0, 0 }
+#define KEY_NUM(g, k, t, field, def, min, max) \
+	{ g, k, t, offsetof(PcConfig, field), def, NULL, min, max }
+
+/*
+ * Defaults that name "@STATE@" are under the state directory, which is
+ * itself configurable, so they are filled in after it is known.
+ */
+static const Key KEYS[] = {
+	KEY("pullcheck", "state_dir", T_OPTIONAL, state_dir, NULL),
+	KEY_NUM("pullcheck", "max_message_bytes", T_SIZE, max_message_bytes,
+		"10M", 1024, G_GUINT64_CONSTANT(1) << 32),
+
+	KEY_ENUM("source", "type", source_type, "maildir", "maildir|imap"),
+	KEY("source", "maildir", T_STRING, source_maildir, "@STATE@/inbox"),
+
+	KEY("imap", "host", T_STRING, imap_host, "localhost"),
+	KEY_NUM("imap", "port", T_UINT, imap_port, "993", 1, 65535),
+	KEY_ENUM("imap", "tls", imap_tls, "imaps", "imaps|starttls|none"),
+	KEY("imap", "ca_file", T_OPTIONAL, imap_ca_file, NULL),
+	KEY("imap", "user", T_STRING, imap_user, "pullcheck"),
+	KEY("imap", "password_file", T_OPTIONAL, imap_password_file, NULL),
+	KEY("imap", "folder", T_STRING, imap_folder, "INBOX"),
+	KEY_NUM("imap", "poll_interval", T_UINT, imap_poll_interval, "60", 1, 86400),
+
+	KEY("fetch", "mainline_url", T_STRING, fetch_mainline_url,
+	    "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git"),
+	KEY("fetch", "allow_urls", T_LIST, fetch_allow_urls,
+	    "https://git.kernel.org/;git://git.kernel.org/;"
+	    "https://github.com/;https://gitlab.com/;"),
+	KEY_NUM("fetch", "timeout", T_UINT, fetch_timeout, "900", 1, 86400),
+	KEY_NUM("fetch", "max_bytes", T_SIZE, fetch_max_bytes, "4G", 1024,
+		G_GUINT64_CONSTANT(1) << 40),
+	KEY("fetch", "keyring", T_OPTIONAL, fetch_keyring, NULL),
+	KEY_ENUM("fetch", "tree", fetch_tree, "tip", "tip|merge"),
+
+	KEY_ENUM("build", "recipe", build_recipe, "kernel", "kernel|command"),
+	KEY("build", "command", T_LIST, build_command, ""),
+	KEY("build", "root", T_STRING, build_root, "@STATE@/root"),
+	KEY_ENUM("build", "scope", build_scope, "rust", "rust|full"),
+	KEY_NUM("build", "jobs", T_UINT, build_jobs, "1", 1, 64),
+	KEY_NUM("build", "timeout", T_UINT, build_timeout, "14400", 1, 7 * 86400),
+	KEY("build", "cache_dir", T_STRING, build_cache_dir, "@STATE@/cache"),
+
+	KEY("reply", "from", T_STRING, reply_from, "pullcheck <pullcheck@localhost>"),
+	KEY("reply", "cc_lists", T_LIST, reply_cc_lists, ""),
+	KEY("reply", "opt_out", T_LIST, reply_opt_out, ""),
+
+	KEY_ENUM("outbox", "type", outbox_type, "maildir", "maildir|smtp"),
+	KEY("outbox", "maildir", T_STRING, outbox_maildir, "@STATE@/outbox"),
+
+	KEY("smtp", "host", T_STRING, smtp_host, "localhost"),
+	KEY_NUM("smtp", "port", T_UINT, smtp_port, "587", 1, 65535),
+	KEY_ENUM("smtp", "tls", smtp_tls, "starttls", "starttls|smtps|none"),
+	KEY("smtp", "user", T_OPTIONAL, smtp_user, NULL),
+	KEY("smtp", "password_file", T_OPTIONAL, smtp_password_file, NULL),
+};
+
+static const Key *find_key(const char *group, const char *key)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++)
+		if (!strcmp(KEYS[i].group, group) && !strcmp(KEYS[i].key, key))
+			return &KEYS[i];
+	return NULL;
+}
+
+static gboolean known_group(const char *group)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++)
+		if (!strcmp(KEYS[i].group, group))
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * GKeyFile keeps no line numbers, so an error finds its line again in the
+ * text: the group header, or the key's line inside its group.
+ */
+static guint find_line(const char *text, const char *group, const char *key)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *header = g_strdup_printf("[%s]", group);
+	gboolean in_group = FALSE;
+
+	for (guint i = 0; lines[i]; i++) {
+		char *line = g_strstrip(lines[i]);
+
+		if (line[0] == '[') {
+			in_group = !strcmp(line, header);
+			if (in_group && !key)
+				return i + 1;
+			continue;
+		}
+		if (in_group && key && g_str_has_prefix(line, key)) {
+			const char *rest = line + strlen(key);
+
+			while (*rest == ' ' || *rest == '\t')
+				rest++;
+			if (*rest == '=')
+				return i + 1;
+		}
+	}
+	return 0;
+}
+
+static gboolean parse_size(const char *s, guint64 *out)
+{
+	char *end;
+	guint64 v, mult = 1;
+
+	if (!g_ascii_isdigit(*s))
+		return FALSE;
+	v = g_ascii_strtoull(s, &end, 10);
+	switch (g_ascii_toupper(*end)) {
+	case 'K': mult = 1024; end++; break;
+	case 'M': mult = 1024 * 1024; end++; break;
+	case 'G': mult = 1024 * 1024 * 1024; end++; break;
+	case '\0': break;
+	default: return FALSE;
+	}
+	if (*end || v > G_MAXUINT64 / mult)
+		return FALSE;
+	*out = v * mult;
+	return TRUE;
+}
+
+static gboolean enum_has(const char *choices, const char *value)
+{
+	g_auto(GStrv) list = g_strsplit(choices, "|", -1);
+
+	return g_strv_contains((const char *const *)list, value);
+}
+
+/* Stores @value (the text of the key) into its field. */
+static gboolean set_value(PcConfig *c, const Key *k, const char *value,
+			  GError **error)
+{
+	void *field = (char *)c + k->offset;
+	guint64 n;
+
+	switch (k->type) {
+	case T_STRING:
+	case T_OPTIONAL:
+		g_free(*(char **)field);
+		*(char **)field = *value ? g_strdup(value) : NULL;
+		if (k->type == T_STRING && !*value) {
+			g_set_error(error, PC_CONFIG_ERROR, PC_CONFIG_ERROR_VALUE,
+				    "%s must not be empty", k->key);
+			return FALSE;
+		}
+		return TRUE;
+	case T_ENUM:
+		if (!enum_has(k->choices, value)) {
+			g_set_error(error, PC_CONFIG_ERROR, PC_CONFIG_ERROR_VALUE,
+				    "%s is \"%s\"; it must be one of %s", k->key,
+				    value, k->choices);
+			return FALSE;
+		}
+		g_free(*(char **)field);
+		*(char **)field = g_strdup(value);
+		return TRUE;
+	case T_UINT:
+	case T_SIZE:
+		if (!(k->type == T_SIZE ? parse_size(value, &n)
+					: g_ascii_string_to_unsigned(
+						  value, 10, 0, G_MAXUINT, &n,
+						  NULL)) ||
+		    n < k->min || n > k->max) {
+			g_set_error(error, PC_CONFIG_ERROR, PC_CONFIG_ERROR_VALUE,
+				    "%s is \"%s\"; it must be a %s from %"
+				    G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
+				    k->key, value,
+				    k->type == T_SIZE ? "size in bytes (K, M, G)"
+						      : "whole number",
+				    k->min, k->max);
+			return FALSE;
+		}
+		if (k->type == T_SIZE)
+			*(guint64 *)field = n;
+		else
+			*(guint *)field = n;
+		return TRUE;
+	case T_LIST:
+		g_strfreev(*(char ***)field);
+		*(char ***)field = NULL;
+		{
+			g_autoptr(GKeyFile) kf = g_key_file_new();
+			g_autofree char *data =
+				g_strdup_printf("[x]\nk=%s\n", value);
+
+			g_key_file_load_from_data(kf, data, -1, 0, NULL);
+			*(char ***)field =
+				g_key_file_get_string_list(kf, "x", "k", NULL,
+							   NULL);
+		}
+		if (!*(char ***)field)
+			*(char ***)field = g_new0(char *, 1);
+		return TRUE;
+	}
+	g_assert_not_reached();
+}
+
+static char *default_state_dir(void)
+{
+	if (geteuid() == 0)
+		return g_strdup("/var/lib/pullcheck");
+	return g_build_filename(g_get_user_state_dir(), "pullcheck", NULL);
+}
+
+static void set_defaults(PcConfig *c)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+		const Key *k = &KEYS[i];
+
+		if (k->def && !g_str_has_prefix(k->def, "@STATE@") &&
+		    !set_value(c, k, k->def, NULL))
+			g_error("built-in default of %s is bad", k->key);
+	}
+}
+
+/* Fills what defaults to a place under the state directory. */
+static void resolve_state_paths(PcConfig *c, GKeyFile *kf)
+{
+	if (!c->state_dir)
+		c->state_dir = default_state_dir();
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+		const Key *k = &KEYS[i];
+		char **field = (char **)((char *)c + k->offset);
+
+		if (!k->def || !g_str_has_prefix(k->def, "@STATE@") ||
+		    (kf && g_key_file_has_key(kf, k->group, k->key, NULL)))
+			continue;
+		g_free(*field);
+		*field = g_build_filename(c->state_dir,
+					  k->def + strlen("@STATE@/"), NULL);
+	}
+}
+
+static gboolean apply_file(PcConfig *c, GKeyFile *kf, const char *text,
+			   GError **error)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+	for (char **g = groups; *g; g++) {
+		g_auto(GStrv) keys = NULL;
+
+		if (!known_group(*g)) {
+			g_set_error(error, PC_CONFIG_ERROR,
+				    PC_CONFIG_ERROR_UNKNOWN,
+				    "%s:%u: unknown section [%s]", c->path,
+				    find_line(text, *g, NULL), *g);
+			return FALSE;
+		}
+		keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+		for (char **k = keys; *k; k++) {
+			const Key *key = find_key(*g, *k);
+			g_autofree char *value = NULL;
+			g_autoptr(GError) local = NULL;
+
+			if (!key) {
+				g_set_error(error, PC_CONFIG_ERROR,
+					    PC_CONFIG_ERROR_UNKNOWN,
+					    "%s:%u: unknown key \"%s\" in [%s]",
+					    c->path, find_line(text, *g, *k),
+					    *k, *g);
+				return FALSE;
+			}
+			value = g_key_file_get_value(kf, *g, *k, NULL);
+			if (key->type != T_LIST)
+				g_strstrip(value);
+			if (!set_value(c, key, value, &local)) {
+				g_set_error(error, PC_CONFIG_ERROR,
+					    PC_CONFIG_ERROR_VALUE,
+					    "%s:%u: [%s] %s", c->path,
+					    find_line(text, *g, *k), *g,
+					    local->message);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
+}
+
+static gboolean load_file(PcConfig *c, const char *path, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *text = NULL;
+	gsize len;
+
+	c->path = g_strdup(path);
+	if (!g_file_get_contents(path, &text, &len, error)) {
+		g_prefix_error(error, "configuration: ");
+		return FALSE;
+	}
+	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, error)) {
+		g_prefix_error(error, "%s: ", path);
+		return FALSE;
+	}
+	if (!apply_file(c, kf, text, error))
+		return FALSE;
+	resolve_state_paths(c, kf);
+	return TRUE;
+}
+
+PcConfig *pc_config_load(const char *path, GError **error)
+{
+	g_autoptr(PcConfig) c = g_new0(PcConfig, 1);
+
+	set_defaults(c);
+	if (!path && g_file_test(PC_CONFIG_DEFAULT_PATH, G_FILE_TEST_EXISTS))
+		path = PC_CONFIG_DEFAULT_PATH;
+	if (path) {
+		if (!load_file(c, path, error))
+			return NULL;
+	} else {
+		resolve_state_paths(c, NULL);
+	}
+	return g_steal_pointer(&c);
+}
+
+void pc_config_dump(const PcConfig *c, GString *out)
+{
+	const char *group = NULL;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+		const Key *k = &KEYS[i];
+		const void *field = (const char *)c + k->offset;
+
+		if (!group || strcmp(group, k->group))
+			g_string_append_printf(out, "%s[%s]\n",
+					       group ? "\n" : "", k->group);
+		group = k->group;
+		g_string_append_printf(out, "%s=", k->key);
+		switch (k->type) {
+		case T_STRING:
+		case T_OPTIONAL:
+		case T_ENUM:
+			if (*(char *const *)field)
+				g_string_append(out, *(char *const *)field);
+			break;
+		case T_UINT:
+			g_string_append_printf(out, "%u", *(const guint *)field);
+			break;
+		case T_SIZE:
+			g_string_append_printf(out, "%" G_GUINT64_FORMAT,
+					       *(const guint64 *)field);
+			break;
+		case T_LIST:
+			for (char *const *s = *(char **const *)field; s && *s; s++)
+				g_string_append_printf(out, "%s;", *s);
+			break;
+		}
+		g_string_append_c(out, '\n');
+	}
+}
+
+void pc_config_free(PcConfig *c)
+{
+	if (!c)
+		return;
+	g_free(c->path);
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+		void *field = (char *)c + KEYS[i].offset;
+
+		if (KEYS[i].type == T_LIST)
+			g_strfreev(*(char ***)field);
+		else if (KEYS[i].type != T_UINT && KEYS[i].type != T_SIZE)
+			g_free(*(char **)field);
+	}
+	g_free(c);
+}

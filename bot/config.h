@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * config: the one GLib key file, with a built-in default for every key.
+ */
+#ifndef PC_CONFIG_H
+#define PC_CONFIG_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PC_CONFIG_ERROR (pc_config_error_quark())
+GQuark pc_config_error_quark(void);
+
+typedef enum {
+	PC_CONFIG_ERROR_READ,
+	PC_CONFIG_ERROR_SYNTAX,
+	PC_CONFIG_ERROR_UNKNOWN,
+	PC_CONFIG_ERROR_VALUE,
+} PcConfigError;
+
+#define PC_CONFIG_DEFAULT_PATH "/etc/pullcheck/pullcheck.conf"
+
+/* Plain data: every string owned, never NULL unless the key allows it. */
+typedef struct {
+	char *path;		/* the file read, NULL for built-in defaults */
+
+	char *state_dir;
+	guint64 max_message_bytes;
+
+	char *source_type;	/* maildir | imap */
+	char *source_maildir;
+
+	char *imap_host;
+	guint imap_port;
+	char *imap_tls;		/* imaps | starttls | none */
+	char *imap_ca_file;	/* NULL: the system's CAs */
+	char *imap_user;
+	char *imap_password_file;
+	char *imap_folder;
+	guint imap_poll_interval;
+
+	char *fetch_mainline_url;
+	char **fetch_allow_urls;
+	guint fetch_timeout;
+	guint64 fetch_max_bytes;
+	char *fetch_keyring;	/* NULL: signatures are not verified */
+	char *fetch_tree;	/* tip | merge */
+
+	char *build_recipe;	/* kernel | command */
+	char **build_command;	/* argv, for recipe = command */
+	char *build_root;
+	char *build_scope;	/* rust | full */
+	guint build_jobs;
+	guint build_timeout;
+	char *build_cache_dir;
+
+	char *reply_from;
+	char **reply_cc_lists;
+	char **reply_opt_out;
+	guint reply_max_per_sender_per_day;
+
+	char *outbox_type;	/* maildir | smtp */
+	char *outbox_maildir;
+
+	char *smtp_host;
+	guint smtp_port;
+	char *smtp_tls;		/* starttls | smtps | none */
+	char *smtp_user;
+	char *smtp_password_file;
+} PcConfig;
+
+/*
+ * Loads @path, or with @path NULL the default file if it exists, else the
+ * built-in defaults. Errors name the file and line.
+ * (transfer full)
+ */
+PcConfig *pc_config_load(const char *path, GError **error);
+void pc_config_free(PcConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcConfig, pc_config_free)
+
+/* Writes every key with its value, as a key file, to @out. */
+void pc_config_dump(const PcConfig *config, GString *out);
+
+G_END_DECLS
+
+#endif

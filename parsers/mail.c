@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mail: reads one GMimeMessage into a PcMail.
+ *
+ * The body is what a person wrote and a person would read: inline
+ * text/plain parts only, so an attached .diff or a forwarded message never
+ * speaks for the mail.
+ */
+#define G_LOG_DOMAIN "pullcheck-mail"
+
+#include <string.h>
+
+#include "mail.h"
+
+G_DEFINE_QUARK(pc-mail-error-quark, pc_mail_error)
+
+static char *dup_nonempty(const char *s)
+{
+	if (!s)
+		return NULL;
+	while (g_ascii_isspace(*s))
+		s++;
+	if (!*s)
+		return NULL;
+	return g_strchomp(g_strdup(s));
+}
+
+/* Strips the angle brackets and blanks around a Message-ID. */
+static char *clean_msgid(const char *raw)
+{
+	g_autofree char *s = dup_nonempty(raw);
+	gsize len;
+
+	if (!s)
+		return NULL;
+	len = strlen(s);
+	if (s[0] == '<' && len > 2 && s[len - 1] == '>')
+		return g_strndup(s + 1, len - 2);
+	return g_steal_pointer(&s);
+}
+
+static char *header_msgid(GMimeObject *obj, const char *name)
+{
+	const char *value = g_mime_object_get_header(obj, name);
+	GMimeReferences *refs;
+	char *id = NULL;
+
+	if (!value)
+		return NULL;
+	refs = g_mime_references_parse(NULL, value);
+	if (refs && g_mime_references_length(refs) > 0)
+		id = g_strdup(g_mime_references_get_message_id(refs, 0));
+	if (refs)
+		g_mime_references_free(refs);
+	return id ? id : clean_msgid(value);
+}
+
+static char **header_references(GMimeObject *obj)
+{
+	const char *value = g_mime_object_get_header(obj, "References");
+	GPtrArray *out = g_ptr_array_new();
+	GMimeReferences *refs;
+
+	if (value && (refs = g_mime_references_parse(NULL, value))) {
+		int n = g_mime_references_length(refs);
+
+		for (int i = 0; i < n; i++)
+			g_ptr_array_add(out, g_strdup(
+				g_mime_references_get_message_id(refs, i)));
+		g_mime_references_free(refs);
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void read_from(PcMail *mail, GMimeMessage *message)
+{
+	InternetAddressList *list = g_mime_message_get_from(message);
+	InternetAddress *first;
+
+	if (!list || internet_address_list_length(list) == 0)
+		return;
+	g_autofree char *text = internet_address_list_to_string(list, NULL,
+								FALSE);
+
+	mail->from = dup_nonempty(text);
+	first = internet_address_list_get_address(list, 0);
+	if (INTERNET_ADDRESS_IS_MAILBOX(first)) {
+		const char *addr = internet_address_mailbox_get_addr(
+			INTERNET_ADDRESS_MAILBOX(first));
+
+		if (addr && *addr)
+			mail->from_addr = g_ascii_strdown(addr, -1);
+	}
+}
+
+static void read_date(PcMail *mail, GMimeMessage *message)
+{
+	GDateTime *date;
+
+	/* GMime answers a missing Date with the epoch; that is no date. */
+	if (!g_mime_object_get_header(GMIME_OBJECT(message), "Date"))
+		return;
+	date = g_mime_message_get_date(message);
+	if (date)
+		mail->date = g_date_time_format(date, "%Y-%m-%dT%H:%M:%S%:z");
+}
+
+/*
+ * RFC 3676: a line ending in a space continues on the next one, unless it
+ * is the signature separator; a leading space was added for stuffing.
+ */
+static char *unflow(const char *text, gboolean delsp)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	GString *out = g_string_sized_new(strlen(text));
+	gboolean joining = FALSE;
+
+	for (char **l = lines; *l; l++) {
+		const char *line = *l;
+		gsize len;
+		gboolean soft;
+
+		if (!joining && line[0] == ' ')
+			line++;
+		else if (joining && line[0] == ' ' && line[1] == ' ')
+			line++;
+		len = strlen(line);
+		soft = len > 0 && line[len - 1] == ' ' && strcmp(line, "-- ");
+		if (soft && delsp)
+			len--;
+		g_string_append_len(out, line, len);
+		if (!soft && l[1])
+			g_string_append_c(out, '\n');
+		joining = soft;
+	}
+	return g_string_free(out, FALSE);
+}
+
+static gboolean is_attachment(GMimeObject *part, gboolean first)
+{
+	GMimeContentDisposition *disp = g_mime_object_get_content_disposition(part);
+
+	if (disp && g_mime_content_disposition_is_attachment(disp))
+		return TRUE;
+	/* A named inline text part after the body is an attachment too. */
+	return !first && g_mime_part_get_filename(GMIME_PART(part)) != NULL;
+}
+
+typedef struct {
+	GString *body;
+	gsize budget;
+	gboolean seen_text;
+	gboolean too_big;
+	gboolean pgp_signed;
+} Walk;
+
+static void add_text_part(Walk *w, GMimeTextPart *part)
+{
+	GMimeObject *obj = GMIME_OBJECT(part);
+	GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
+	GMimeStream *stream = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+	gint64 encoded = stream ? g_mime_stream_length(stream) : 0;
+	const char *format, *delsp;
+	g_autofree char *text = NULL;
+
+	/* Decoding never makes a part bigger than its encoded form. */
+	if (encoded < 0 || (gsize)encoded > w->budget) {
+		w->too_big = TRUE;
+		return;
+	}
+	w->budget -= encoded;
+	text = g_mime_text_part_get_text(part);
+	if (!text)
+		return;
+	if (!g_utf8_validate(text, -1, NULL)) {
+		char *valid = g_utf8_make_valid(text, -1);
+
+		g_free(text);
+		text = valid;
+	}
+	format = g_mime_object_get_content_type_parameter(obj, "format");
+	if (format && !g_ascii_strcasecmp(format, "flowed")) {
+		char *joined;
+
+		delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
+		joined = unflow(text, delsp && !g_ascii_strcasecmp(delsp, "yes"));
+		g_free(text);
+		text = joined;
+	}
+	if (w->body->len && w->body->str[w->body->len - 1] != '\n')
+		g_string_append_c(w->body, '\n');
+	g_string_append(w->body, text);
+}
+
+static void walk(Walk *w, GMimeObject *obj)
+{
+	if (GMIME_IS_MULTIPART_SIGNED(obj)) {
+		w->pgp_signed = TRUE;
+		obj = g_mime_multipart_get_part(GMIME_MULTIPART(obj),
+						GMIME_MULTIPART_SIGNED_CONTENT);
+		if (obj)
+			walk(w, obj);
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		GMimeContentType *ct = g_mime_object_get_content_type(obj);
+		gboolean alternative = ct && !g_ascii_strcasecmp(
+			g_mime_content_type_get_media_subtype(ct), "alternative");
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n; i++) {
+			gboolean before = w->seen_text;
+
+			walk(w, g_mime_multipart_get_part(mp, i));
+			/* One text/plain of an alternative is enough. */
+			if (alternative && !before && w->seen_text)
+				break;
+		}
+		return;
+	}
+	/* message/rfc822 parts are forwarded mail, not this mail's text. */
+	if (!GMIME_IS_TEXT_PART(obj))
+		return;
+	if (!g_mime_content_type_is_type(g_mime_object_get_content_type(obj),
+					 "text", "plain"))
+		return;
+	if (is_attachment(obj, !w->seen_text))
+		return;
+	w->seen_text = TRUE;
+	add_text_part(w, GMIME_TEXT_PART(obj));
+}
+
+static gboolean line_is(const char *line, gsize len, const char *what)
+{
+	gsize n = strlen(what);
+
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+			   line[len - 1] == '\r'))
+		len--;
+	return len == n && !memcmp(line, what, n);
+}
+
+/*
+ * An inline "BEGIN PGP SIGNED MESSAGE" wraps the text in armour headers
+ * and dash-escapes it (RFC 4880, 7.1); undo both and drop the signature.
+ * Text outside the armour stays as it is.
+ */
+static char *strip_inline_pgp(const char *text, gboolean *signed_out)
+{
+	enum { OUTSIDE, ARMOUR_HEADERS, SIGNED, SIGNATURE } state = OUTSIDE;
+	GString *out = g_string_sized_new(strlen(text));
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		gsize len = nl ? (gsize)(nl - p) : strlen(p);
+		const char *next = nl ? nl + 1 : p + len;
+
+		switch (state) {
+		case OUTSIDE:
+			if (line_is(p, len, "-----BEGIN PGP SIGNED MESSAGE-----")) {
+				state = ARMOUR_HEADERS;
+				*signed_out = TRUE;
+			} else {
+				g_string_append_len(out, p, next - p);
+			}
+			break;
+		case ARMOUR_HEADERS:
+			if (line_is(p, len, ""))
+				state = SIGNED;
+			break;
+		case SIGNED:
+			if (line_is(p, len, "-----BEGIN PGP SIGNATURE-----")) {
+				state = SIGNATURE;
+				break;
+			}
+			if (len >= 2 && p[0] == '-' && p[1] == ' ')
+				p += 2;
+			g_string_append_len(out, p, next - p);
+			break;
+		case SIGNATURE:
+			if (line_is(p, len, "-----END PGP SIGNATURE-----"))
+				state = OUTSIDE;
+			break;
+		}
+		p = next;
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void drop_cr(char *text)
+{
+	char *w = text;
+
+	for (const char *r = text; *r; r++)
+		if (!(r[0] == '\r' && r[1] == '\n'))
+			*w++ = *r;
+	*w = '\0';
+}
+
+void pc_mail_unquote_from(char *text)
+{
+	gboolean line_start = TRUE;
+	char *w = text;
+
+	for (const char *r = text; *r; r++) {
+		if (line_start && *r == '>') {
+			gsize gt = strspn(r, ">");
+
+			if (!strncmp(r + gt, "From ", 5))
+				r++;
+		}
+		line_start = *r == '\n';
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+static gboolean has_any_header(GMimeObject *obj)
+{
+	static const char *const names[] = {
+		"From", "Subject", "Message-ID", "Date", "To", "Received",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+		if (g_mime_object_get_header(obj, names[i]))
+			return TRUE;
+	return FALSE;
+}
+
+static void read_headers(PcMail *mail, GMimeMessage *message)
+{
+	GMimeObject *obj = GMIME_OBJECT(message);
+
+	mail->message_id = clean_msgid(g_mime_message_get_message_id(message));
+	mail->subject = dup_nonempty(g_mime_message_get_subject(message));
+	read_from(mail, message);
+	read_date(mail, message);
+	mail->in_reply_to = header_msgid(obj, "In-Reply-To");
+	mail->references = header_references(obj);
+	mail->auto_submitted = dup_nonempty(
+		g_mime_object_get_header(obj, "Auto-Submitted"));
+	mail->list_id = dup_nonempty(g_mime_object_get_header(obj, "List-Id"));
+}
+
+gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
+				   gsize max_bytes, PcMailFlags flags,
+				   GError **error)
+{
+	Walk w = { .body = g_string_new(NULL), .budget = max_bytes };
+	GMimeObject *root;
+	gboolean inline_signed = FALSE;
+	g_autofree char *sha = NULL;
+	char *body;
+
+	memset(mail, 0, sizeof(*mail));
+	read_headers(mail, message);
+	if (!has_any_header(GMIME_OBJECT(message))) {
+		g_string_free(w.body, TRUE);
+		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_NOT_MAIL,
+			    "not a mail message: no header");
+		return FALSE;
+	}
+	root = g_mime_message_get_mime_part(message);
+	if (root)
+		walk(&w, root);
+	body = g_string_free(w.body, FALSE);
+	if (w.too_big) {
+		g_free(body);
+		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_TOO_BIG,
+			    "its text is over the cap of %" G_GSIZE_FORMAT
+			    " bytes", max_bytes);
+		return FALSE;
+	}
+	drop_cr(body);
+	if (flags & PC_MAIL_MBOX)
+		pc_mail_unquote_from(body);
+	mail->body = strip_inline_pgp(body, &inline_signed);
+	g_free(body);
+	mail->pgp_signed = w.pgp_signed || inline_signed;
+	sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, mail->body, -1);
+	g_strlcpy(mail->body_sha256, sha, sizeof(mail->body_sha256));
+	return TRUE;
+}
+
+void pc_mail_clear(PcMail *mail)
+{
+	g_free(mail->message_id);
+	g_free(mail->subject);
+	g_free(mail->from);
+	g_free(mail->from_addr);
+	g_free(mail->date);
+	g_free(mail->in_reply_to);
+	g_strfreev(mail->references);
+	g_free(mail->auto_submitted);
+	g_free(mail->list_id);
+	g_free(mail->body);
+	memset(mail, 0, sizeof(*mail));
+}

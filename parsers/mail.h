@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * mail: a GMimeMessage in, the plain facts about it out.
+ *
+ * Pure code: no I/O but the stream GMime already holds, no globals.
+ */
+#ifndef PC_MAIL_H
+#define PC_MAIL_H
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+G_BEGIN_DECLS
+
+#define PC_MAIL_ERROR (pc_mail_error_quark())
+GQuark pc_mail_error_quark(void);
+
+typedef enum {
+	PC_MAIL_ERROR_NOT_MAIL,	/* no headers, binary garbage */
+	PC_MAIL_ERROR_TOO_BIG,	/* a part decodes past the cap */
+} PcMailError;
+
+/*
+ * What the rest of the program needs to know of one message. Every string
+ * is owned by the struct, UTF-8, and NULL when the mail does not say.
+ */
+typedef struct {
+	char *message_id;	/* without the angle brackets */
+	char *subject;		/* RFC 2047 decoded, unfolded */
+	char *from;		/* "Name <addr>" as decoded */
+	char *from_addr;	/* the bare address, lower-cased */
+	char *date;		/* RFC 3339 */
+	char *in_reply_to;	/* without the angle brackets */
+	char **references;	/* NULL-terminated, oldest first; never NULL */
+	char *auto_submitted;	/* the header's value as written */
+	char *list_id;
+	/*
+	 * The text a person wrote: the inline text/plain parts, decoded to
+	 * UTF-8, with format=flowed joined, an inline PGP wrapper removed
+	 * and CRLF turned into LF. Attachments are not in it.
+	 */
+	char *body;
+	char body_sha256[65];	/* of body, hex */
+	gboolean pgp_signed;	/* PGP/MIME or inline signature seen */
+} PcMail;
+
+typedef enum {
+	PC_MAIL_NONE = 0,
+	PC_MAIL_MBOX = 1 << 0,	/* came from an mbox: undo ">From " quoting */
+} PcMailFlags;
+
+/*
+ * Reads @message into @mail. Text parts are decoded only while the total
+ * stays under @max_bytes. Returns FALSE with PC_MAIL_ERROR when the
+ * message is not a mail at all or decodes past the cap; @mail is then
+ * still filled as far as it could be, and must be cleared.
+ */
+gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
+				   gsize max_bytes, PcMailFlags flags,
+				   GError **error);
+void pc_mail_clear(PcMail *mail);
+
+/*
+ * Turns mboxo/mboxrd "From " quoting back in @text, in place: a line
+ * that is one or more '>' followed by "From " loses one '>'.
+ */
+void pc_mail_unquote_from(char *text);
+
+G_END_DECLS
+
+#endif

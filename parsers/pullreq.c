@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pullreq: finds a pull request in a mail's text.
+ *
+ * The subject never decides: people write [GIT PULL] on mail that asks to
+ * pull nothing and write "[GIT] Networking" on mail that does. What
+ * decides is a phrase that asks to pull ("are available in the Git
+ * repository at:", "Please pull from:") followed, on its line or the next
+ * one, by a URL. Quoted lines ('>') never count: a reply that quotes a
+ * pull request is not one.
+ */
+#define G_LOG_DOMAIN "pullcheck-pullreq"
+
+#include <string.h>
+
+#include "autocleanup.h"
+#include "pullreq.h"
+
+struct _PcPullreqParser {
+	pcre2_code *intro;	/* a phrase that asks to pull */
+	pcre2_code *url;	/* a fetchable URL at the start of the text */
+	pcre2_code *base;	/* "changes since commit <sha>" */
+	pcre2_code *end;	/* "changes up to <sha>", "Head SHA1: <sha>" */
+	pcre2_code *tag;	/* "Tag SHA1: <sha>" */
+	pcre2_code *merged;	/* pr-tracker-bot's acknowledgement */
+	pcre2_code *robot;	/* build and fuzzing robots' reports */
+	pcre2_code *patch;	/* a diff in the body */
+	pcre2_code *pull_subject;
+};
+
+/*
+ * A phrase may be wrapped anywhere a space is, so every gap is \s+.
+ * "please pull" alone is enough: when no URL follows it, the next phrase
+ * is tried.
+ */
+static const char INTRO_RE[] =
+	"available\\s+in\\s+the\\s+git\\s+repo(?:sitory)?\\s+at"
+	"|git\\s+repo(?:sitory)?\\s+at\\s*:"
+	"|available\\s+for\\s+pulling"
+	"|(?:is|are)\\s+available\\s+(?:at|from|in)\\b"
+	"|please\\s+pull\\b"
+	"|pull\\s+from\\s*:"
+	"|can\\s+be\\s+(?:found|pulled|fetched)\\s+(?:in|from|at)\\b";
+
+static const char URL_RE[] =
+	"<?((?:git|https?|ssh|git\\+ssh|ssh\\+git)://[^\\s<>\"'`]+"
+	"|[A-Za-z0-9._-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+:[^\\s<>\"'`]+)";
+
+#define SHA "([0-9a-fA-F]{7,64})\\b"
+
+static const char BASE_RE[] = "changes\\s+since\\s+commit\\s+" SHA
+			      "|^\\s*base\\s+sha-?1?\\s*:\\s*" SHA;
+static const char END_RE[] = "changes\\s+up\\s+to\\s+" SHA
+			     "|^\\s*head\\s+sha-?1?\\s*:\\s*" SHA;
+static const char TAG_RE[] = "^\\s*tag\\s+sha-?1?\\s*:\\s*" SHA;
+static const char MERGED_RE[] = "has\\s+been\\s+merged\\s+into\\s+\\S+";
+static const char ROBOT_RE[] =
+	"^reported-by:\\s+kernel\\s+test\\s+robot"
+	"|syzbot\\s+(?:found|has\\s+found|has\\s+tested)"
+	"|^syzbot\\s+ci\\b"
+	"|kernel\\s+test\\s+robot\\s+noticed";
+static const char PATCH_RE[] = "^diff\\s+--git\\s|^@@\\s+-\\d";
+static const char PULL_SUBJECT_RE[] =
+	"\\[(?:git\\s+pull|pull(?:\\s+request)?|please\\s+pull|git)\\b";
+
+static pcre2_code *compile(const char *pattern, uint32_t options)
+{
+	int code;
+	PCRE2_SIZE offset;
+	pcre2_code *re;
+
+	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			   options | PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS |
+				   PCRE2_MULTILINE,
+			   &code, &offset, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		g_error("pattern %s at %zu: %s", pattern, (size_t)offset, msg);
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+PcPullreqParser *pc_pullreq_parser_new(void)
+{
+	PcPullreqParser *p = g_new0(PcPullreqParser, 1);
+
+	p->intro = compile(INTRO_RE, 0);
+	p->url = compile(URL_RE, 0);
+	p->base = compile(BASE_RE, 0);
+	p->end = compile(END_RE, 0);
+	p->tag = compile(TAG_RE, 0);
+	p->merged = compile(MERGED_RE, 0);
+	p->robot = compile(ROBOT_RE, 0);
+	p->patch = compile(PATCH_RE, 0);
+	p->pull_subject = compile(PULL_SUBJECT_RE, 0);
+	return p;
+}
+
+void pc_pullreq_parser_free(PcPullreqParser *p)
+{
+	if (!p)
+		return;
+	pcre2_code_free(p->intro);
+	pcre2_code_free(p->url);
+	pcre2_code_free(p->base);
+	pcre2_code_free(p->end);
+	pcre2_code_free(p->tag);
+	pcre2_code_free(p->merged);
+	pcre2_code_free(p->robot);
+	pcre2_code_free(p->patch);
+	pcre2_code_free(p->pull_subject);
+	g_free(p);
+}
+
+/*
+ * Matches @re in @text from @from on. Returns the offsets of the whole
+ * match in @start and @end, and of the first group that took part in
+ * @gstart and @gend (both -1 if none did). Either pair may be NULL.
+ */
+static gboolean find_opt(const pcre2_code *re, const char *text, gsize len,
+			 gsize from, uint32_t options, gssize *start,
+			 gssize *end, gssize *gstart, gssize *gend)
+{
+	g_autoptr(pcre2_match_data) md =
+		pcre2_match_data_create_from_pattern(re, NULL);
+	PCRE2_SIZE *ov;
+	int rc;
+
+	rc = pcre2_match(re, (PCRE2_SPTR)text, len, from,
+			 options | PCRE2_NO_UTF_CHECK, md, NULL);
+	if (rc < 0)
+		return FALSE;
+	ov = pcre2_get_ovector_pointer(md);
+	if (start)
+		*start = ov[0];
+	if (end)
+		*end = ov[1];
+	if (gstart) {
+		*gstart = *gend = -1;
+		for (int i = 1; i < rc; i++) {
+			if (ov[2 * i] != PCRE2_UNSET) {
+				*gstart = ov[2 * i];
+				*gend = ov[2 * i + 1];
+				break;
+			}
+		}
+	}
+	return TRUE;
+}
+
+static gboolean find(const pcre2_code *re, const char *text, gsize len,
+		     gsize from, gssize *start, gssize *end, gssize *gstart,
+		     gssize *gend)
+{
+	return find_opt(re, text, len, from, 0, start, end, gstart, gend);
+}
+
+static gboolean matches(const pcre2_code *re, const char *text)
+{
+	return text && find(re, text, strlen(text), 0, NULL, NULL, NULL, NULL);
+}
+
+static char *first_group_lower(const pcre2_code *re, const char *text)
+{
+	gssize s, e;
+
+	if (!find(re, text, strlen(text), 0, NULL, NULL, &s, &e) || s < 0)
+		return NULL;
+	return g_ascii_strdown(text + s, e - s);
+}
+
+/*
+ * The text that counts: quoted lines become blank (so they still break
+ * paragraphs), trailing blanks go. With @quoted, the reverse: only what
+ * the quoted lines said, unquoted.
+ */
+static char *clean_text(const char *body, gboolean quoted)
+{
+	GString *out = g_string_sized_new(strlen(body));
+	const char *p = body;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		gsize len = nl ? (gsize)(nl - p) : strlen(p);
+		const char *s = p;
+		gsize lead = 0;
+
+		while (lead < len && (s[lead] == ' ' || s[lead] == '\t'))
+			lead++;
+		if ((lead < len && s[lead] == '>') == quoted) {
+			if (quoted) {
+				s += lead;
+				len -= lead;
+				while (len && (*s == '>' || *s == ' ')) {
+					s++;
+					len--;
+				}
+			}
+			while (len && g_ascii_isspace(s[len - 1]))
+				len--;
+			g_string_append_len(out, s, len);
+		}
+		g_string_append_c(out, '\n');
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static gsize line_end(const char *text, gsize at)
+{
+	const char *nl = strchr(text + at, '\n');
+
+	return nl ? (gsize)(nl - text) : strlen(text);
+}
+
+/* Sentence punctuation that may follow a URL or ref in prose. */
+static void strip_trailing_punct(char *s)
+{
+	gsize len = strlen(s);
+
+	while (len && strchr(".,;:)>", s[len - 1]))
+		s[--len] = '\0';
+}
+
+static gboolean ref_like(const char *s, gsize len)
+{
+	if (!len || !g_ascii_isalnum(s[0]))
+		return FALSE;
+	for (gsize i = 0; i < len; i++)
+		if (!g_ascii_isalnum(s[i]) && !strchr("._/+-", s[i]))
+			return FALSE;
+	return TRUE;
+}
+
+/* The one word on the line at @at, or NULL if it has none or several. */
+static char *single_token(const char *text, gsize at, gsize end)
+{
+	g_autofree char *line = g_strstrip(g_strndup(text + at, end - at));
+
+	if (!*line || strpbrk(line, " \t"))
+		return NULL;
+	strip_trailing_punct(line);
+	if (!ref_like(line, strlen(line)))
+		return NULL;
+	return g_steal_pointer(&line);
+}
+
+/*
+ * In prose, a URL is the one asked for only when the words before it end
+ * the request: "Please pull from git://...", not "Please pull; it is
+ * based on https://lore...".
+ */
+static gboolean leads_to_url(const char *text, gsize from, gsize to)
+{
+	g_autofree char *gap = g_strstrip(g_strndup(text + from, to - from));
+	gsize len = strlen(gap);
+
+	return len == 0 || gap[len - 1] == ':' ||
+	       g_str_has_suffix(gap, " from") || !g_ascii_strcasecmp(gap, "from") ||
+	       g_str_has_suffix(gap, " at") || !g_ascii_strcasecmp(gap, "at") ||
+	       g_str_has_suffix(gap, " here");
+}
+
+/*
+ * Reads "<url> [<ref>]" from @at on. @url_line says the URL must open the
+ * line (after blanks), and then what follows it is the ref; inline in
+ * prose, only a lone last word is.
+ */
+static gboolean read_url_line(PcPullreqParser *p, const char *text, gsize at,
+			      gboolean url_line, PcPullreq *pr)
+{
+	gsize len = strlen(text), end = line_end(text, at);
+	gssize s, e, gs, ge;
+	g_autofree char *rest = NULL;
+	g_auto(GStrv) words = NULL;
+
+	while (at < end && (text[at] == ' ' || text[at] == '\t'))
+		at++;
+	if (!find_opt(p->url, text, end, at, url_line ? PCRE2_ANCHORED : 0,
+		      &s, &e, &gs, &ge))
+		return FALSE;
+	if (!url_line && !leads_to_url(text, at, s))
+		return FALSE;
+	pr->repo_url = g_strndup(text + gs, ge - gs);
+	strip_trailing_punct(pr->repo_url);
+	rest = g_strstrip(g_strndup(text + ge, end - ge));
+	if (*rest == '>')
+		memmove(rest, rest + 1, strlen(rest));
+	g_strstrip(rest);
+	words = g_strsplit_set(rest, " \t", -1);
+	if (*rest && (url_line || g_strv_length(words) == 1)) {
+		pr->ref = g_strdup(words[0]);
+		strip_trailing_punct(pr->ref);
+		if (!*pr->ref)
+			g_clear_pointer(&pr->ref, g_free);
+	} else if (!*rest && end < len && text[end + 1] != '\n') {
+		/* A mail client wrapped the ref onto the next line. */
+		gsize next = end + 1;
+
+		pr->ref = single_token(text, next, line_end(text, next));
+	}
+	return TRUE;
+}
+
+/* Skips up to three blank lines after @at's line; the next line's start. */
+static gssize next_nonblank_line(const char *text, gsize at)
+{
+	gsize len = strlen(text);
+	gsize pos = line_end(text, at);
+
+	for (int blanks = 0; pos < len && blanks < 4; blanks++) {
+		pos++;
+		if (text[pos] != '\n')
+			return pos;
+	}
+	return -1;
+}
+
+static gboolean find_request(PcPullreqParser *p, const char *text,
+			     PcPullreq *pr)
+{
+	gsize len = strlen(text), from = 0;
+	gssize s, e;
+
+	while (from < len && find(p->intro, text, len, from, &s, &e, NULL, NULL)) {
+		gssize next;
+
+		/* "Please pull from git://... for-linus" */
+		if (read_url_line(p, text, e, FALSE, pr))
+			return TRUE;
+		next = next_nonblank_line(text, e);
+		if (next >= 0 && read_url_line(p, text, next, TRUE, pr))
+			return TRUE;
+		from = e;
+	}
+	return FALSE;
+}
+
+static gboolean is_kernel_org(const char *host)
+{
+	return !g_ascii_strcasecmp(host, "git.kernel.org") ||
+	       !g_ascii_strcasecmp(host, "gitolite.kernel.org");
+}
+
+static gboolean is_public_forge(const char *host)
+{
+	return !g_ascii_strcasecmp(host, "github.com") ||
+	       !g_ascii_strcasecmp(host, "gitlab.com");
+}
+
+/* An ssh host and path, from either spelling of an ssh URL. */
+static char *https_for_ssh(const char *host, const char *path, char **why)
+{
+	while (*path == '/')
+		path++;
+	if (is_kernel_org(host)) {
+		if (!g_str_has_prefix(path, "pub/scm/")) {
+			*why = g_strdup_printf("kernel.org push URL with a path "
+					       "outside /pub/scm: %s", path);
+			return NULL;
+		}
+		return g_strdup_printf("https://git.kernel.org/%s", path);
+	}
+	if (is_public_forge(host))
+		return g_strdup_printf("https://%s/%s", host, path);
+	*why = g_strdup_printf("the ssh URL on %s has no anonymous equivalent "
+			       "pullcheck knows", host);
+	return NULL;
+}
+
+static char *fetch_url_ssh(const char *url, char **why)
+{
+	g_autoptr(GUri) uri = NULL;
+	g_autofree char *fixed = NULL;
+	const char *colon;
+
+	/* git+ssh:// and ssh+git:// are ssh:// to everyone else. */
+	colon = strstr(url, "://");
+	fixed = g_strconcat("ssh", colon, NULL);
+	uri = g_uri_parse(fixed, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED,
+			  NULL);
+	if (!uri || !g_uri_get_host(uri)) {
+		*why = g_strdup_printf("not a valid URL: %s", url);
+		return NULL;
+	}
+	return https_for_ssh(g_uri_get_host(uri), g_uri_get_path(uri), why);
+}
+
+static char *fetch_url_scp(const char *url, char **why)
+{
+	const char *at = strchr(url, '@'), *colon = strchr(url, ':');
+	g_autofree char *host = NULL;
+
+	if (!at || !colon || colon < at) {
+		*why = g_strdup_printf("not a valid URL: %s", url);
+		return NULL;
+	}
+	host = g_strndup(at + 1, colon - at - 1);
+	return https_for_ssh(host, colon + 1, why);
+}
+
+/* git://, http:// and https:// are anonymous already: drop what is not. */
+static char *fetch_url_plain(const char *url, char **why)
+{
+	g_autoptr(GUri) uri = NULL;
+	g_autofree char *path = NULL;
+	gsize len;
+
+	uri = g_uri_parse(url, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED, NULL);
+	if (!uri || !g_uri_get_host(uri) || !*g_uri_get_host(uri)) {
+		*why = g_strdup_printf("not a valid URL: %s", url);
+		return NULL;
+	}
+	path = g_strdup(g_uri_get_path(uri));
+	len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	if (!len || !strcmp(path, "/")) {
+		*why = g_strdup_printf("the URL names no repository: %s", url);
+		return NULL;
+	}
+	return g_uri_join(G_URI_FLAGS_ENCODED | G_URI_FLAGS_NON_DNS,
+			  g_uri_get_scheme(uri), NULL, g_uri_get_host(uri),
+			  g_uri_get_port(uri), path, g_uri_get_query(uri),
+			  NULL);
+}
+
+char *pc_pullreq_fetch_url(const char *url, char **why)
+{
+	*why = NULL;
+	if (g_str_has_prefix(url, "git://") ||
+	    g_str_has_prefix(url, "http://") ||
+	    g_str_has_prefix(url, "https://"))
+		return fetch_url_plain(url, why);
+	if (g_str_has_prefix(url, "ssh://") ||
+	    g_str_has_prefix(url, "git+ssh://") ||
+	    g_str_has_prefix(url, "ssh+git://"))
+		return fetch_url_ssh(url, why);
+	if (!strstr(url, "://"))
+		return fetch_url_scp(url, why);
+	*why = g_strdup_printf("not a URL pullcheck can fetch: %s", url);
+	return NULL;
+}
+
+static void read_commits(PcPullreqParser *p, const char *text, PcPullreq *pr)
+{
+	pr->base_commit = first_group_lower(p->base, text);
+	pr->end_commit = first_group_lower(p->end, text);
+	pr->tag_commit = first_group_lower(p->tag, text);
+	if (pr->ref && g_str_has_prefix(pr->ref, "refs/heads/"))
+		pr->signed_tag = PC_TRI_FALSE;
+	else if (strstr(text, "-----BEGIN PGP SIGNATURE-----"))
+		pr->signed_tag = PC_TRI_TRUE;
+}
+
+static char *why_not(PcPullreqParser *p, const PcMail *mail, const char *text)
+{
+	g_autofree char *quoted = NULL;
+	PcPullreq in_quote = { 0 };
+	gboolean quotes_one;
+
+	if (matches(p->patch, text))
+		return g_strdup("a patch, not a pull request");
+	quoted = clean_text(mail->body ? mail->body : "", TRUE);
+	quotes_one = find_request(p, quoted, &in_quote);
+	pc_pullreq_clear(&in_quote);
+	if (quotes_one)
+		return g_strdup("a reply that only quotes a pull request "
+				"(quoted lines do not count)");
+	if (matches(p->pull_subject, mail->subject))
+		return g_strdup("the subject says pull request, but the body "
+				"names no repository to pull from");
+	return g_strdup("no pull request in the body: no repository URL "
+			"after a request to pull");
+}
+
+void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
+{
+	g_autofree char *text = NULL;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->signed_tag = PC_TRI_NULL;
+	text = clean_text(mail->body ? mail->body : "", FALSE);
+	if (matches(p->merged, text)) {
+		pr->reason = g_strdup("a merge acknowledgement (\"has been "
+				      "merged into\"), not a pull request");
+		return;
+	}
+	if (matches(p->robot, text)) {
+		pr->reason = g_strdup("a report from a build or fuzzing robot, "
+				      "not a pull request");
+		return;
+	}
+	if (!find_request(p, text, pr)) {
+		pc_pullreq_clear(pr);
+		pr->reason = why_not(p, mail, text);
+		return;
+	}
+	pr->is_pull_request = TRUE;
+	pr->fetch_url = pc_pullreq_fetch_url(pr->repo_url, &pr->reason);
+	read_commits(p, text, pr);
+}
+
+void pc_pullreq_clear(PcPullreq *pr)
+{
+	g_free(pr->reason);
+	g_free(pr->repo_url);
+	g_free(pr->fetch_url);
+	g_free(pr->ref);
+	g_free(pr->base_commit);
+	g_free(pr->end_commit);
+	g_free(pr->tag_commit);
+	memset(pr, 0, sizeof(*pr));
+	pr->signed_tag = PC_TRI_NULL;
+}
