@@ -71,36 +71,54 @@ static void print_json(ParseRun *run, JsonNode *node)
 	puts(text);
 }
 
+/*
+ * Reads one message into @mail and @pr. Returns whether its body was
+ * read (so body_sha256 means something); otherwise pr->reason says why.
+ */
+static gboolean read_message(ParseRun *run, const PcInputMessage *msg,
+			     PcMail *mail, PcPullreq *pr)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!msg->message) {
+		pr->reason = g_strdup("not a mail message: no header GMime "
+				      "could read");
+		return FALSE;
+	}
+	if (msg->size > run->cap) {
+		/* A cap of 0 reads the headers and no text at all. */
+		pc_mail_init_from_message(mail, msg->message, 0, msg->flags,
+					  NULL);
+		pr->reason = g_strdup_printf(
+			"the message is %" G_GUINT64_FORMAT " bytes, over the "
+			"cap of %" G_GUINT64_FORMAT " (max_message_bytes)",
+			msg->size, run->cap);
+		return FALSE;
+	}
+	if (!pc_mail_init_from_message(mail, msg->message, run->cap,
+				       msg->flags, &error)) {
+		pr->reason = g_strdup(error->message);
+		return FALSE;
+	}
+	pc_pullreq_parse(run->parser, mail, pr);
+	return TRUE;
+}
+
 static gboolean on_message(const PcInputMessage *msg, gpointer data)
 {
 	ParseRun *run = data;
 	PcMail mail = { 0 };
 	PcPullreq pr = { .signed_tag = PC_TRI_NULL };
-	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) node = NULL;
-	gboolean read;
+	gboolean has_body;
 
 	if (msg->error) {
 		fprintf(stderr, "pullcheck parse: %s\n", msg->error->message);
 		run->failed = TRUE;
 		return TRUE;
 	}
-	read = msg->size <= run->cap &&
-	       pc_mail_init_from_message(&mail, msg->message, run->cap,
-					 msg->flags, &error);
-	if (read) {
-		pc_pullreq_parse(run->parser, &mail, &pr);
-	} else if (msg->size > run->cap) {
-		pc_mail_init_from_message(&mail, msg->message, 0, msg->flags,
-					  NULL);
-		pr.reason = g_strdup_printf(
-			"the message is %" G_GUINT64_FORMAT " bytes, over the "
-			"cap of %" G_GUINT64_FORMAT " (max_message_bytes)",
-			msg->size, run->cap);
-	} else {
-		pr.reason = g_strdup(error->message);
-	}
-	node = to_json(msg->file, &mail, &pr, read);
+	has_body = read_message(run, msg, &mail, &pr);
+	node = to_json(msg->file, &mail, &pr, has_body);
 	print_json(run, node);
 	pc_pullreq_clear(&pr);
 	pc_mail_clear(&mail);

@@ -90,14 +90,8 @@ static gboolean read_single(const char *file, int fd, guint64 size,
 					       MIN(size, HEAD_BYTES));
 	parser = g_mime_parser_new_with_stream(head ? head : stream);
 	g_mime_parser_set_persist_stream(parser, TRUE);
+	/* NULL for bytes that are no mail at all: the caller says so. */
 	message = g_mime_parser_construct_message(parser, NULL);
-	if (!message) {
-		g_autoptr(GError) error = g_error_new(
-			G_FILE_ERROR, G_FILE_ERROR_INVAL,
-			"%s: not a mail message", file);
-
-		return emit_error(file, error, func, data);
-	}
 	return emit(file, message, size, PC_MAIL_NONE, func, data);
 }
 

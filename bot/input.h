@@ -14,7 +14,11 @@ G_BEGIN_DECLS
 
 typedef struct {
 	const char *file;	/* the path as given, "-" for stdin */
-	GMimeMessage *message;	/* borrowed; NULL when @error is set */
+	/*
+	 * Borrowed; NULL when @error is set, and also when the bytes were
+	 * read but are not a mail message at all.
+	 */
+	GMimeMessage *message;
 	const GError *error;	/* this one message could not be read */
 	guint64 size;		/* bytes of the raw message */
 	PcMailFlags flags;
