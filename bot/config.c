@@ -80,9 +80,13 @@ static const Key KEYS[] = {
 	KEY_NUM("build", "timeout", T_UINT, build_timeout, "14400", 1, 7 * 86400),
 	KEY("build", "cache_dir", T_STRING, build_cache_dir, "@STATE@/cache"),
 
-	KEY("reply", "from", T_STRING, reply_from, "pullcheck <pullcheck@localhost>"),
+	KEY("reply", "from", T_STRING, reply_from,
+	    "pullcheck <pullcheck@localhost>"),
 	KEY("reply", "cc_lists", T_LIST, reply_cc_lists, ""),
 	KEY("reply", "opt_out", T_LIST, reply_opt_out, ""),
+	KEY_NUM("reply", "max_per_sender_per_day", T_UINT,
+		reply_max_per_sender_per_day, "20", 0, 100000),
+	KEY("reply", "templates", T_OPTIONAL, reply_templates, NULL),
 
 	KEY_ENUM("outbox", "type", outbox_type, "maildir", "maildir|smtp"),
 	KEY("outbox", "maildir", T_STRING, outbox_maildir, "@STATE@/outbox"),

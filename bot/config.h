@@ -58,6 +58,7 @@ typedef struct {
 	char *reply_from;
 	char **reply_cc_lists;
 	char **reply_opt_out;
+	char *reply_templates;	/* NULL: the built-in templates */
 	guint reply_max_per_sender_per_day;
 
 	char *outbox_type;	/* maildir | smtp */

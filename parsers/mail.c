@@ -94,6 +94,36 @@ static void read_from(PcMail *mail, GMimeMessage *message)
 	}
 }
 
+static void add_addresses(GPtrArray *out, InternetAddressList *list)
+{
+	int n = list ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(a)) {
+			add_addresses(out, internet_address_group_get_members(
+						   INTERNET_ADDRESS_GROUP(a)));
+		} else {
+			const char *addr = internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a));
+
+			if (addr && *addr)
+				g_ptr_array_add(out, g_ascii_strdown(addr, -1));
+		}
+	}
+}
+
+static char **read_to_cc(GMimeMessage *message)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	add_addresses(out, g_mime_message_get_to(message));
+	add_addresses(out, g_mime_message_get_cc(message));
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
 static void read_date(PcMail *mail, GMimeMessage *message)
 {
 	GDateTime *date;
@@ -338,6 +368,7 @@ static void read_headers(PcMail *mail, GMimeMessage *message)
 	mail->subject = dup_nonempty(g_mime_message_get_subject(message));
 	read_from(mail, message);
 	read_date(mail, message);
+	mail->to_cc = read_to_cc(message);
 	mail->in_reply_to = header_msgid(obj, "In-Reply-To");
 	mail->references = header_references(obj);
 	mail->auto_submitted = dup_nonempty(
@@ -392,6 +423,7 @@ void pc_mail_clear(PcMail *mail)
 	g_free(mail->from);
 	g_free(mail->from_addr);
 	g_free(mail->date);
+	g_strfreev(mail->to_cc);
 	g_free(mail->in_reply_to);
 	g_strfreev(mail->references);
 	g_free(mail->auto_submitted);

@@ -30,6 +30,7 @@ typedef struct {
 	char *from;		/* "Name <addr>" as decoded */
 	char *from_addr;	/* the bare address, lower-cased */
 	char *date;		/* RFC 3339 */
+	char **to_cc;		/* To and Cc addresses, lower-cased; never NULL */
 	char *in_reply_to;	/* without the angle brackets */
 	char **references;	/* NULL-terminated, oldest first; never NULL */
 	char *auto_submitted;	/* the header's value as written */

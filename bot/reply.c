@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * reply: renders the verdict into a plain-text mail in the pull request's
+ * thread.
+ *
+ * The templates see the job result as check --json prints it, flattened:
+ * "fetch": {"tip_commit": ...} becomes fetch_tip_commit, an array of
+ * objects becomes a list whose items have the objects' members, and an
+ * array of strings becomes a string list. A few *_text values are
+ * composed here where a template language would make them unreadable.
+ */
+#define G_LOG_DOMAIN "pullcheck-reply"
+
+#include <string.h>
+#include <tmpl-glib.h>
+
+#include "autocleanup.h"
+#include "reply.h"
+
+G_DEFINE_QUARK(pc-reply-error-quark, pc_reply_error)
+
+#define BUILTIN_TEMPLATES "resource:///org/pullcheck/templates/"
+
+/*
+ * From glib-compile-resources. Calling it keeps the resource's object
+ * file in the link (it sits in a static library) and registers it.
+ */
+GResource *pc_templates_get_resource(void);
+
+/*
+ * An item of a list in a template: a bag of strings read as properties,
+ * because template-glib reads "d.file" as a GObject property. Every
+ * member name any list uses is declared once here.
+ */
+static const char *const ITEM_PROPS[] = {
+	"code", "severity", "text", "tool", "language", "file", "line",
+	"column", "message", "excerpt", "indented", "path",
+};
+
+#define PC_TYPE_TMPL_ITEM (pc_tmpl_item_get_type())
+G_DECLARE_FINAL_TYPE(PcTmplItem, pc_tmpl_item, PC, TMPL_ITEM, GObject)
+
+struct _PcTmplItem {
+	GObject parent;
+	GHashTable *values;	/* property name → string */
+};
+
+G_DEFINE_TYPE(PcTmplItem, pc_tmpl_item, G_TYPE_OBJECT)
+
+static void pc_tmpl_item_get_property(GObject *obj, guint id, GValue *value,
+				      GParamSpec *pspec)
+{
+	PcTmplItem *self = PC_TMPL_ITEM(obj);
+
+	g_value_set_string(value, g_hash_table_lookup(self->values,
+						      pspec->name));
+}
+
+static void pc_tmpl_item_finalize(GObject *obj)
+{
+	g_hash_table_unref(PC_TMPL_ITEM(obj)->values);
+	G_OBJECT_CLASS(pc_tmpl_item_parent_class)->finalize(obj);
+}
+
+static void pc_tmpl_item_class_init(PcTmplItemClass *klass)
+{
+	GObjectClass *oc = G_OBJECT_CLASS(klass);
+
+	oc->get_property = pc_tmpl_item_get_property;
+	oc->finalize = pc_tmpl_item_finalize;
+	for (guint i = 0; i < G_N_ELEMENTS(ITEM_PROPS); i++)
+		g_object_class_install_property(
+			oc, i + 1,
+			g_param_spec_string(ITEM_PROPS[i], NULL, NULL, NULL,
+					    G_PARAM_READABLE |
+						    G_PARAM_STATIC_STRINGS));
+}
+
+static void pc_tmpl_item_init(PcTmplItem *self)
+{
+	self->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     g_free);
+}
+
+static char *node_to_string(JsonNode *node)
+{
+	if (!node || JSON_NODE_HOLDS_NULL(node))
+		return NULL;
+	if (json_node_get_value_type(node) == G_TYPE_STRING)
+		return g_strdup(json_node_get_string(node));
+	if (json_node_get_value_type(node) == G_TYPE_INT64)
+		return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+	if (json_node_get_value_type(node) == G_TYPE_BOOLEAN)
+		return g_strdup(json_node_get_boolean(node) ? "yes" : "no");
+	if (json_node_get_value_type(node) == G_TYPE_DOUBLE)
+		return g_strdup_printf("%.1f", json_node_get_double(node));
+	return NULL;
+}
+
+/* Every line of @text, indented by @indent spaces. */
+static char *indent_lines(const char *text, guint indent)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	GString *out = g_string_new(NULL);
+
+	for (char **l = lines; *l; l++) {
+		if (!**l && !l[1])
+			break;
+		g_string_append_printf(out, "%s%*s%s", out->len ? "\n" : "",
+				       (int)indent, "", *l);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static PcTmplItem *item_from_object(JsonObject *obj)
+{
+	PcTmplItem *item = g_object_new(PC_TYPE_TMPL_ITEM, NULL);
+	const char *excerpt;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ITEM_PROPS); i++) {
+		char *value = node_to_string(
+			json_object_get_member(obj, ITEM_PROPS[i]));
+
+		if (value)
+			g_hash_table_insert(item->values,
+					    g_strdup(ITEM_PROPS[i]), value);
+	}
+	excerpt = g_hash_table_lookup(item->values, "excerpt");
+	if (excerpt)
+		g_hash_table_insert(item->values, g_strdup("indented"),
+				    indent_lines(excerpt, 4));
+	return item;
+}
+
+static void scope_set_array(TmplScope *scope, const char *name, JsonArray *a)
+{
+	guint n = json_array_get_length(a);
+	g_autofree char *text_name = g_strconcat(name, "_text", NULL);
+
+	if (n && JSON_NODE_HOLDS_OBJECT(json_array_get_element(a, 0))) {
+		g_autoptr(GListStore) store = g_list_store_new(PC_TYPE_TMPL_ITEM);
+
+		for (guint i = 0; i < n; i++) {
+			g_autoptr(PcTmplItem) item = item_from_object(
+				json_array_get_object_element(a, i));
+
+			g_list_store_append(store, item);
+		}
+		tmpl_scope_set_object(scope, name, store);
+		tmpl_scope_set_string(scope, text_name, "yes");
+		return;
+	}
+	{
+		g_autoptr(GPtrArray) strv = g_ptr_array_new_with_free_func(g_free);
+
+		for (guint i = 0; i < n; i++)
+			g_ptr_array_add(strv, node_to_string(
+					json_array_get_element(a, i)));
+		g_ptr_array_add(strv, NULL);
+		tmpl_scope_set_strv(scope, name, (const char **)strv->pdata);
+		if (n) {
+			g_autofree char *joined = g_strjoinv(
+				"\n", (char **)strv->pdata);
+
+			tmpl_scope_set_string(scope, text_name, joined);
+		} else {
+			tmpl_scope_set_null(scope, text_name);
+		}
+	}
+}
+
+/* Puts @obj's members into @scope as PREFIX_member. */
+static void scope_set_object(TmplScope *scope, const char *prefix,
+			     JsonObject *obj)
+{
+	JsonObjectIter iter;
+	const char *member;
+	JsonNode *node;
+
+	json_object_iter_init(&iter, obj);
+	while (json_object_iter_next(&iter, &member, &node)) {
+		g_autofree char *name = prefix ? g_strconcat(prefix, "_", member,
+							     NULL)
+					       : g_strdup(member);
+
+		if (JSON_NODE_HOLDS_OBJECT(node)) {
+			tmpl_scope_set_string(scope, name, "yes");
+			scope_set_object(scope, name, json_node_get_object(node));
+		} else if (JSON_NODE_HOLDS_ARRAY(node)) {
+			scope_set_array(scope, name, json_node_get_array(node));
+		} else {
+			g_autofree char *value = node_to_string(node);
+
+			if (value)
+				tmpl_scope_set_string(scope, name, value);
+			else
+				tmpl_scope_set_null(scope, name);
+		}
+	}
+}
+
+static const char *member_string(JsonObject *obj, const char *name)
+{
+	JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
+
+	if (!node || json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(node);
+}
+
+static JsonObject *member_object(JsonObject *obj, const char *name)
+{
+	JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
+
+	return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
+						    : NULL;
+}
+
+/* The text of the first error, else of the first reason at all. */
+static const char *first_reason(JsonObject *result)
+{
+	JsonNode *node = json_object_get_member(result, "reasons");
+	JsonArray *a = node && JSON_NODE_HOLDS_ARRAY(node)
+			       ? json_node_get_array(node) : NULL;
+	guint n = a ? json_array_get_length(a) : 0;
+
+	for (guint i = 0; i < n; i++) {
+		JsonObject *r = json_array_get_object_element(a, i);
+
+		if (!g_strcmp0(member_string(r, "severity"), "error"))
+			return member_string(r, "text");
+	}
+	return n ? member_string(json_array_get_object_element(a, 0), "text")
+		 : NULL;
+}
+
+static char *signature_text(JsonObject *fetch)
+{
+	const char *sig = member_string(fetch, "signature");
+	const char *signer = member_string(fetch, "signer");
+
+	if (!g_strcmp0(sig, "verified"))
+		return g_strdup_printf("signed tag, good signature by %s",
+				       signer ? signer : "a known key");
+	if (!g_strcmp0(sig, "unknown-key"))
+		return g_strdup_printf("signed tag, key %s not in the keyring",
+				       signer ? signer : "(unknown)");
+	if (!g_strcmp0(sig, "bad"))
+		return g_strdup("signed tag, BAD signature");
+	if (!g_strcmp0(sig, "unchecked"))
+		return g_strdup("signed tag, not verified (no keyring set)");
+	return g_strdup("not a signed tag");
+}
+
+static char *diffstat_text(JsonObject *fetch)
+{
+	JsonNode *files = json_object_get_member(fetch, "files_changed");
+
+	if (!files || JSON_NODE_HOLDS_NULL(files))
+		return NULL;
+	return g_strdup_printf(
+		"%" G_GINT64_FORMAT " files changed, %" G_GINT64_FORMAT
+		" insertions(+), %" G_GINT64_FORMAT " deletions(-)",
+		json_node_get_int(files),
+		json_object_get_int_member_with_default(fetch, "insertions", 0),
+		json_object_get_int_member_with_default(fetch, "deletions", 0));
+}
+
+/* RFC 3339 back into the form a mail's Date header has. */
+static char *mail_date(const PcMail *mail)
+{
+	g_autoptr(GDateTime) dt = NULL;
+
+	if (mail->date)
+		dt = g_date_time_new_from_iso8601(mail->date, NULL);
+	if (!dt)
+		return g_strdup("(no date)");
+	return g_date_time_format(dt, "%a, %-d %b %Y %H:%M:%S %z");
+}
+
+static void scope_set_fetch_texts(TmplScope *scope, JsonObject *fetch)
+{
+	g_autofree char *sig = NULL, *diffstat = NULL;
+
+	if (!fetch) {
+		tmpl_scope_set_null(scope, "fetch");
+		return;
+	}
+	sig = signature_text(fetch);
+	diffstat = diffstat_text(fetch);
+	tmpl_scope_set_string(scope, "fetch_signature_text", sig);
+	if (diffstat)
+		tmpl_scope_set_string(scope, "fetch_diffstat", diffstat);
+	else
+		tmpl_scope_set_null(scope, "fetch_diffstat");
+}
+
+/* Names a template may test with {{if}} whatever the result holds. */
+static const char *const ALWAYS[] = {
+	"fetch", "build", "reasons_text", "build_diagnostics_text",
+	"build_reproduce_text", "fetch_resolved_ref", "fetch_tip_commit",
+	"fetch_base_commit", "fetch_diffstat",
+};
+
+static TmplScope *make_scope(const PcMail *mail, const PcPullreq *pr,
+			     JsonObject *result)
+{
+	TmplScope *scope = tmpl_scope_new();
+	g_autofree char *date = mail_date(mail);
+	g_autofree char *url_line = NULL;
+	const char *first = first_reason(result);
+
+	for (guint i = 0; i < G_N_ELEMENTS(ALWAYS); i++)
+		tmpl_scope_set_null(scope, ALWAYS[i]);
+	scope_set_object(scope, NULL, result);
+	scope_set_fetch_texts(scope, member_object(result, "fetch"));
+	url_line = g_strjoin(" ", pr->repo_url ? pr->repo_url : "(no URL)",
+			     pr->ref, NULL);
+	tmpl_scope_set_string(scope, "url_line", url_line);
+	tmpl_scope_set_string(scope, "mail_date", date);
+	tmpl_scope_set_string(scope, "mail_subject", mail->subject);
+	tmpl_scope_set_string(scope, "mail_from", mail->from);
+	tmpl_scope_set_string(scope, "first_reason", first ? first : "");
+	return scope;
+}
+
+static char *render(const PcConfig *config, const char *verdict,
+		    TmplScope *scope, GError **error)
+{
+	g_autoptr(TmplTemplateLocator) locator = tmpl_template_locator_new();
+	g_autoptr(TmplTemplate) tmpl = NULL;
+	g_autofree char *name = g_strconcat(verdict, ".txt", NULL);
+	g_autoptr(GInputStream) stream = NULL;
+
+	if (!config->reply_templates)
+		g_assert(pc_templates_get_resource() != NULL);
+	tmpl_template_locator_append_search_path(
+		locator, config->reply_templates ? config->reply_templates
+						 : BUILTIN_TEMPLATES);
+	stream = tmpl_template_locator_locate(locator, name, error);
+	if (!stream) {
+		g_prefix_error(error, "reply template %s: ", name);
+		return NULL;
+	}
+	tmpl = tmpl_template_new(locator);
+	if (!tmpl_template_parse(tmpl, stream, NULL, error)) {
+		g_prefix_error(error, "reply template %s: ", name);
+		return NULL;
+	}
+	return tmpl_template_expand_string(tmpl, scope, error);
+}
+
+/* The address part of [reply] from, for the Message-ID's right side. */
+static char *from_domain(const PcConfig *config)
+{
+	const char *at = strrchr(config->reply_from, '@');
+	g_autofree char *domain = NULL;
+
+	if (!at)
+		return g_strdup("pullcheck.invalid");
+	domain = g_strdup(at + 1);
+	domain[strcspn(domain, "> \t")] = '\0';
+	return *domain ? g_steal_pointer(&domain) : g_strdup("pullcheck.invalid");
+}
+
+char *pc_reply_message_id(const PcConfig *config, const PcMail *mail,
+			  const char *verdict, const char *tip)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree char *domain = from_domain(config);
+	char hex[25];
+
+	/* NUL-separated so that no two different inputs run together. */
+	g_checksum_update(sum, (const guchar *)(mail->message_id ? mail->message_id
+								: ""), -1);
+	g_checksum_update(sum, (const guchar *)"", 1);
+	g_checksum_update(sum, (const guchar *)mail->body_sha256, -1);
+	g_checksum_update(sum, (const guchar *)"", 1);
+	g_checksum_update(sum, (const guchar *)verdict, -1);
+	g_checksum_update(sum, (const guchar *)"", 1);
+	g_checksum_update(sum, (const guchar *)(tip ? tip : ""), -1);
+	g_strlcpy(hex, g_checksum_get_string(sum), sizeof(hex));
+	return g_strdup_printf("pullcheck-%s@%s", hex, domain);
+}
+
+static char *reply_subject(const char *subject)
+{
+	if (!subject)
+		return g_strdup("Re: your pull request");
+	if (!g_ascii_strncasecmp(subject, "re:", 3))
+		return g_strdup(subject);
+	return g_strconcat("Re: ", subject, NULL);
+}
+
+static gboolean is_list(const PcConfig *config, const char *addr)
+{
+	for (char **p = config->reply_cc_lists; p && *p; p++)
+		if (g_pattern_match_simple(*p, addr))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean set_addresses(GMimeMessage *msg, const PcConfig *config,
+			      const PcMail *mail, GError **error)
+{
+	InternetAddressList *from = internet_address_list_parse(
+		NULL, config->reply_from);
+
+	if (!from || !mail->from_addr) {
+		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
+			    !from ? "[reply] from is not an address: %s"
+				  : "the pull request has no From address%s",
+			    !from ? config->reply_from : "");
+		if (from)
+			g_object_unref(from);
+		return FALSE;
+	}
+	internet_address_list_append(g_mime_message_get_from(msg), from);
+	g_object_unref(from);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL,
+				   mail->from_addr);
+	for (char **a = mail->to_cc; *a; a++)
+		if (is_list(config, *a))
+			g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_CC,
+						   NULL, *a);
+	return TRUE;
+}
+
+static void set_thread(GMimeMessage *msg, const PcMail *mail)
+{
+	GMimeObject *obj = GMIME_OBJECT(msg);
+	GString *refs = g_string_new(NULL);
+
+	for (char **r = mail->references; *r; r++)
+		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", *r);
+	if (mail->message_id) {
+		g_autofree char *id = g_strdup_printf("<%s>", mail->message_id);
+
+		g_string_append_printf(refs, "%s%s", refs->len ? " " : "", id);
+		g_mime_object_set_header(obj, "In-Reply-To", id, NULL);
+	}
+	if (refs->len)
+		g_mime_object_set_header(obj, "References", refs->str, NULL);
+	g_string_free(refs, TRUE);
+}
+
+static void set_verdict_headers(GMimeMessage *msg, JsonObject *result,
+				const char *tip)
+{
+	GMimeObject *obj = GMIME_OBJECT(msg);
+	const char *scope = member_string(member_object(result, "build"),
+					  "scope");
+
+	g_mime_object_set_header(obj, "Auto-Submitted", "auto-generated",
+				 NULL);
+	g_mime_object_set_header(obj, "X-Pullcheck-Verdict",
+				 member_string(result, "verdict"), NULL);
+	g_mime_object_set_header(obj, "X-Pullcheck-Scope",
+				 scope ? scope : "none", NULL);
+	g_mime_object_set_header(obj, "X-Pullcheck-Tip", tip ? tip : "unknown",
+				 NULL);
+}
+
+/*
+ * Lines a maintainer reads stay under 80 columns: a long line breaks at
+ * its last space before column 78 and goes on indented four more than it
+ * began. Quoted lines ("> ") and commands ("$ ") are left whole, to stay
+ * exact and copyable; so is a word too long for any line.
+ */
+static void wrap_line(GString *out, const char *line)
+{
+	const char *trimmed = line + strspn(line, " ");
+	gsize indent = trimmed - line;
+
+	if (g_utf8_strlen(line, -1) < 80 || g_str_has_prefix(trimmed, "> ") ||
+	    g_str_has_prefix(trimmed, "$ ")) {
+		g_string_append(out, line);
+		return;
+	}
+	while (g_utf8_strlen(line, -1) >= 80) {
+		const char *cut = g_utf8_offset_to_pointer(line, 78);
+		const char *space = cut;
+
+		while (space > line + indent && *space != ' ')
+			space--;
+		if (space <= line + indent)
+			break;
+		g_string_append_len(out, line, space - line);
+		g_string_append_printf(out, "\n%*s", (int)indent + 4, "");
+		line = space + 1;
+	}
+	g_string_append(out, line);
+}
+
+static char *wrap_text(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	GString *out = g_string_sized_new(strlen(text) + 64);
+
+	for (char **l = lines; *l; l++) {
+		wrap_line(out, *l);
+		if (l[1])
+			g_string_append_c(out, '\n');
+	}
+	return g_string_free(out, FALSE);
+}
+
+static GMimeTextPart *body_part(const char *text)
+{
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+
+	g_mime_text_part_set_text(part, text);
+	/* 7bit for ASCII, quoted-printable for the rest: any MTA takes it. */
+	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
+	return part;
+}
+
+GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
+			     const PcPullreq *pr, JsonObject *result,
+			     GError **error)
+{
+	const char *verdict = member_string(result, "verdict");
+	const char *tip = member_string(member_object(result, "fetch"),
+					"tip_commit");
+	g_autoptr(TmplScope) scope = make_scope(mail, pr, result);
+	g_autofree char *rendered = render(config, verdict, scope, error);
+	g_autofree char *text = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *subject = NULL, *id = NULL;
+	g_autoptr(GMimeTextPart) part = NULL;
+
+	if (!rendered)
+		return NULL;
+	text = wrap_text(rendered);
+	msg = g_mime_message_new(TRUE);
+	if (!set_addresses(msg, config, mail, error))
+		return NULL;
+	subject = reply_subject(mail->subject);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	g_mime_message_set_date(msg, now);
+	id = pc_reply_message_id(config, mail, verdict, tip);
+	g_mime_message_set_message_id(msg, id);
+	set_thread(msg, mail);
+	set_verdict_headers(msg, result, tip);
+	part = body_part(text);
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	return g_steal_pointer(&msg);
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The reply as a maintainer's mail client and a list archive see it:
+ * threading headers, verdict headers, recipients, a stable Message-ID,
+ * and a plain-text body under 80 columns that states the verdict first.
+ */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "autocleanup.h"
+#include "reply.h"
+
+static const char RESULT_FAIL[] =
+	"{\"message_id\": \"pr-1@example.org\", \"verdict\": \"fail\","
+	" \"reasons\": [{\"code\": \"tip-mismatch\", \"severity\": \"error\","
+	"  \"text\": \"tags/w-6.13 points at 1111111111111111111111111111111111111111, the mail says 2222222222222222222222222222222222222222\"},"
+	" {\"code\": \"tag-unsigned\", \"severity\": \"warning\", \"text\": \"the tag is not signed\"}],"
+	" \"fetch\": {\"url\": \"git://git.kernel.org/pub/scm/a/w.git\","
+	"  \"ref\": \"tags/w-6.13\", \"resolved_ref\": \"refs/tags/w-6.13\","
+	"  \"tip_commit\": \"1111111111111111111111111111111111111111\","
+	"  \"base_commit\": \"3333333333333333333333333333333333333333\","
+	"  \"commits\": 4, \"files_changed\": 2, \"insertions\": 10,"
+	"  \"deletions\": 3, \"signature\": \"none\", \"signer\": null,"
+	"  \"merge_conflicts\": []},"
+	" \"build\": null}";
+
+static void init_mail(PcMail *mail, PcPullreq *pr)
+{
+	char *refs[] = { g_strdup("root@example.org"), NULL };
+	char *to_cc[] = { g_strdup("torvalds@example.org"),
+			  g_strdup("linux-w@vger.kernel.org"),
+			  g_strdup("someone@example.com"), NULL };
+
+	memset(mail, 0, sizeof(*mail));
+	memset(pr, 0, sizeof(*pr));
+	mail->message_id = g_strdup("pr-1@example.org");
+	mail->subject = g_strdup("[GIT PULL] w fixes for 6.13");
+	mail->from = g_strdup("Ann M <ann@example.org>");
+	mail->from_addr = g_strdup("ann@example.org");
+	mail->date = g_strdup("2024-12-03T10:00:00+01:00");
+	mail->references = g_memdup2(refs, sizeof(refs));
+	mail->to_cc = g_memdup2(to_cc, sizeof(to_cc));
+	mail->body = g_strdup("body");
+	g_strlcpy(mail->body_sha256, "ab", sizeof(mail->body_sha256));
+	pr->repo_url = g_strdup("git://git.kernel.org/pub/scm/a/w.git");
+	pr->ref = g_strdup("tags/w-6.13");
+}
+
+static JsonObject *parse_result(const char *text)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+
+	g_assert_true(json_parser_load_from_data(parser, text, -1, NULL));
+	return json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+}
+
+static PcConfig *config_with(const char *text)
+{
+	g_autofree char *path = NULL;
+	int fd = g_file_open_tmp("pc-reply-XXXXXX", &path, NULL);
+	PcConfig *config;
+
+	close(fd);
+	g_file_set_contents(path, text, -1, NULL);
+	config = pc_config_load(path, NULL);
+	g_unlink(path);
+	g_assert_nonnull(config);
+	return config;
+}
+
+static char *body_of(GMimeMessage *msg)
+{
+	GMimeObject *part = g_mime_message_get_mime_part(msg);
+
+	return g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+}
+
+static void test_fail_reply(void)
+{
+	g_autoptr(PcConfig) config = config_with(
+		"[reply]\nfrom = Pull Check <bot@check.example.net>\n"
+		"cc_lists = *@vger.kernel.org;\n");
+	g_autoptr(JsonObject) result = parse_result(RESULT_FAIL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autofree char *body = NULL, *again = NULL;
+	g_autofree char *cc = NULL, *to = NULL;
+	GMimeObject *obj;
+	g_auto(GStrv) lines = NULL;
+	PcMail mail;
+	PcPullreq pr;
+
+	init_mail(&mail, &pr);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_no_error(error);
+	obj = GMIME_OBJECT(msg);
+	g_assert_cmpstr(g_mime_message_get_subject(msg), ==,
+			"Re: [GIT PULL] w fixes for 6.13");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "In-Reply-To"), ==,
+			"<pr-1@example.org>");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "References"), ==,
+			"<root@example.org> <pr-1@example.org>");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "Auto-Submitted"), ==,
+			"auto-generated");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "X-Pullcheck-Verdict"),
+			==, "fail");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "X-Pullcheck-Tip"), ==,
+			"1111111111111111111111111111111111111111");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "X-Pullcheck-Scope"),
+			==, "none");
+	to = internet_address_list_to_string(g_mime_message_get_to(msg), NULL,
+					     FALSE);
+	cc = internet_address_list_to_string(g_mime_message_get_cc(msg), NULL,
+					     FALSE);
+	g_assert_cmpstr(to, ==, "ann@example.org");
+	g_assert_cmpstr(cc, ==, "linux-w@vger.kernel.org");
+	g_assert_true(g_str_has_suffix(g_mime_message_get_message_id(msg),
+				       "@check.example.net"));
+	again = pc_reply_message_id(config, &mail, "fail",
+				    "1111111111111111111111111111111111111111");
+	g_assert_cmpstr(g_mime_message_get_message_id(msg), ==, again);
+
+	body = body_of(msg);
+	g_test_message("%s", body);
+	/* The verdict comes first, then the reason. */
+	g_assert_true(g_str_has_prefix(body, "The pull request you sent on "
+					     "Tue, 3 Dec 2024 10:00:00 +0100:"));
+	g_assert_nonnull(strstr(body, "> git://git.kernel.org/pub/scm/a/w.git tags/w-6.13\n"));
+	g_assert_nonnull(strstr(body, "\nFAILS the CONFIG_RUST=y"));
+	g_assert_true(strstr(body, "FAILS") < strstr(body, "What was checked"));
+	g_assert_nonnull(strstr(body, "error: tags/w-6.13 points at"));
+	g_assert_nonnull(strstr(body, "[tip-mismatch]"));
+	g_assert_nonnull(strstr(body, "warning: the tag is not signed"));
+	g_assert_nonnull(strstr(body, "4 commits on top"));
+	g_assert_nonnull(strstr(body, "2 files changed, 10 insertions(+), 3 deletions(-)"));
+	g_assert_nonnull(strstr(body, "build       not run"));
+	g_assert_null(strstr(body, "{{"));
+	lines = g_strsplit(body, "\n", -1);
+	for (char **l = lines; *l; l++)
+		g_assert_cmpuint(g_utf8_strlen(*l, -1), <, 80);
+	/* The wrapped finding goes on indented under its first line. */
+	g_assert_nonnull(strstr(body, "  error: tags/w-6.13 points at "
+				"1111111111111111111111111111111111111111, the\n"
+				"      mail says"));
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
+static void test_message_id_stable(void)
+{
+	g_autoptr(PcConfig) config = config_with("");
+	g_autofree char *a = NULL, *b = NULL, *c = NULL;
+	PcMail mail;
+	PcPullreq pr;
+
+	init_mail(&mail, &pr);
+	a = pc_reply_message_id(config, &mail, "fail", "11");
+	b = pc_reply_message_id(config, &mail, "fail", "11");
+	c = pc_reply_message_id(config, &mail, "pass", "11");
+	g_assert_cmpstr(a, ==, b);
+	g_assert_cmpstr(a, !=, c);
+	g_assert_true(g_str_has_suffix(a, "@localhost"));
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
+static void test_operator_templates(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("pc-tmpl-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(dir, "fail.txt", NULL);
+	g_autofree char *conf = g_strdup_printf("[reply]\ntemplates = %s\n",
+						dir);
+	g_autoptr(PcConfig) config = config_with(conf);
+	g_autoptr(JsonObject) result = parse_result(RESULT_FAIL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autofree char *body = NULL;
+	PcMail mail;
+	PcPullreq pr;
+
+	init_mail(&mail, &pr);
+	g_file_set_contents(file, "Local words: {{verdict}} at {{fetch_tip_commit}}\n",
+			    -1, NULL);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_no_error(error);
+	body = body_of(msg);
+	g_assert_cmpstr(body, ==, "Local words: fail at "
+			"1111111111111111111111111111111111111111\n");
+	/* A verdict with no template in the operator's folder is an error. */
+	json_object_set_string_member(result, "verdict", "pass");
+	g_clear_object(&msg);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_null(msg);
+	g_assert_nonnull(error);
+	g_assert_nonnull(strstr(error->message, "pass.txt"));
+	g_unlink(file);
+	g_rmdir(dir);
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_mime_init();
+	g_test_add_func("/reply/fail", test_fail_reply);
+	g_test_add_func("/reply/message-id", test_message_id_stable);
+	g_test_add_func("/reply/operator-templates", test_operator_templates);
+	return g_test_run();
+}
