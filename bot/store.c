@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * store: SQLite in WAL mode, prepared statements only, BEGIN IMMEDIATE
+ * around every change, PRAGMA user_version for migrations.
+ */
+#define G_LOG_DOMAIN "pullcheck-store"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "store.h"
+
+G_DEFINE_QUARK(pc-store-error-quark, pc_store_error)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
+
+struct _PcStore {
+	sqlite3 *db;
+};
+
+/* One entry per schema version; a database at version N runs N.. on. */
+static const char *const MIGRATIONS[] = {
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id TEXT NOT NULL,"
+	"  body_sha256 TEXT NOT NULL,"
+	"  source TEXT, subject TEXT, from_addr TEXT, thread TEXT,"
+	"  state TEXT NOT NULL, reason TEXT, verdict TEXT, result_json TEXT,"
+	"  reply_message_id TEXT, reply TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+	"  reply_sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (message_id, body_sha256));"
+	"CREATE INDEX jobs_state ON jobs (state, id);"
+	"CREATE INDEX jobs_sender ON jobs (from_addr, reply_sent_at);"
+	"CREATE TABLE job_events ("
+	"  job_id INTEGER NOT NULL REFERENCES jobs (id),"
+	"  at INTEGER NOT NULL, state TEXT NOT NULL, note TEXT);"
+	"CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT);",
+};
+
+static gboolean sql_error(PcStore *store, GError **error, const char *what)
+{
+	g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_SQLITE, "%s: %s",
+		    what, sqlite3_errmsg(store->db));
+	return FALSE;
+}
+
+static sqlite3_stmt *prepare(PcStore *store, const char *sql, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		sql_error(store, error, "prepare");
+		return NULL;
+	}
+	return stmt;
+}
+
+static gboolean exec(PcStore *store, const char *sql, GError **error)
+{
+	if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sql_error(store, error, sql);
+	return TRUE;
+}
+
+/* Runs a statement that returns no rows; finalises it. */
+static gboolean step_done(PcStore *store, sqlite3_stmt *stmt, GError **error)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return sql_error(store, error, "step");
+	return TRUE;
+}
+
+static void bind_text(sqlite3_stmt *stmt, int i, const char *text)
+{
+	sqlite3_bind_text(stmt, i, text, -1, SQLITE_TRANSIENT);
+}
+
+static gint64 now(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+static gboolean migrate(PcStore *store, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(store, "PRAGMA user_version",
+					       error);
+	int version;
+
+	if (!stmt || sqlite3_step(stmt) != SQLITE_ROW)
+		return stmt ? sql_error(store, error, "user_version") : FALSE;
+	version = sqlite3_column_int(stmt, 0);
+	if (version > (int)G_N_ELEMENTS(MIGRATIONS)) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_VERSION,
+			    "the database is at schema version %d, newer than "
+			    "this pullcheck knows (%d)",
+			    version, (int)G_N_ELEMENTS(MIGRATIONS));
+		return FALSE;
+	}
+	for (; version < (int)G_N_ELEMENTS(MIGRATIONS); version++) {
+		g_autofree char *bump = g_strdup_printf(
+			"PRAGMA user_version = %d", version + 1);
+
+		if (!exec(store, "BEGIN IMMEDIATE", error))
+			return FALSE;
+		if (!exec(store, MIGRATIONS[version], error) ||
+		    !exec(store, bump, error)) {
+			exec(store, "ROLLBACK", NULL);
+			return FALSE;
+		}
+		if (!exec(store, "COMMIT", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+PcStore *pc_store_open(const char *path, GError **error)
+{
+	g_autofree PcStore *store = g_new0(PcStore, 1);
+	int rc;
+
+	rc = sqlite3_open_v2(path, &store->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_FULLMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_SQLITE,
+			    "%s: %s", path,
+			    store->db ? sqlite3_errmsg(store->db)
+				      : sqlite3_errstr(rc));
+		sqlite3_close(store->db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(store->db, 10000);
+	if (!exec(store, "PRAGMA journal_mode = WAL", error) ||
+	    !exec(store, "PRAGMA synchronous = FULL", error) ||
+	    !exec(store, "PRAGMA foreign_keys = ON", error) ||
+	    !migrate(store, error)) {
+		g_prefix_error(error, "%s: ", path);
+		sqlite3_close(store->db);
+		return NULL;
+	}
+	return g_steal_pointer(&store);
+}
+
+void pc_store_close(PcStore *store)
+{
+	if (!store)
+		return;
+	sqlite3_close(store->db);
+	g_free(store);
+}
+
+static gboolean add_event(PcStore *store, gint64 id, const char *state,
+			  const char *note, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store,
+				     "INSERT INTO job_events (job_id, at, state,"
+				     " note) VALUES (?, ?, ?, ?)",
+				     error);
+
+	if (!stmt)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, now());
+	bind_text(stmt, 3, state);
+	bind_text(stmt, 4, note);
+	return step_done(store, stmt, error);
+}
+
+/* Runs @body between BEGIN IMMEDIATE and COMMIT, rolling back on error. */
+typedef gboolean (*TxnFunc)(PcStore *store, gpointer data, GError **error);
+
+static gboolean in_transaction(PcStore *store, TxnFunc body, gpointer data,
+			       GError **error)
+{
+	if (!exec(store, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (!body(store, data, error)) {
+		exec(store, "ROLLBACK", NULL);
+		return FALSE;
+	}
+	return exec(store, "COMMIT", error);
+}
+
+typedef struct {
+	const PcJob *job;
+	gint64 *id;
+	gboolean *is_new;
+} AddJob;
+
+static gboolean find_job(PcStore *store, const char *message_id,
+			 const char *body_sha256, gint64 *id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT id FROM jobs WHERE message_id = ? AND body_sha256 = ?",
+		error);
+	int rc;
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, message_id);
+	bind_text(stmt, 2, body_sha256);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		return sql_error(store, error, "find job");
+	return TRUE;
+}
+
+static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
+{
+	AddJob *a = data;
+	const PcJob *job = a->job;
+	sqlite3_stmt *stmt;
+	gint64 t = now();
+
+	*a->id = 0;
+	if (!find_job(store, job->message_id, job->body_sha256, a->id, error))
+		return FALSE;
+	*a->is_new = *a->id == 0;
+	if (!*a->is_new)
+		return TRUE;
+	stmt = prepare(store,
+		       "INSERT INTO jobs (message_id, body_sha256, source,"
+		       " subject, from_addr, thread, state, reason,"
+		       " received_at, updated_at)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       error);
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, job->message_id);
+	bind_text(stmt, 2, job->body_sha256);
+	bind_text(stmt, 3, job->source);
+	bind_text(stmt, 4, job->subject);
+	bind_text(stmt, 5, job->from_addr);
+	bind_text(stmt, 6, job->thread);
+	bind_text(stmt, 7, job->state ? job->state : PC_STATE_RECEIVED);
+	bind_text(stmt, 8, job->reason);
+	sqlite3_bind_int64(stmt, 9, job->received_at ? job->received_at : t);
+	sqlite3_bind_int64(stmt, 10, t);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	*a->id = sqlite3_last_insert_rowid(store->db);
+	return add_event(store, *a->id,
+			 job->state ? job->state : PC_STATE_RECEIVED,
+			 job->reason, error);
+}
+
+gboolean pc_store_add_job(PcStore *store, const PcJob *job, gint64 *id,
+			  gboolean *is_new, GError **error)
+{
+	AddJob a = { job, id, is_new };
+
+	return in_transaction(store, add_job_txn, &a, error);
+}
+
+typedef struct {
+	gint64 id;
+	const char *from, *to, *reason;
+} Transition;
+
+static gboolean transition_txn(PcStore *store, gpointer data, GError **error)
+{
+	Transition *t = data;
+	sqlite3_stmt *stmt = prepare(
+		store,
+		"UPDATE jobs SET state = ?, reason = coalesce(?, reason),"
+		" updated_at = ? WHERE id = ? AND (? IS NULL OR state = ?)",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, t->to);
+	bind_text(stmt, 2, t->reason);
+	sqlite3_bind_int64(stmt, 3, now());
+	sqlite3_bind_int64(stmt, 4, t->id);
+	bind_text(stmt, 5, t->from);
+	bind_text(stmt, 6, t->from);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	if (sqlite3_changes(store->db) != 1) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE,
+			    "job %" G_GINT64_FORMAT " is not %s", t->id,
+			    t->from ? t->from : "there");
+		return FALSE;
+	}
+	return add_event(store, t->id, t->to, t->reason, error);
+}
+
+gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
+			     const char *to, const char *reason,
+			     GError **error)
+{
+	Transition t = { id, from, to, reason };
+
+	return in_transaction(store, transition_txn, &t, error);
+}
+
+#define JOB_COLUMNS                                                         \
+	"id, message_id, body_sha256, source, subject, from_addr, thread,"  \
+	" state, reason, verdict, result_json, reply_message_id, reply,"    \
+	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at"
+
+static char *column_dup(sqlite3_stmt *stmt, int i)
+{
+	const char *text = (const char *)sqlite3_column_text(stmt, i);
+
+	return text ? g_strdup(text) : NULL;
+}
+
+static PcJob *job_from_row(sqlite3_stmt *stmt)
+{
+	PcJob *job = g_new0(PcJob, 1);
+
+	job->id = sqlite3_column_int64(stmt, 0);
+	job->message_id = column_dup(stmt, 1);
+	job->body_sha256 = column_dup(stmt, 2);
+	job->source = column_dup(stmt, 3);
+	job->subject = column_dup(stmt, 4);
+	job->from_addr = column_dup(stmt, 5);
+	job->thread = column_dup(stmt, 6);
+	job->state = column_dup(stmt, 7);
+	job->reason = column_dup(stmt, 8);
+	job->verdict = column_dup(stmt, 9);
+	job->result_json = column_dup(stmt, 10);
+	job->reply_message_id = column_dup(stmt, 11);
+	job->reply = column_dup(stmt, 12);
+	job->attempts = sqlite3_column_int(stmt, 13);
+	job->received_at = sqlite3_column_int64(stmt, 14);
+	job->updated_at = sqlite3_column_int64(stmt, 15);
+	job->next_attempt_at = sqlite3_column_int64(stmt, 16);
+	job->reply_sent_at = sqlite3_column_int64(stmt, 17);
+	return job;
+}
+
+/* The first row of @stmt as a job; NULL with no error when none. */
+static PcJob *one_job(PcStore *store, sqlite3_stmt *stmt, GError **error)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc == SQLITE_ROW)
+		return job_from_row(stmt);
+	if (rc != SQLITE_DONE)
+		sql_error(store, error, "read job");
+	return NULL;
+}
+
+PcJob *pc_store_get_job(PcStore *store, gint64 id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?", error);
+
+	if (!stmt)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, id);
+	return one_job(store, stmt, error);
+}
+
+PcJob *pc_store_next_job(PcStore *store, const char *state, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT " JOB_COLUMNS " FROM jobs WHERE state = ?"
+		" AND next_attempt_at <= ? ORDER BY id LIMIT 1",
+		error);
+
+	if (!stmt)
+		return NULL;
+	bind_text(stmt, 1, state);
+	sqlite3_bind_int64(stmt, 2, now());
+	return one_job(store, stmt, error);
+}
+
+GPtrArray *pc_store_list_jobs(PcStore *store, guint limit, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store, "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?",
+		error);
+	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)pc_job_free);
+	int rc;
+
+	if (!stmt)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(jobs, job_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		sql_error(store, error, "list jobs");
+		return NULL;
+	}
+	return g_steal_pointer(&jobs);
+}
+
+typedef struct {
+	gint64 id;
+	const char *verdict, *result_json, *reply_message_id, *reply;
+} SetReply;
+
+static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
+{
+	SetReply *r = data;
+	sqlite3_stmt *stmt = prepare(
+		store,
+		"UPDATE jobs SET verdict = ?, result_json = ?,"
+		" reply_message_id = ?, reply = ?, state = '" PC_STATE_REPORTING
+		"', updated_at = ? WHERE id = ? AND reply_sent_at = 0",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, r->verdict);
+	bind_text(stmt, 2, r->result_json);
+	bind_text(stmt, 3, r->reply_message_id);
+	bind_text(stmt, 4, r->reply);
+	sqlite3_bind_int64(stmt, 5, now());
+	sqlite3_bind_int64(stmt, 6, r->id);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	if (sqlite3_changes(store->db) != 1) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE,
+			    "job %" G_GINT64_FORMAT " has already replied",
+			    r->id);
+		return FALSE;
+	}
+	return add_event(store, r->id, PC_STATE_REPORTING, r->verdict, error);
+}
+
+gboolean pc_store_set_reply(PcStore *store, gint64 id, const char *verdict,
+			    const char *result_json,
+			    const char *reply_message_id, const char *reply,
+			    GError **error)
+{
+	SetReply r = { id, verdict, result_json, reply_message_id, reply };
+
+	return in_transaction(store, set_reply_txn, &r, error);
+}
+
+static gboolean mark_sent_txn(PcStore *store, gpointer data, GError **error)
+{
+	gint64 id = *(gint64 *)data;
+	sqlite3_stmt *stmt = prepare(
+		store,
+		"UPDATE jobs SET state = '" PC_STATE_REPLIED "',"
+		" reply_sent_at = ?, updated_at = ?"
+		" WHERE id = ? AND state = '" PC_STATE_REPORTING "'",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, now());
+	sqlite3_bind_int64(stmt, 2, now());
+	sqlite3_bind_int64(stmt, 3, id);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	if (sqlite3_changes(store->db) != 1) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE,
+			    "job %" G_GINT64_FORMAT " is not reporting", id);
+		return FALSE;
+	}
+	return add_event(store, id, PC_STATE_REPLIED, NULL, error);
+}
+
+gboolean pc_store_mark_sent(PcStore *store, gint64 id, GError **error)
+{
+	return in_transaction(store, mark_sent_txn, &id, error);
+}
+
+typedef struct {
+	gint64 id;
+	const char *reason;
+	gint64 retry_at;
+} Defer;
+
+static gboolean defer_txn(PcStore *store, gpointer data, GError **error)
+{
+	Defer *d = data;
+	sqlite3_stmt *stmt = prepare(
+		store,
+		"UPDATE jobs SET attempts = attempts + 1, reason = ?,"
+		" next_attempt_at = ?, updated_at = ? WHERE id = ?",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, d->reason);
+	sqlite3_bind_int64(stmt, 2, d->retry_at);
+	sqlite3_bind_int64(stmt, 3, now());
+	sqlite3_bind_int64(stmt, 4, d->id);
+	return step_done(store, stmt, error) &&
+	       add_event(store, d->id, "deferred", d->reason, error);
+}
+
+gboolean pc_store_defer(PcStore *store, gint64 id, const char *reason,
+			gint64 retry_at, GError **error)
+{
+	Defer d = { id, reason, retry_at };
+
+	return in_transaction(store, defer_txn, &d, error);
+}
+
+gboolean pc_store_count_replies(PcStore *store, const char *sender,
+				gint64 since, guint *count, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT count(*) FROM jobs WHERE from_addr = ?"
+		" AND reply_sent_at >= ? AND reply_sent_at > 0",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, sender);
+	sqlite3_bind_int64(stmt, 2, since);
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		return sql_error(store, error, "count replies");
+	*count = sqlite3_column_int(stmt, 0);
+	return TRUE;
+}
+
+gboolean pc_store_get_value(PcStore *store, const char *key, char **value,
+			    GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store, "SELECT value FROM kv WHERE key = ?", error);
+	int rc;
+
+	*value = NULL;
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, key);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*value = column_dup(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		return sql_error(store, error, "get value");
+	return TRUE;
+}
+
+gboolean pc_store_set_value(PcStore *store, const char *key,
+			    const char *value, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(
+		store, "INSERT INTO kv (key, value) VALUES (?, ?)"
+		       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, key);
+	bind_text(stmt, 2, value);
+	return step_done(store, stmt, error);
+}
+
+void pc_job_clear(PcJob *job)
+{
+	g_free(job->message_id);
+	g_free(job->body_sha256);
+	g_free(job->source);
+	g_free(job->subject);
+	g_free(job->from_addr);
+	g_free(job->thread);
+	g_free(job->state);
+	g_free(job->reason);
+	g_free(job->verdict);
+	g_free(job->result_json);
+	g_free(job->reply_message_id);
+	g_free(job->reply);
+	memset(job, 0, sizeof(*job));
+}
+
+void pc_job_free(PcJob *job)
+{
+	if (!job)
+		return;
+	pc_job_clear(job);
+	g_free(job);
+}

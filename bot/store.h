@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * store: the jobs and their states, in SQLite.
+ *
+ * Every state change is committed before the side effect that follows
+ * it, so a crash anywhere loses nothing and repeats nothing that reached
+ * the outside world.
+ */
+#ifndef PC_STORE_H
+#define PC_STORE_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PC_STORE_ERROR (pc_store_error_quark())
+GQuark pc_store_error_quark(void);
+
+typedef enum {
+	PC_STORE_ERROR_SQLITE,
+	PC_STORE_ERROR_VERSION,	/* written by a newer pullcheck */
+	PC_STORE_ERROR_STATE,	/* a transition the job's state forbids */
+} PcStoreError;
+
+typedef struct _PcStore PcStore;
+
+/* The states of DESIGN.md, as stored. */
+#define PC_STATE_RECEIVED "received"
+#define PC_STATE_IGNORED "ignored"
+#define PC_STATE_QUEUED "queued"
+#define PC_STATE_FETCHING "fetching"
+#define PC_STATE_BUILDING "building"
+#define PC_STATE_REPORTING "reporting"
+#define PC_STATE_REPLIED "replied"
+#define PC_STATE_FAILED_INFRA "failed-infra"
+#define PC_STATE_SUPERSEDED "superseded"
+
+/* One row of the jobs table; plain data, every string owned. */
+typedef struct {
+	gint64 id;
+	char *message_id;
+	char *body_sha256;
+	char *source;		/* where it came from: file, Maildir name, UID */
+	char *subject;
+	char *from_addr;
+	char *thread;		/* Message-ID of the thread's root */
+	char *state;
+	char *reason;		/* why ignored, or the last infra failure */
+	char *verdict;		/* NULL until known */
+	char *result_json;
+	char *reply_message_id;
+	char *reply;		/* the rendered RFC 5322 reply */
+	guint attempts;
+	gint64 received_at;	/* Unix seconds */
+	gint64 updated_at;
+	gint64 next_attempt_at;
+	gint64 reply_sent_at;	/* 0 until the server said 250 */
+} PcJob;
+
+void pc_job_clear(PcJob *job);
+void pc_job_free(PcJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcJob, pc_job_free)
+
+/* Opens or creates the database at @path, migrating it. (transfer full) */
+PcStore *pc_store_open(const char *path, GError **error);
+void pc_store_close(PcStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcStore, pc_store_close)
+
+/*
+ * Records a message. A second copy (same Message-ID and body hash) adds
+ * nothing: *@is_new is then FALSE and *@id the existing job's.
+ */
+gboolean pc_store_add_job(PcStore *store, const PcJob *job, gint64 *id,
+			  gboolean *is_new, GError **error);
+
+/*
+ * Moves job @id from @from (NULL: any state) to @to, with an optional
+ * @reason. Fails with PC_STORE_ERROR_STATE if the job is not in @from,
+ * which is how two workers never take the same job.
+ */
+gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
+			     const char *to, const char *reason,
+			     GError **error);
+
+/* (transfer full) NULL with no error when there is no such job. */
+PcJob *pc_store_get_job(PcStore *store, gint64 id, GError **error);
+
+/* The oldest job in @state, in arrival order. (transfer full) */
+PcJob *pc_store_next_job(PcStore *store, const char *state, GError **error);
+
+/* Every job, newest first, at most @limit. (transfer full, PcJob*) */
+GPtrArray *pc_store_list_jobs(PcStore *store, guint limit, GError **error);
+
+/*
+ * Stores the verdict, the result and the rendered reply with its
+ * Message-ID, and moves the job to reporting, in one transaction: the
+ * reply exists before anything tries to send it.
+ */
+gboolean pc_store_set_reply(PcStore *store, gint64 id, const char *verdict,
+			    const char *result_json,
+			    const char *reply_message_id, const char *reply,
+			    GError **error);
+
+/* The server said 250: reporting → replied, counted for the sender. */
+gboolean pc_store_mark_sent(PcStore *store, gint64 id, GError **error);
+
+/* A step failed on our side: count it and set when to try again. */
+gboolean pc_store_defer(PcStore *store, gint64 id, const char *reason,
+			gint64 retry_at, GError **error);
+
+/* Replies sent to @sender since @since (Unix seconds). */
+gboolean pc_store_count_replies(PcStore *store, const char *sender,
+				gint64 since, guint *count, GError **error);
+
+/* A value kept between runs, such as a source's UIDVALIDITY. */
+gboolean pc_store_get_value(PcStore *store, const char *key, char **value,
+			    GError **error);
+gboolean pc_store_set_value(PcStore *store, const char *key,
+			    const char *value, GError **error);
+
+G_END_DECLS
+
+#endif

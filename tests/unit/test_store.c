@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The job store: a second copy of a message is no new job, a transition
+ * from the wrong state is refused, a reply is stored before it is sent
+ * and marked sent once, and a crash inside a transaction loses nothing
+ * committed and keeps nothing half-written.
+ */
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+
+typedef struct {
+	char *dir;
+	char *path;
+	PcStore *store;
+} Fixture;
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	f->dir = g_dir_make_tmp("pc-store-XXXXXX", NULL);
+	f->path = g_build_filename(f->dir, "pullcheck.db", NULL);
+	f->store = pc_store_open(f->path, &error);
+	g_assert_no_error(error);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+
+	pc_store_close(f->store);
+	g_assert_cmpint(system(cmd), ==, 0);
+	g_free(f->path);
+	g_free(f->dir);
+}
+
+static gint64 add(PcStore *store, const char *mid, const char *sha,
+		  gboolean expect_new)
+{
+	PcJob job = { .message_id = (char *)mid, .body_sha256 = (char *)sha,
+		      .from_addr = (char *)"ann@example.org",
+		      .state = (char *)PC_STATE_QUEUED };
+	g_autoptr(GError) error = NULL;
+	gboolean is_new;
+	gint64 id;
+
+	g_assert_true(pc_store_add_job(store, &job, &id, &is_new, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(is_new, ==, expect_new);
+	g_assert_cmpint(id, >, 0);
+	return id;
+}
+
+static void test_dedupe(Fixture *f, gconstpointer data)
+{
+	gint64 a = add(f->store, "m1@x", "aa", TRUE);
+	gint64 b = add(f->store, "m1@x", "aa", FALSE);
+	gint64 c = add(f->store, "m1@x", "bb", TRUE);	/* same id, new body */
+
+	g_assert_cmpint(a, ==, b);
+	g_assert_cmpint(a, !=, c);
+}
+
+static void test_transitions(Fixture *f, gconstpointer data)
+{
+	gint64 id = add(f->store, "m@x", "aa", TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PcJob) job = NULL;
+
+	g_assert_true(pc_store_transition(f->store, id, PC_STATE_QUEUED,
+					  PC_STATE_FETCHING, NULL, &error));
+	/* A second worker cannot take it: it is no longer queued. */
+	g_assert_false(pc_store_transition(f->store, id, PC_STATE_QUEUED,
+					   PC_STATE_FETCHING, NULL, &error));
+	g_assert_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE);
+	job = pc_store_get_job(f->store, id, NULL);
+	g_assert_cmpstr(job->state, ==, PC_STATE_FETCHING);
+	g_assert_null(pc_store_next_job(f->store, PC_STATE_QUEUED, NULL));
+}
+
+static void test_reply_once(Fixture *f, gconstpointer data)
+{
+	gint64 id = add(f->store, "m@x", "aa", TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PcJob) job = NULL;
+	guint count = 99;
+
+	g_assert_true(pc_store_set_reply(f->store, id, "fail", "{}",
+					 "r@pullcheck", "Subject: x\n\nbody",
+					 &error));
+	job = pc_store_get_job(f->store, id, NULL);
+	g_assert_cmpstr(job->state, ==, PC_STATE_REPORTING);
+	g_assert_cmpstr(job->reply_message_id, ==, "r@pullcheck");
+	g_assert_cmpint(job->reply_sent_at, ==, 0);
+	g_assert_true(pc_store_count_replies(f->store, "ann@example.org", 0,
+					     &count, NULL));
+	g_assert_cmpuint(count, ==, 0);
+	g_assert_true(pc_store_mark_sent(f->store, id, &error));
+	g_assert_false(pc_store_mark_sent(f->store, id, &error));
+	g_clear_error(&error);
+	/* Once sent, the reply cannot be replaced. */
+	g_assert_false(pc_store_set_reply(f->store, id, "pass", "{}", "r2",
+					  "x", &error));
+	g_clear_error(&error);
+	g_assert_true(pc_store_count_replies(f->store, "ann@example.org", 0,
+					     &count, NULL));
+	g_assert_cmpuint(count, ==, 1);
+}
+
+static void test_values(Fixture *f, gconstpointer data)
+{
+	g_autofree char *v = NULL, *w = NULL;
+
+	g_assert_true(pc_store_get_value(f->store, "imap.uidvalidity", &v, NULL));
+	g_assert_null(v);
+	g_assert_true(pc_store_set_value(f->store, "imap.uidvalidity", "7", NULL));
+	g_assert_true(pc_store_set_value(f->store, "imap.uidvalidity", "8", NULL));
+	g_assert_true(pc_store_get_value(f->store, "imap.uidvalidity", &w, NULL));
+	g_assert_cmpstr(w, ==, "8");
+}
+
+static void test_newer_schema(Fixture *f, gconstpointer data)
+{
+	sqlite3 *db;
+	g_autoptr(GError) error = NULL;
+	PcStore *again;
+
+	g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+				     NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	again = pc_store_open(f->path, &error);
+	g_assert_null(again);
+	g_assert_error(error, PC_STORE_ERROR, PC_STORE_ERROR_VERSION);
+}
+
+/*
+ * A child commits one job, then dies by SIGKILL in the middle of a
+ * transaction that added another. The committed one must be there, the
+ * other not.
+ */
+static void test_crash(Fixture *f, gconstpointer data)
+{
+	pid_t pid;
+	int status;
+	g_autoptr(GPtrArray) jobs = NULL;
+
+	add(f->store, "before@x", "aa", TRUE);
+	pid = fork();
+	if (pid == 0) {
+		PcStore *s = pc_store_open(f->path, NULL);
+		sqlite3 *db;
+
+		sqlite3_open(f->path, &db);
+		sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO jobs (message_id,"
+			     " body_sha256, state, received_at, updated_at)"
+			     " VALUES ('half@x', 'bb', 'queued', 0, 0);",
+			     NULL, NULL, NULL);
+		(void)s;
+		raise(SIGKILL);
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFSIGNALED(status));
+	jobs = pc_store_list_jobs(f->store, 10, NULL);
+	g_assert_cmpuint(jobs->len, ==, 1);
+	g_assert_cmpstr(((PcJob *)jobs->pdata[0])->message_id, ==, "before@x");
+	/* And the database takes new work: the dead writer's lock is gone. */
+	add(f->store, "after@x", "cc", TRUE);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(name, fn) \
+	g_test_add("/store/" name, Fixture, NULL, setup, fn, teardown)
+	ADD("dedupe", test_dedupe);
+	ADD("transitions", test_transitions);
+	ADD("reply-once", test_reply_once);
+	ADD("values", test_values);
+	ADD("newer-schema", test_newer_schema);
+	ADD("crash", test_crash);
+	return g_test_run();
+}
