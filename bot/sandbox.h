@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sandbox: runs a build command under bubblewrap, with no network, a
+ * read-only system and source, one writable output directory, resource
+ * limits and a timeout that ends the whole process tree.
+ */
+#ifndef PC_SANDBOX_H
+#define PC_SANDBOX_H
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define PC_SANDBOX_ERROR (pc_sandbox_error_quark())
+GQuark pc_sandbox_error_quark(void);
+
+typedef enum {
+	PC_SANDBOX_ERROR_SETUP,	/* bwrap missing, a mount point absent, ... */
+	PC_SANDBOX_ERROR_SPAWN,
+	PC_SANDBOX_ERROR_LOG,
+} PcSandboxError;
+
+/* Called for each line the command prints, for progress. */
+typedef void (*PcSandboxLineFunc)(const char *line, gpointer data);
+
+typedef struct {
+	const char *bwrap;	/* NULL: "bwrap" from PATH */
+	const char *root;	/* mounted read-only as / */
+	const char *src;	/* host directory, mounted read-only */
+	const char *src_mount;	/* where, inside; must exist in @root */
+	const char *out;	/* host directory, mounted read-write */
+	const char *out_mount;
+	const char *chdir;	/* inside; NULL: @src_mount */
+	const char *const *argv;
+	const char *const *env;	/* "K=V", the whole environment */
+	guint timeout_s;
+	guint64 max_memory;	/* RLIMIT_AS, bytes; 0: none */
+	guint64 max_file_size;	/* RLIMIT_FSIZE, bytes; 0: none */
+	guint64 max_procs;	/* RLIMIT_NPROC; root is exempt (see sandbox.c) */
+	const char *log_path;	/* stdout and stderr, merged */
+	guint64 max_log_bytes;	/* the log stops growing here */
+	PcSandboxLineFunc on_line;
+	gpointer on_line_data;
+	GCancellable *cancellable;	/* cancelled: the tree is killed */
+} PcSandboxSpec;
+
+typedef struct {
+	gboolean exited;	/* ran to its end: @exit_status is valid */
+	int exit_status;
+	int term_signal;	/* killed by a signal not ours */
+	gboolean timed_out;	/* we killed it: @timeout_s passed */
+	gboolean cancelled;	/* we killed it: @cancellable */
+	gboolean log_truncated;
+	guint64 log_bytes;	/* what the command printed, in all */
+	gint64 duration_ms;
+} PcSandboxResult;
+
+/*
+ * Runs @spec to its end. FALSE only when it could not be run at all; a
+ * command that fails, times out or is killed is a result, not an error.
+ */
+gboolean pc_sandbox_run(const PcSandboxSpec *spec, PcSandboxResult *result,
+			GError **error);
+
+G_END_DECLS
+
+#endif

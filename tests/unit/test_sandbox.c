@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The build sandbox, with the real bubblewrap: what the command sees
+ * (no network, read-only system and source, a clean environment), and
+ * that limits and timeouts end the whole process tree.
+ */
+#include <arpa/inet.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+typedef struct {
+	char *dir, *src, *out, *log;
+	PcSandboxSpec spec;
+	PcSandboxResult result;
+} Fixture;
+
+static const char *const ENV[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
+				   NULL };
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	f->dir = g_dir_make_tmp("pc-sandbox-XXXXXX", NULL);
+	f->src = g_build_filename(f->dir, "src", NULL);
+	f->out = g_build_filename(f->dir, "out", NULL);
+	f->log = g_build_filename(f->dir, "build.log", NULL);
+	g_mkdir(f->src, 0755);
+	g_mkdir(f->out, 0755);
+	memset(&f->spec, 0, sizeof(f->spec));
+	f->spec.root = "/";
+	f->spec.src = f->src;
+	f->spec.src_mount = "/tmp/src";
+	f->spec.out = f->out;
+	f->spec.out_mount = "/tmp/out";
+	f->spec.env = ENV;
+	f->spec.timeout_s = 60;
+	f->spec.log_path = f->log;
+	f->spec.max_log_bytes = 1 << 20;
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+
+	g_assert_cmpint(system(cmd), ==, 0);
+	g_free(f->dir);
+	g_free(f->src);
+	g_free(f->out);
+	g_free(f->log);
+}
+
+/* Runs `sh -c SCRIPT` in the sandbox; returns the log. */
+static char *run_sh(Fixture *f, const char *script)
+{
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	g_autoptr(GError) error = NULL;
+	char *log = NULL;
+
+	f->spec.argv = argv;
+	g_assert_true(pc_sandbox_run(&f->spec, &f->result, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents(f->log, &log, NULL, NULL));
+	return log;
+}
+
+static void test_exit_status(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = run_sh(f, "echo hello; echo oops >&2; exit 3");
+
+	g_assert_true(f->result.exited);
+	g_assert_cmpint(f->result.exit_status, ==, 3);
+	g_assert_cmpstr(log, ==, "hello\noops\n");
+}
+
+static void test_environment(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	g_setenv("PULLCHECK_SECRET", "leak", TRUE);
+	log = run_sh(f, "env | sort");
+	g_assert_null(strstr(log, "PULLCHECK_SECRET"));
+	g_assert_nonnull(strstr(log, "LANG=C.UTF-8\n"));
+	g_assert_nonnull(strstr(log, "PATH=/usr/bin:/bin\n"));
+}
+
+static void test_filesystem(Fixture *f, gconstpointer data)
+{
+	g_autofree char *mark = g_build_filename(f->out, "made", NULL);
+	g_autofree char *log = run_sh(
+		f, "touch /tmp/src/x 2>/dev/null && echo src-writable;"
+		   "touch /usr/x 2>/dev/null && echo usr-writable;"
+		   "ls /root >/dev/null 2>&1; touch /tmp/out/made && echo ok");
+
+	g_assert_cmpstr(log, ==, "ok\n");
+	g_assert_true(g_file_test(mark, G_FILE_TEST_EXISTS));
+}
+
+static void test_no_network(Fixture *f, gconstpointer data)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	g_autofree char *script = NULL, *log = NULL;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_assert_cmpint(bind(s, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+	g_assert_cmpint(listen(s, 1), ==, 0);
+	getsockname(s, (struct sockaddr *)&addr, &len);
+	/* The host's listener is out of reach from the build's namespace. */
+	script = g_strdup_printf("exec 3<>/dev/tcp/127.0.0.1/%d && echo "
+				 "reached || echo unreachable",
+				 ntohs(addr.sin_port));
+	{
+		const char *argv[] = { "/bin/bash", "-c", script, NULL };
+
+		f->spec.argv = argv;
+		g_assert_true(pc_sandbox_run(&f->spec, &f->result, NULL));
+	}
+	g_file_get_contents(f->log, &log, NULL, NULL);
+	g_assert_nonnull(strstr(log, "unreachable"));
+	close(s);
+}
+
+static gboolean marker_running(const char *marker)
+{
+	g_autofree char *cmd = g_strdup_printf(
+		"pgrep -f '^sleep 1000 %s' >/dev/null", marker);
+
+	return system(cmd) == 0;
+}
+
+static void test_timeout_kills_tree(Fixture *f, gconstpointer data)
+{
+	g_autofree char *marker = g_strdup_printf("%d.%d", getpid(),
+						  g_random_int_range(1, 1 << 30));
+	g_autofree char *script = g_strdup_printf(
+		"setsid sleep 1000 %s & sleep 1000 %s & wait", marker, marker);
+	g_autofree char *log = NULL;
+
+	f->spec.timeout_s = 1;
+	/* sleep takes the marker as a second duration: still valid. */
+	log = run_sh(f, script);
+	g_assert_true(f->result.timed_out);
+	g_assert_false(f->result.exited);
+	g_assert_cmpint(f->result.duration_ms, <, 10000);
+	g_usleep(200 * 1000);
+	g_assert_false(marker_running(marker));
+	/* And the check itself can see a sleeper: it is not vacuous. */
+	{
+		g_autofree char *cmd = g_strdup_printf(
+			"sleep 1000 %s & echo $! > '%s/pid'", marker, f->dir);
+		g_autofree char *pidfile = g_build_filename(f->dir, "pid", NULL);
+		g_autofree char *pid = NULL;
+
+		g_assert_cmpint(system(cmd), ==, 0);
+		g_usleep(100 * 1000);
+		g_assert_true(marker_running(marker));
+		g_file_get_contents(pidfile, &pid, NULL, NULL);
+		kill(atoi(pid), SIGKILL);
+	}
+}
+
+static gboolean cancel_soon(gpointer data)
+{
+	g_cancellable_cancel(data);
+	return G_SOURCE_REMOVE;
+}
+
+static gpointer cancel_thread(gpointer data)
+{
+	g_usleep(500 * 1000);
+	cancel_soon(data);
+	return NULL;
+}
+
+static void test_cancel(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GCancellable) cancel = g_cancellable_new();
+	GThread *t = g_thread_new("cancel", cancel_thread, cancel);
+	g_autofree char *log = NULL;
+
+	f->spec.cancellable = cancel;
+	log = run_sh(f, "sleep 30");
+	g_thread_join(t);
+	g_assert_true(f->result.cancelled);
+	g_assert_cmpint(f->result.duration_ms, <, 10000);
+}
+
+static void test_log_cap(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	f->spec.max_log_bytes = 1000;
+	log = run_sh(f, "yes | head -c 1000000");
+	g_assert_true(f->result.exited);
+	g_assert_cmpuint(strlen(log), ==, 1000);
+	g_assert_true(f->result.log_truncated);
+	g_assert_cmpuint(f->result.log_bytes, ==, 1000000);
+}
+
+static void test_file_size_limit(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	f->spec.max_file_size = 1 << 20;
+	log = run_sh(f, "head -c 10000000 /dev/zero > /tmp/out/big; echo $?");
+	g_assert_cmpstr(log, !=, "0\n");
+}
+
+static void test_memory_limit(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	f->spec.max_memory = 512ull << 20;
+	log = run_sh(f, "/usr/bin/python3 -c 'x = bytearray(2 << 30)' "
+			"2>/dev/null; echo $?");
+	g_assert_cmpstr(log, ==, "1\n");
+}
+
+static void collect_line(const char *line, gpointer data)
+{
+	g_ptr_array_add(data, g_strdup(line));
+}
+
+static void test_lines(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *log = NULL;
+
+	f->spec.on_line = collect_line;
+	f->spec.on_line_data = lines;
+	log = run_sh(f, "printf 'one\\ntwo\\nthree'");
+	g_assert_cmpuint(lines->len, ==, 3);
+	g_assert_cmpstr(lines->pdata[0], ==, "one");
+	g_assert_cmpstr(lines->pdata[2], ==, "three");
+}
+
+static void test_missing_mount_point(Fixture *f, gconstpointer data)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	g_autoptr(GError) error = NULL;
+
+	f->spec.argv = argv;
+	f->spec.src_mount = "/no-such-mount-point";
+	g_assert_false(pc_sandbox_run(&f->spec, &f->result, &error));
+	g_assert_error(error, PC_SANDBOX_ERROR, PC_SANDBOX_ERROR_SETUP);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	if (!g_find_program_in_path("bwrap")) {
+		g_print("bwrap not installed\n");
+		return 77;
+	}
+#define ADD(name, fn) \
+	g_test_add("/sandbox/" name, Fixture, NULL, setup, fn, teardown)
+	ADD("exit-status", test_exit_status);
+	ADD("environment", test_environment);
+	ADD("filesystem", test_filesystem);
+	ADD("no-network", test_no_network);
+	ADD("timeout-kills-tree", test_timeout_kills_tree);
+	ADD("cancel", test_cancel);
+	ADD("log-cap", test_log_cap);
+	ADD("file-size-limit", test_file_size_limit);
+	ADD("memory-limit", test_memory_limit);
+	ADD("lines", test_lines);
+	ADD("missing-mount-point", test_missing_mount_point);
+	return g_test_run();
+}
