@@ -25,6 +25,7 @@ struct _PcPullreqParser {
 	pcre2_code *merged;	/* pr-tracker-bot's acknowledgement */
 	pcre2_code *robot;	/* build and fuzzing robots' reports */
 	pcre2_code *patch;	/* a diff in the body */
+	pcre2_code *signed_tag;	/* a tag object pasted with its signature */
 	pcre2_code *pull_subject;
 };
 
@@ -55,10 +56,14 @@ static const char END_RE[] = "changes\\s+up\\s+to\\s+" SHA
 static const char TAG_RE[] = "^\\s*tag\\s+sha-?1?\\s*:\\s*" SHA;
 static const char MERGED_RE[] = "has\\s+been\\s+merged\\s+into\\s+\\S+";
 static const char ROBOT_RE[] =
-	"^reported-by:\\s+kernel\\s+test\\s+robot"
+	"^\\|?\\s*reported-by:\\s+kernel\\s+test\\s+robot"
 	"|syzbot\\s+(?:found|has\\s+found|has\\s+tested)"
 	"|^syzbot\\s+ci\\b"
 	"|kernel\\s+test\\s+robot\\s+noticed";
+/* "object", "type" and "tag" headers, then the signature block. */
+static const char SIGNED_TAG_RE[] =
+	"^object\\s+[0-9a-f]{7,64}\\s*\\n\\s*type\\s+commit\\s*\\n"
+	"\\s*tag\\s+\\S+[\\s\\S]*?^-----BEGIN PGP SIGNATURE-----";
 static const char PATCH_RE[] = "^diff\\s+--git\\s|^@@\\s+-\\d";
 static const char PULL_SUBJECT_RE[] =
 	"\\[(?:git\\s+pull|pull(?:\\s+request)?|please\\s+pull|git)\\b";
@@ -95,6 +100,7 @@ PcPullreqParser *pc_pullreq_parser_new(void)
 	p->merged = compile(MERGED_RE, 0);
 	p->robot = compile(ROBOT_RE, 0);
 	p->patch = compile(PATCH_RE, 0);
+	p->signed_tag = compile(SIGNED_TAG_RE, 0);
 	p->pull_subject = compile(PULL_SUBJECT_RE, 0);
 	return p;
 }
@@ -111,6 +117,7 @@ void pc_pullreq_parser_free(PcPullreqParser *p)
 	pcre2_code_free(p->merged);
 	pcre2_code_free(p->robot);
 	pcre2_code_free(p->patch);
+	pcre2_code_free(p->signed_tag);
 	pcre2_code_free(p->pull_subject);
 	g_free(p);
 }
@@ -249,6 +256,28 @@ static char *single_token(const char *text, gsize at, gsize end)
 }
 
 /*
+ * A mail client wrapped the ref onto the line at @at: one ref-like word,
+ * then a blank line or the end. A capitalised plain word there is the
+ * sign-off ("Thanks"), not a branch.
+ */
+static char *wrapped_ref(const char *text, gsize at)
+{
+	gsize end = line_end(text, at);
+	g_autofree char *token = single_token(text, at, end);
+	gboolean plain_word = TRUE;
+
+	if (!token || (text[end] == '\n' && text[end + 1] != '\n' &&
+		       text[end + 1] != '\0'))
+		return NULL;
+	for (const char *c = token; *c; c++)
+		if (!g_ascii_isalpha(*c))
+			plain_word = FALSE;
+	if (plain_word && g_ascii_isupper(token[0]))
+		return NULL;
+	return g_steal_pointer(&token);
+}
+
+/*
  * In prose, a URL is the one asked for only when the words before it end
  * the request: "Please pull from git://...", not "Please pull; it is
  * based on https://lore...".
@@ -286,6 +315,10 @@ static gboolean read_url_line(PcPullreqParser *p, const char *text, gsize at,
 		return FALSE;
 	pr->repo_url = g_strndup(text + gs, ge - gs);
 	strip_trailing_punct(pr->repo_url);
+	/* "https://host/a.git, thanks.": the sentence goes on, no ref. */
+	if (strlen(pr->repo_url) != (gsize)(ge - gs) &&
+	    text[gs + strlen(pr->repo_url)] != '>')
+		return TRUE;
 	rest = g_strstrip(g_strndup(text + ge, end - ge));
 	if (*rest == '>')
 		memmove(rest, rest + 1, strlen(rest));
@@ -297,10 +330,7 @@ static gboolean read_url_line(PcPullreqParser *p, const char *text, gsize at,
 		if (!*pr->ref)
 			g_clear_pointer(&pr->ref, g_free);
 	} else if (!*rest && end < len && text[end + 1] != '\n') {
-		/* A mail client wrapped the ref onto the next line. */
-		gsize next = end + 1;
-
-		pr->ref = single_token(text, next, line_end(text, next));
+		pr->ref = wrapped_ref(text, end + 1);
 	}
 	return TRUE;
 }
@@ -452,8 +482,16 @@ static void read_commits(PcPullreqParser *p, const char *text, PcPullreq *pr)
 	pr->tag_commit = first_group_lower(p->tag, text);
 	if (pr->ref && g_str_has_prefix(pr->ref, "refs/heads/"))
 		pr->signed_tag = PC_TRI_FALSE;
-	else if (strstr(text, "-----BEGIN PGP SIGNATURE-----"))
+	else if (matches(p->signed_tag, text))
 		pr->signed_tag = PC_TRI_TRUE;
+}
+
+/* Robots that report on patches and trees; they never ask to pull. */
+static gboolean is_robot_sender(const char *addr)
+{
+	return addr && (!strcmp(addr, "lkp@intel.com") ||
+			g_str_has_prefix(addr, "syzbot+") ||
+			g_str_has_prefix(addr, "syzbot@"));
 }
 
 static char *why_not(PcPullreqParser *p, const PcMail *mail, const char *text)
@@ -489,7 +527,7 @@ void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 				      "merged into\"), not a pull request");
 		return;
 	}
-	if (matches(p->robot, text)) {
+	if (matches(p->robot, text) || is_robot_sender(mail->from_addr)) {
 		pr->reason = g_strdup("a report from a build or fuzzing robot, "
 				      "not a pull request");
 		return;

@@ -19,6 +19,8 @@ typedef struct {
 	const char *base;
 	const char *end;
 	const char *reason_has;	/* a word the reason must hold */
+	const char *from_addr;
+	const char *signed_tag;	/* "true", "false", "null"; NULL: not checked */
 } Row;
 
 #define B1 "0123456789abcdef0123456789abcdef01234567"
@@ -96,6 +98,35 @@ static const Row ROWS[] = {
 	{ "scp-style github", "x",
 	  "Please pull from:\n\n  git@github.com:owner/repo.git topic\n",
 	  TRUE, "git@github.com:owner/repo.git", "topic" },
+	{ "a sentence going on after the URL has no ref", "x",
+	  "Please pull from: https://host.example/a.git, thanks.\n",
+	  TRUE, "https://host.example/a.git", NULL },
+	{ "a sign-off under the URL line is no ref", "x",
+	  "are available in the Git repository at:\n\n  " URL "\nThanks\n",
+	  TRUE, URL, NULL },
+	{ "a wrapped ref followed by more text is no ref", "x",
+	  "are available in the Git repository at:\n\n  " URL "\nfixes\n"
+	  "more words here\n",
+	  TRUE, URL, NULL },
+	{ "robot by sender", "[x] y", "Hi,\nplease pull nothing.\n",
+	  FALSE, NULL, NULL, NULL, NULL, "robot", "lkp@intel.com" },
+	{ "robot reported-by in a table", "[x] y",
+	  "kindly add:\n| Reported-by: kernel test robot <lkp@intel.com>\n",
+	  FALSE, NULL, NULL, NULL, NULL, "robot" },
+	{ "signed tag pasted", "x",
+	  "are available in the Git repository at:\n\n  " URL " tags/s\n\n"
+	  "object " B1 "\ntype commit\ntag s\ntagger A <a@b> 1 +0000\n\n"
+	  "msg\n-----BEGIN PGP SIGNATURE-----\nxx\n"
+	  "-----END PGP SIGNATURE-----\n",
+	  TRUE, URL, "tags/s", NULL, NULL, NULL, NULL, "true" },
+	{ "a bare signature block is no signed tag", "x",
+	  "are available in the Git repository at:\n\n  " URL " tags/s\n\n"
+	  "-----BEGIN PGP SIGNATURE-----\nxx\n-----END PGP SIGNATURE-----\n",
+	  TRUE, URL, "tags/s", NULL, NULL, NULL, NULL, "null" },
+	{ "a branch ref is no signed tag", "x",
+	  "are available in the Git repository at:\n\n  " URL
+	  " refs/heads/fixes\n",
+	  TRUE, URL, "refs/heads/fixes", NULL, NULL, NULL, NULL, "false" },
 	{ "angle brackets", "x",
 	  "are available in the git repository at:\n  <" URL "> x\n",
 	  TRUE, URL, "x" },
@@ -105,7 +136,9 @@ static void test_row(gconstpointer data)
 {
 	const Row *row = data;
 	PcMail mail = { .subject = (char *)row->subject,
-			.body = (char *)row->body };
+			.body = (char *)row->body,
+			.from_addr = (char *)row->from_addr };
+	static const char *const TRI[] = { "null", "false", "true" };
 	PcPullreq pr;
 
 	pc_pullreq_parse(parser, &mail, &pr);
@@ -114,6 +147,8 @@ static void test_row(gconstpointer data)
 	g_assert_cmpstr(pr.ref, ==, row->ref);
 	g_assert_cmpstr(pr.base_commit, ==, row->base);
 	g_assert_cmpstr(pr.end_commit, ==, row->end);
+	if (row->signed_tag)
+		g_assert_cmpstr(TRI[pr.signed_tag + 1], ==, row->signed_tag);
 	if (row->reason_has) {
 		g_assert_nonnull(pr.reason);
 		g_assert_nonnull(strstr(pr.reason, row->reason_has));
