@@ -21,6 +21,8 @@ typedef struct {
 static const Command COMMANDS[] = {
 	{ "parse", pc_cmd_parse,
 	  "print what each message asks to pull, as JSON lines" },
+	{ "setup-root", pc_cmd_setup_root,
+	  "make the kernel build root (Debian 13 toolchain) at [build] root" },
 	{ "check-config", pc_cmd_check_config,
 	  "validate the configuration and print it" },
 };
