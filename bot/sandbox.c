@@ -274,8 +274,10 @@ gboolean pc_sandbox_run(const PcSandboxSpec *spec, PcSandboxResult *result,
 	if (!mount_point_ok(spec->root, spec->src_mount, error) ||
 	    !mount_point_ok(spec->root, spec->out_mount, error))
 		return FALSE;
-	run.log_fd = open(spec->log_path, O_WRONLY | O_CREAT | O_TRUNC |
-						  O_CLOEXEC, 0644);
+	run.log_fd = open(spec->log_path,
+			  O_WRONLY | O_CREAT | O_CLOEXEC |
+				  (spec->log_append ? O_APPEND : O_TRUNC),
+			  0644);
 	if (run.log_fd < 0) {
 		g_set_error(error, PC_SANDBOX_ERROR, PC_SANDBOX_ERROR_LOG,
 			    "%s: %s", spec->log_path, g_strerror(errno));

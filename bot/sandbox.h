@@ -38,6 +38,7 @@ typedef struct {
 	guint64 max_file_size;	/* RLIMIT_FSIZE, bytes; 0: none */
 	guint64 max_procs;	/* RLIMIT_NPROC; root is exempt (see sandbox.c) */
 	const char *log_path;	/* stdout and stderr, merged */
+	gboolean log_append;	/* add to @log_path instead of replacing it */
 	guint64 max_log_bytes;	/* the log stops growing here */
 	PcSandboxLineFunc on_line;
 	gpointer on_line_data;

@@ -254,9 +254,13 @@ static void test_missing_mount_point(Fixture *f, gconstpointer data)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	if (!g_find_program_in_path("bwrap")) {
-		g_print("bwrap not installed\n");
-		return 77;
+	{
+		g_autofree char *bwrap = g_find_program_in_path("bwrap");
+
+		if (!bwrap) {
+			g_print("bwrap not installed\n");
+			return 77;
+		}
 	}
 #define ADD(name, fn) \
 	g_test_add("/sandbox/" name, Fixture, NULL, setup, fn, teardown)
