@@ -94,8 +94,10 @@ static const Key KEYS[] = {
 	KEY("smtp", "host", T_STRING, smtp_host, "localhost"),
 	KEY_NUM("smtp", "port", T_UINT, smtp_port, "587", 1, 65535),
 	KEY_ENUM("smtp", "tls", smtp_tls, "starttls", "starttls|smtps|none"),
+	KEY("smtp", "ca_file", T_OPTIONAL, smtp_ca_file, NULL),
 	KEY("smtp", "user", T_OPTIONAL, smtp_user, NULL),
 	KEY("smtp", "password_file", T_OPTIONAL, smtp_password_file, NULL),
+	KEY_NUM("smtp", "timeout", T_UINT, smtp_timeout, "60", 1, 3600),
 };
 
 static const Key *find_key(const char *group, const char *key)

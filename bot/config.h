@@ -67,8 +67,10 @@ typedef struct {
 	char *smtp_host;
 	guint smtp_port;
 	char *smtp_tls;		/* starttls | smtps | none */
+	char *smtp_ca_file;	/* NULL: the system's CAs */
 	char *smtp_user;
 	char *smtp_password_file;
+	guint smtp_timeout;	/* seconds, for each network operation */
 } PcConfig;
 
 /*

@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * outbox_smtp: hands each reply to a mail server with libetpan, one
+ * connection per message: connect (plain, SMTPS or STARTTLS), check the
+ * server's certificate, EHLO, AUTH, MAIL, RCPT, DATA, QUIT.
+ *
+ * Debian builds libetpan with GnuTLS, and there libetpan checks no
+ * certificate at all (mailstream_ssl_set_server_certicate() is "not
+ * implemented"). So once the handshake is done, and before a single
+ * SMTP byte goes over TLS, the chain the server sent is verified here
+ * with GnuTLS against [smtp] ca_file or the system's CAs, for the host
+ * name we connected to.
+ */
+#define G_LOG_DOMAIN "pullcheck-smtp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <libetpan/libetpan.h>
+
+#include "outbox_drivers.h"
+
+/* A longer chain than this is refused rather than allocated for. */
+#define MAX_CHAIN 16
+/* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
+#define MAX_PATH 254
+#define MAX_PASSWORD 4096
+
+typedef struct {
+	PcOutbox parent;
+	char *password;		/* NULL without [smtp] user */
+	gnutls_x509_trust_list_t trust;	/* NULL for tls = none */
+} SmtpOutbox;
+
+/* One connection, for the length of one send. */
+typedef struct {
+	SmtpOutbox *self;
+	const PcConfig *c;
+	mailsmtp *smtp;
+} Session;
+
+#define TEMPORARY PC_OUTBOX_ERROR_TEMPORARY
+#define PERMANENT PC_OUTBOX_ERROR_PERMANENT
+
+/* The server's last reply on one line: "550 5.1.1 No such user". */
+static char *reply_text(const mailsmtp *smtp)
+{
+	g_autofree char *raw = g_strndup(smtp->response ? smtp->response : "",
+					 400);
+	g_autofree char *text = g_utf8_make_valid(raw, -1);
+
+	g_strchomp(text);
+	g_strdelimit(text, "\r\n", ' ');
+	return g_strdup_printf("%d %s", smtp->response_code, text);
+}
+
+/*
+ * The reply code decides, as RFC 5321 says: 4xx try again later, 5xx do
+ * not. libetpan's own codes cannot (450 and 550 to RCPT are both
+ * MAILSMTP_ERROR_MAILBOX_UNAVAILABLE, a 550 after DATA is "unexpected"),
+ * so they only add words. A stream error is a connection closed or a
+ * read or write that timed out; its response_code is left over from the
+ * command before and means nothing.
+ */
+static gboolean reply_error(Session *s, int r, const char *step,
+			    GError **error)
+{
+	int code = s->smtp->response_code;
+	g_autofree char *reply = NULL;
+
+	if (r == MAILSMTP_ERROR_STREAM || code < 100 || code > 599) {
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
+			    "%s: connection closed, or no answer within %u s",
+			    step, s->c->smtp_timeout);
+		return FALSE;
+	}
+	reply = reply_text(s->smtp);
+	g_set_error(error, PC_OUTBOX_ERROR, code >= 500 ? PERMANENT : TEMPORARY,
+		    "%s: %s: %s", step, mailsmtp_strerror(r), reply);
+	return FALSE;
+}
+
+/*
+ * The TCP connection, through GIO rather than libetpan's connect:
+ * mailsmtp_socket_connect() reads the greeting from a stream without a
+ * timeout of its own (libetpan's global default, 300 s, applies), and
+ * mail_tcp_connect_timeout() is not in libetpan's public headers.
+ *
+ * GSocket also sets SIGPIPE to SIG_IGN for the process when its class is
+ * first used (gsocket.c), which libetpan needs: it writes with send()
+ * and no MSG_NOSIGNAL, so a server that hangs up would otherwise kill
+ * the daemon (tests/integration/smtp.c, /outbox/smtp/hang-up).
+ */
+static int connect_fd(const PcConfig *c, GError **error)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketConnectable) addr =
+		g_network_address_new(c->smtp_host, c->smtp_port);
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GError) local = NULL;
+	int fd;
+
+	g_socket_client_set_timeout(client, c->smtp_timeout);
+	g_socket_client_set_enable_proxy(client, FALSE);
+	conn = g_socket_client_connect(client, addr, NULL, &local);
+	if (!conn) {
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
+			    "cannot connect: %s", local->message);
+		return -1;
+	}
+	/* The GSocket closes its own descriptor; libetpan gets a copy. */
+	fd = fcntl(g_socket_get_fd(g_socket_connection_get_socket(conn)),
+		   F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
+			    "cannot connect: %s", g_strerror(errno));
+	return fd;
+}
+
+/* libetpan's hook before the handshake: SNI, for a name (not an address). */
+static void tls_setup(struct mailstream_ssl_context *ctx, void *data)
+{
+	const char *host = data;
+
+	if (!g_hostname_is_ip_address(host))
+		mailstream_ssl_set_server_name(ctx, (char *)host);
+}
+
+static gboolean verify_chain(SmtpOutbox *self, carray *chain,
+			     const char *host, GError **error)
+{
+	gnutls_x509_crt_t certs[MAX_CHAIN];
+	guint n = carray_count(chain);
+	gnutls_typed_vdata_st data[] = {
+		{ GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)host, 0 },
+		{ GNUTLS_DT_KEY_PURPOSE_OID,
+		  (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0 },
+	};
+	unsigned int status = 0;
+	guint imported = 0;
+	int r = GNUTLS_E_CERTIFICATE_ERROR;
+
+	if (n == 0 || n > MAX_CHAIN)
+		goto out;
+	for (; imported < n; imported++) {
+		MMAPString *der = carray_get(chain, imported);
+		gnutls_datum_t d = { (unsigned char *)der->str, der->len };
+
+		if (gnutls_x509_crt_init(&certs[imported]) < 0)
+			goto out;
+		if (gnutls_x509_crt_import(certs[imported], &d,
+					   GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(certs[imported]);
+			goto out;
+		}
+	}
+	r = gnutls_x509_trust_list_verify_crt2(self->trust, certs, n, data,
+					       G_N_ELEMENTS(data), 0, &status,
+					       NULL);
+out:
+	while (imported > 0)
+		gnutls_x509_crt_deinit(certs[--imported]);
+	if (r < 0 || status) {
+		gnutls_datum_t why = { NULL, 0 };
+
+		if (r >= 0 && gnutls_certificate_verification_status_print(
+				      status, GNUTLS_CRT_X509, &why, 0) == 0)
+			g_strstrip((char *)why.data);
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
+			    "the certificate of %s is not trusted: %s", host,
+			    why.data ? (char *)why.data
+				     : "no usable certificate chain");
+		gnutls_free(why.data);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean verify_peer(Session *s, mailstream *stream, GError **error)
+{
+	/*
+	 * libetpan 1.9.4 returns garbage rather than NULL for a server with
+	 * no certificate; GnuTLS's "NORMAL" priorities, which libetpan sets,
+	 * offer no anonymous suites, so a handshake that worked had one.
+	 */
+	carray *chain = mailstream_get_certificate_chain(stream);
+	gboolean ok;
+
+	if (!chain) {
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
+			    "%s sent no certificate", s->c->smtp_host);
+		return FALSE;
+	}
+	ok = verify_chain(s->self, chain, s->c->smtp_host, error);
+	mailstream_certificate_chain_free(chain);
+	return ok;
+}
+
+static gboolean open_stream(Session *s, GError **error)
+{
+	const PcConfig *c = s->c;
+	gboolean smtps = !strcmp(c->smtp_tls, "smtps");
+	int fd = connect_fd(c, error);
+	mailstream *stream;
+	int r;
+
+	if (fd < 0)
+		return FALSE;
+	if (smtps)
+		stream = mailstream_ssl_open_with_callback_timeout(
+			fd, c->smtp_timeout, tls_setup, c->smtp_host);
+	else
+		stream = mailstream_socket_open_timeout(fd, c->smtp_timeout);
+	if (!stream) {
+		close(fd);
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY, "%s",
+			    smtps ? "TLS handshake failed or timed out"
+				  : "cannot set up the connection");
+		return FALSE;
+	}
+	if (smtps && !verify_peer(s, stream, error)) {
+		mailstream_close(stream);
+		return FALSE;
+	}
+	r = mailsmtp_connect(s->smtp, stream);	/* closes it on failure */
+	if (r != MAILSMTP_NO_ERROR)
+		return reply_error(s, r, "greeting", error);
+	return TRUE;
+}
+
+/* EHLO, or HELO for a server that knows no extensions. */
+static gboolean hello(Session *s, GError **error)
+{
+	int r = mailesmtp_ehlo(s->smtp);
+
+	if (r == MAILSMTP_NO_ERROR)
+		return TRUE;
+	if (r == MAILSMTP_ERROR_STREAM || s->smtp->response_code < 500)
+		return reply_error(s, r, "EHLO", error);
+	r = mailsmtp_helo(s->smtp);
+	if (r != MAILSMTP_NO_ERROR)
+		return reply_error(s, r, "HELO", error);
+	return TRUE;
+}
+
+static gboolean starttls(Session *s, GError **error)
+{
+	int r;
+
+	/* Not offered may be a server so set up, or someone in between. */
+	if (!(s->smtp->esmtp & MAILSMTP_ESMTP_STARTTLS)) {
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
+			    "the server does not offer STARTTLS "
+			    "([smtp] tls = starttls)");
+		return FALSE;
+	}
+	r = mailsmtp_socket_starttls_with_callback(s->smtp, tls_setup,
+						   s->c->smtp_host);
+	if (r == MAILSMTP_ERROR_SSL) {
+		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
+			    "STARTTLS: TLS handshake failed or timed out");
+		return FALSE;
+	}
+	if (r != MAILSMTP_NO_ERROR)
+		return reply_error(s, r, "STARTTLS", error);
+	/* RFC 3207: forget what was learnt before TLS, ask again. */
+	return verify_peer(s, s->smtp->stream, error) && hello(s, error);
+}
+
+static gboolean authenticate(Session *s, GError **error)
+{
+	const char *user = s->c->smtp_user;
+	const char *mech;
+	int r;
+
+	if (!user)
+		return TRUE;
+	if (s->smtp->auth & MAILSMTP_AUTH_PLAIN) {
+		mech = "PLAIN";
+	} else if (s->smtp->auth & MAILSMTP_AUTH_LOGIN) {
+		mech = "LOGIN";
+	} else {
+		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+			    "AUTH: the server offers neither PLAIN nor LOGIN "
+			    "(over %s)", s->c->smtp_tls);
+		return FALSE;
+	}
+	r = mailesmtp_auth_sasl(s->smtp, mech, s->c->smtp_host, NULL, NULL,
+				user, user, s->self->password, NULL);
+	if (r == MAILSMTP_NO_ERROR)
+		return TRUE;
+	/*
+	 * "Login failed" with no failing reply from the server is Cyrus
+	 * SASL refusing on our side, nearly always for want of its plugins.
+	 */
+	if (r == MAILSMTP_ERROR_AUTH_LOGIN && s->smtp->response_code < 400) {
+		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+			    "AUTH %s: the SASL library cannot do it here "
+			    "(is libsasl2-modules installed?)", mech);
+		return FALSE;
+	}
+	/* 535 and other 5xx: credentials refused; 454: try again later. */
+	return reply_error(s, r, "AUTH", error);
+}
+
+static gboolean envelope(Session *s, const char *from,
+			 const char *const *rcpts, gsize size, GError **error)
+{
+	int r = mailesmtp_mail_size(s->smtp, from, 0, NULL, size);
+
+	if (r != MAILSMTP_NO_ERROR)
+		return reply_error(s, r, "MAIL FROM", error);
+	/*
+	 * All or nothing: one refused recipient ends the transaction, so
+	 * that a retry cannot send the others a second copy.
+	 */
+	for (const char *const *to = rcpts; *to; to++) {
+		r = mailesmtp_rcpt(s->smtp, *to, 0, NULL);
+		if (r != MAILSMTP_NO_ERROR) {
+			g_autofree char *step = g_strdup_printf("RCPT TO:<%s>",
+								*to);
+
+			return reply_error(s, r, step, error);
+		}
+	}
+	return TRUE;
+}
+
+static gboolean transfer(Session *s, const GString *text, GError **error)
+{
+	int r = mailsmtp_data(s->smtp);
+
+	if (r != MAILSMTP_NO_ERROR)
+		return reply_error(s, r, "DATA", error);
+	r = mailsmtp_data_message(s->smtp, text->str, text->len);
+	if (r != MAILSMTP_NO_ERROR)
+		return reply_error(s, r, "end of DATA", error);
+	return TRUE;
+}
+
+/*
+ * The message as DATA wants it: CRLF line ends. libetpan's
+ * mailsmtp_data_message() adds the dot-stuffing and the closing
+ * "CRLF . CRLF" itself; so that it does not add an empty line too, the
+ * message's own last line end is left off.
+ */
+static GString *smtp_text(GBytes *message)
+{
+	gsize len;
+	const char *p = g_bytes_get_data(message, &len);
+	GString *s = g_string_sized_new(len + len / 32 + 2);
+
+	for (gsize i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			g_string_append_c(s, '\r');
+		g_string_append_c(s, p[i]);
+	}
+	if (s->len >= 2 && !memcmp(s->str + s->len - 2, "\r\n", 2))
+		g_string_truncate(s, s->len - 2);
+	return s;
+}
+
+/*
+ * A path for MAIL or RCPT: the address inside "Name <addr>" if given so,
+ * checked for what could break the command line (libetpan pastes it in
+ * as it is). An empty sender is the null path.
+ */
+static char *envelope_address(const char *addr, GError **error)
+{
+	const char *lt = addr ? strchr(addr, '<') : NULL;
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+	g_autofree char *a = gt ? g_strndup(lt + 1, gt - lt - 1)
+				: g_strdup(addr ? addr : "");
+
+	g_strstrip(a);
+	for (const char *p = a; *p; p++) {
+		if ((guchar)*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			goto bad;
+	}
+	if (strlen(a) <= MAX_PATH)
+		return g_steal_pointer(&a);
+bad:
+	g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+		    "not an envelope address: \"%s\"", addr);
+	return NULL;
+}
+
+/* The whole conversation; the final reply in @reply on success. */
+static gboolean converse(Session *s, const char *from,
+			 const char *const *rcpts, const GString *text,
+			 char **reply, GError **error)
+{
+	if (!open_stream(s, error) || !hello(s, error))
+		return FALSE;
+	if (!strcmp(s->c->smtp_tls, "starttls") && !starttls(s, error))
+		return FALSE;
+	if (!authenticate(s, error) ||
+	    !envelope(s, from, rcpts, text->len, error) ||
+	    !transfer(s, text, error))
+		return FALSE;
+	*reply = reply_text(s->smtp);
+	mailsmtp_quit(s->smtp);
+	return TRUE;
+}
+
+static gboolean check_envelope(const char *from, const char *const *rcpts,
+			       char **mail_from, GPtrArray *rcpt_to,
+			       GError **error)
+{
+	*mail_from = envelope_address(from, error);
+	if (!*mail_from)
+		return FALSE;
+	for (const char *const *to = rcpts; to && *to; to++) {
+		char *a = envelope_address(*to, error);
+
+		if (!a)
+			return FALSE;
+		if (!*a) {
+			g_free(a);
+			g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+				    "an empty recipient");
+			return FALSE;
+		}
+		g_ptr_array_add(rcpt_to, a);
+	}
+	if (rcpt_to->len == 0) {
+		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT, "no recipients");
+		return FALSE;
+	}
+	g_ptr_array_add(rcpt_to, NULL);
+	return TRUE;
+}
+
+static gboolean smtp_send(PcOutbox *out, const char *from,
+			  const char *const *rcpts, GBytes *message,
+			  GError **error)
+{
+	SmtpOutbox *self = (SmtpOutbox *)out;
+	const PcConfig *c = out->config;
+	g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *mail_from = NULL;
+	g_autofree char *id = pc_outbox_message_id(message);
+	g_autofree char *reply = NULL;
+	g_autoptr(GString) text = NULL;
+	Session s = { self, c, NULL };
+	gboolean ok;
+
+	if (!check_envelope(from, rcpts, &mail_from, to, error))
+		goto fail;
+	text = smtp_text(message);
+	s.smtp = mailsmtp_new(0, NULL);
+	if (!s.smtp)
+		g_error("out of memory");
+	mailsmtp_set_timeout(s.smtp, c->smtp_timeout);
+	ok = converse(&s, mail_from, (const char *const *)to->pdata, text,
+		      &reply, error);
+	mailsmtp_free(s.smtp);	/* sends QUIT if still connected */
+	if (!ok)
+		goto fail;
+	g_message("%s: sent via %s:%u to %u recipient(s): %s",
+		  id ? id : "(no Message-ID)", c->smtp_host, c->smtp_port,
+		  to->len - 1, reply);
+	return TRUE;
+fail:
+	g_prefix_error(error, "%s via %s:%u: ", id ? id : "(no Message-ID)",
+		       c->smtp_host, c->smtp_port);
+	return FALSE;
+}
+
+static void smtp_free(PcOutbox *out)
+{
+	SmtpOutbox *self = (SmtpOutbox *)out;
+
+	if (self->password) {
+		explicit_bzero(self->password, strlen(self->password));
+		g_free(self->password);
+	}
+	if (self->trust)
+		gnutls_x509_trust_list_deinit(self->trust, 1);
+	g_free(self);
+}
+
+static const PcOutboxOps smtp_ops = {
+	.name = "smtp",
+	.send = smtp_send,
+	.free = smtp_free,
+};
+
+/* The first line of [smtp] password_file, without its line end. */
+static char *read_password(const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	char *pw = NULL;
+	gsize len, n;
+
+	if (!g_file_get_contents(path, &text, &len, error)) {
+		g_prefix_error(error, "[smtp] password_file: ");
+		return NULL;
+	}
+	n = strcspn(text, "\r\n");	/* stops at a NUL too */
+	if (n < len && text[n] == '\0')
+		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+			    "[smtp] password_file %s holds a NUL byte", path);
+	else if (n == 0 || n > MAX_PASSWORD)
+		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+			    "[smtp] password_file %s: no password on its "
+			    "first line", path);
+	else
+		pw = g_strndup(text, n);
+	explicit_bzero(text, len);
+	return pw;
+}
+
+static gboolean load_trust(SmtpOutbox *self, const char *ca_file,
+			   GError **error)
+{
+	int r;
+
+	if (gnutls_x509_trust_list_init(&self->trust, 0) < 0)
+		g_error("out of memory");
+	if (ca_file)
+		r = gnutls_x509_trust_list_add_trust_file(
+			self->trust, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+	else
+		r = gnutls_x509_trust_list_add_system_trust(self->trust, 0, 0);
+	if (r <= 0) {
+		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+			    "no CA certificates in %s%s%s",
+			    ca_file ? ca_file : "the system's store",
+			    r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+PcOutbox *pc_outbox_smtp_new(const PcConfig *config, GError **error)
+{
+	SmtpOutbox *self = g_new0(SmtpOutbox, 1);
+
+	self->parent.ops = &smtp_ops;
+	self->parent.config = config;
+	if (config->smtp_user && !config->smtp_password_file) {
+		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
+			    "[smtp] user is set but password_file is not");
+		goto fail;
+	}
+	if (config->smtp_user) {
+		self->password = read_password(config->smtp_password_file,
+					       error);
+		if (!self->password)
+			goto fail;
+	}
+	if (strcmp(config->smtp_tls, "none") &&
+	    !load_trust(self, config->smtp_ca_file, error))
+		goto fail;
+	if (config->smtp_user && !strcmp(config->smtp_tls, "none"))
+		g_warning("[smtp] tls = none: the password for %s goes to "
+			  "%s in clear", config->smtp_user, config->smtp_host);
+	return &self->parent;
+fail:
+	smtp_free(&self->parent);
+	return NULL;
+}
