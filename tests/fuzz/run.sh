@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
 # Seeds: every regular file under the seed folder, Maildir files included.
-find "$seeds" -type f ! -name '*.json' ! -name '*.log.json' -size -1M \
+find "$seeds" -type f ! -name '*.json' ! -name '*.log.json' -size -1024k \
 	-exec cp -t "$work/corpus" --backup=numbered {} + 2>/dev/null || true
 status=0
 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
