@@ -159,10 +159,12 @@ static void scope_set_array(TmplScope *scope, const char *name, JsonArray *a)
 		g_ptr_array_add(strv, NULL);
 		tmpl_scope_set_strv(scope, name, (const char **)strv->pdata);
 		if (n) {
+			/* As a block: each item on a line, indented by two. */
 			g_autofree char *joined = g_strjoinv(
-				"\n", (char **)strv->pdata);
+				"\n  ", (char **)strv->pdata);
+			g_autofree char *block = g_strconcat("  ", joined, NULL);
 
-			tmpl_scope_set_string(scope, text_name, joined);
+			tmpl_scope_set_string(scope, text_name, block);
 		} else {
 			tmpl_scope_set_null(scope, text_name);
 		}
@@ -295,6 +297,78 @@ static void scope_set_fetch_texts(TmplScope *scope, JsonObject *fetch)
 		tmpl_scope_set_null(scope, "fetch_diffstat");
 }
 
+/* "rustc 1.85.1 (4eb16... )" → "1.85.1": the first word with a digit. */
+static char *short_version(const char *line)
+{
+	g_auto(GStrv) words = line ? g_strsplit(line, " ", -1) : NULL;
+
+	for (char **w = words; w && *w; w++)
+		if (g_ascii_isdigit(**w))
+			return g_strdup(*w);
+	return g_strdup(line ? line : "?");
+}
+
+static char *toolchain_text(JsonObject *tc)
+{
+	const char *const tools[] = { "rustc", "bindgen", "clang", "lld" };
+	GString *out = g_string_new(NULL);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(tools); i++) {
+		g_autofree char *v = short_version(member_string(tc, tools[i]));
+
+		g_string_append_printf(out, "%s%s %s", i ? ", " : "", tools[i], v);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static char *duration_text(double seconds)
+{
+	guint s = seconds + 0.5;
+
+	if (s < 60)
+		return g_strdup_printf("%us", s);
+	if (s < 3600)
+		return g_strdup_printf("%um%02us", s / 60, s % 60);
+	return g_strdup_printf("%uh%02um", s / 3600, s % 3600 / 60);
+}
+
+static char *scope_text(JsonObject *build)
+{
+	const char *scope = member_string(build, "scope");
+
+	if (!g_strcmp0(member_string(build, "recipe"), "command"))
+		return g_strdup("the configured build command");
+	if (!g_strcmp0(scope, "full"))
+		return g_strdup("full: vmlinux and all modules");
+	return g_strdup("rust: prepare, rust/, every Rust object and each "
+			"changed C object; not all of vmlinux and the modules");
+}
+
+static void scope_set_build_texts(TmplScope *scope, JsonObject *build)
+{
+	JsonObject *tc = member_object(build, "toolchain");
+	JsonNode *diags = json_object_get_member(build, "diagnostics");
+	g_autofree char *tools = NULL, *dur = NULL, *what = NULL;
+	g_autofree char *shown = NULL, *tree = NULL;
+
+	if (!build)
+		return;
+	tools = toolchain_text(tc);
+	dur = duration_text(json_object_get_double_member_with_default(
+		build, "duration_s", 0));
+	what = scope_text(build);
+	shown = g_strdup_printf("%u", diags && JSON_NODE_HOLDS_ARRAY(diags)
+			? json_array_get_length(json_node_get_array(diags)) : 0);
+	tree = g_strdup_printf("%s %s",
+			       member_string(build, "tree") ?: "tip",
+			       member_string(build, "tree_commit") ?: "");
+	tmpl_scope_set_string(scope, "build_toolchain_text", tools);
+	tmpl_scope_set_string(scope, "build_duration_text", dur);
+	tmpl_scope_set_string(scope, "build_scope_text", what);
+	tmpl_scope_set_string(scope, "build_diagnostics_shown", shown);
+	tmpl_scope_set_string(scope, "build_tree", tree);
+}
+
 /* Names a template may test with {{if}} whatever the result holds. */
 static const char *const ALWAYS[] = {
 	"fetch", "build", "reasons_text", "build_diagnostics_text",
@@ -314,6 +388,7 @@ static TmplScope *make_scope(const PcMail *mail, const PcPullreq *pr,
 		tmpl_scope_set_null(scope, ALWAYS[i]);
 	scope_set_object(scope, NULL, result);
 	scope_set_fetch_texts(scope, member_object(result, "fetch"));
+	scope_set_build_texts(scope, member_object(result, "build"));
 	url_line = g_strjoin(" ", pr->repo_url ? pr->repo_url : "(no URL)",
 			     pr->ref, NULL);
 	tmpl_scope_set_string(scope, "url_line", url_line);

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * build: runs the recipe in the sandbox and turns what make said into a
+ * verdict.
+ *
+ * The kernel recipe follows netdev's CI for Rust builds: allmodconfig
+ * with a fragment that asks for CONFIG_RUST=y and turns off what blocks
+ * it (COMPILE_TEST selects full randstruct; MODVERSIONS excludes Rust on
+ * 6.12), `rustavailable` to tell our toolchain's faults from the tree's,
+ * then a check that CONFIG_RUST really is y in the .config built: a build
+ * with Rust silently off is never a pass.
+ */
+#define G_LOG_DOMAIN "pullcheck-build"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "buildlog.h"
+#include "reason.h"
+
+G_DEFINE_QUARK(pc-build-error-quark, pc_build_error)
+
+const char pc_build_rust_fragment[] =
+	"CONFIG_RUST=y\n"
+	"CONFIG_RANDSTRUCT_NONE=y\n"
+	"# CONFIG_MODVERSIONS is not set\n";
+
+#define FRAGMENT_NAME "pullcheck-rust.config"
+/* Where the command recipe sees its tree and output, on the host's /. */
+#define COMMAND_SRC "/tmp/src"
+#define COMMAND_OUT "/tmp/out"
+#define MAX_LOG_BYTES (64ull << 20)
+#define MAX_DIAGNOSTICS 20
+
+typedef struct {
+	const PcBuildSpec *spec;
+	PcBuildResult *result;
+	gint64 deadline;	/* monotonic, µs */
+	char *jobs;		/* "-jN" */
+} Build;
+
+/* Kept identical between runs, so kbuild's output does not churn. */
+static const char *const KERNEL_ENV[] = {
+	"PATH=/usr/bin:/bin",
+	"HOME=/tmp",
+	"LANG=C.UTF-8",
+	"KBUILD_BUILD_USER=pullcheck",
+	"KBUILD_BUILD_HOST=pullcheck",
+	"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
+	NULL,
+};
+
+static void note(Build *b, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* A line of our own in the build log, so a reader sees each step. */
+static void note(Build *b, const char *fmt, ...)
+{
+	g_autofree char *line = NULL;
+	va_list ap;
+	int fd;
+
+	va_start(ap, fmt);
+	line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_message("%s", line);
+	fd = open(b->spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return;
+	if (write(fd, "### pullcheck: ", 15) < 0 ||
+	    write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0)
+		g_warning("%s: %s", b->spec->log_path, g_strerror(errno));
+	close(fd);
+}
+
+static guint seconds_left(Build *b)
+{
+	gint64 left = (b->deadline - g_get_monotonic_time()) / G_USEC_PER_SEC;
+
+	return left > 0 ? left : 1;
+}
+
+/*
+ * Runs @argv in the sandbox. Returns FALSE when it could not run or was
+ * stopped (timeout, cancel, a signal): the build is then not checkable,
+ * and a reason says why. *@ok says whether it exited 0.
+ */
+static gboolean run_step(Build *b, const char *root, const char *src_mount,
+			 const char *out_mount, const char *const *argv,
+			 const char *const *env, gboolean *ok)
+{
+	const PcBuildSpec *spec = b->spec;
+	PcSandboxSpec sb = {
+		.root = root,
+		.src = spec->src,
+		.src_mount = src_mount,
+		.out = spec->out,
+		.out_mount = out_mount,
+		.argv = argv,
+		.env = env,
+		.timeout_s = seconds_left(b),
+		.max_memory = 16ull << 30,
+		.max_file_size = 16ull << 30,
+		.max_procs = 8192,
+		.log_path = spec->log_path,
+		.log_append = TRUE,
+		.max_log_bytes = MAX_LOG_BYTES,
+		.on_line = spec->on_line,
+		.on_line_data = spec->on_line_data,
+		.cancellable = spec->cancellable,
+	};
+	PcSandboxResult res;
+	g_autoptr(GError) error = NULL;
+
+	*ok = FALSE;
+	if (!pc_sandbox_run(&sb, &res, &error)) {
+		pc_reasons_add(b->result->reasons, "sandbox-failed",
+			       PC_SEVERITY_INFRA, "the build sandbox failed: %s",
+			       error->message);
+		return FALSE;
+	}
+	b->result->make_s += res.duration_ms / 1000.0;
+	if (res.timed_out || res.cancelled || !res.exited) {
+		pc_reasons_add(b->result->reasons,
+			       res.cancelled ? "build-cancelled" : "build-timeout",
+			       PC_SEVERITY_INFRA,
+			       res.timed_out ? "the build ran past [build] timeout "
+					       "(%u s) and was stopped"
+			       : res.cancelled ? "the build was stopped (%u s "
+						 "budget; pullcheck shut down)"
+					       : "the build was killed by a signal "
+						 "(%u s budget; out of memory?)",
+			       spec->config->build_timeout);
+		return FALSE;
+	}
+	*ok = res.exit_status == 0;
+	return TRUE;
+}
+
+static gboolean make(Build *b, const char *step, const char *const *targets,
+		     gboolean *ok)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *joined = g_strjoinv(" ", (char **)targets);
+
+	note(b, "make %s", joined);
+	g_ptr_array_add(argv, "make");
+	g_ptr_array_add(argv, "LLVM=1");
+	g_ptr_array_add(argv, "O=" PC_BUILDROOT_OUT);
+	g_ptr_array_add(argv, b->jobs);
+	g_ptr_array_add(argv,
+			"KCONFIG_ALLCONFIG=" PC_BUILDROOT_OUT "/" FRAGMENT_NAME);
+	if (!g_strcmp0(step, "targets"))
+		g_ptr_array_add(argv, "-k");	/* every error, not the first */
+	for (const char *const *t = targets; *t; t++)
+		g_ptr_array_add(argv, (gpointer)*t);
+	g_ptr_array_add(argv, NULL);
+	return run_step(b, b->spec->config->build_root, PC_BUILDROOT_SRC,
+			PC_BUILDROOT_OUT, (const char *const *)argv->pdata,
+			KERNEL_ENV, ok);
+}
+
+/* "y", "m", a value, or "n" for "# CONFIG_X is not set" and absence. */
+static char *config_value(const char *config_text, const char *symbol)
+{
+	g_autofree char *set = g_strdup_printf("\nCONFIG_%s=", symbol);
+	g_autofree char *text = g_strconcat("\n", config_text, NULL);
+	const char *p = strstr(text, set);
+
+	if (!p)
+		return g_strdup("n");
+	p += strlen(set);
+	return g_strndup(p, strcspn(p, "\n"));
+}
+
+/*
+ * Why Rust is off: the "depends on" lines of `config RUST` in the tree's
+ * own init/Kconfig, with each symbol's value in the .config built.
+ */
+static char *explain_rust_off(const char *src, const char *config_text)
+{
+	g_autofree char *kconfig_path = g_build_filename(src, "init", "Kconfig",
+							 NULL);
+	g_autofree char *kconfig = NULL;
+	g_auto(GStrv) lines = NULL;
+	GString *out = g_string_new(NULL);
+	gboolean in_rust = FALSE;
+
+	if (!g_file_get_contents(kconfig_path, &kconfig, NULL, NULL))
+		return g_string_free(out, FALSE);
+	lines = g_strsplit(kconfig, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		const char *t = *l + strspn(*l, " \t");
+
+		if (g_str_has_prefix(*l, "config ") || g_str_has_prefix(*l, "menuconfig "))
+			in_rust = !strcmp(*l, "config RUST");
+		if (!in_rust || !g_str_has_prefix(t, "depends on "))
+			continue;
+		g_string_append_printf(out, "%s%s [", out->len ? "; " : "", t);
+		for (const char *s = t + 11; *s;) {
+			gsize n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+			if (n && !g_ascii_isdigit(*s)) {
+				g_autofree char *sym = g_strndup(s, n);
+				g_autofree char *v = config_value(config_text, sym);
+
+				g_string_append_printf(out, "%s=%s ", sym, v);
+			}
+			s += n ? n : 1;
+		}
+		if (out->str[out->len - 1] == ' ')
+			g_string_truncate(out, out->len - 1);
+		g_string_append_c(out, ']');
+	}
+	return g_string_free(out, FALSE);
+}
+
+static gboolean makefile_names(const char *dir, const char *object)
+{
+	const char *const names[] = { "Makefile", "Kbuild" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *path = g_build_filename(dir, names[i], NULL);
+		g_autofree char *text = NULL;
+
+		if (g_file_get_contents(path, &text, NULL, NULL) &&
+		    strstr(text, object))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * A .rs file is a crate of its own when its directory's Makefile builds
+ * its .o; other .rs files are modules of a crate and build with it.
+ */
+static void add_rust_objects(GPtrArray *targets, const char *src,
+			     const char *rel)
+{
+	g_autofree char *dir = g_build_filename(src, rel, NULL);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *child = *rel ? g_build_filename(rel, name, NULL)
+					      : g_strdup(name);
+		g_autofree char *path = g_build_filename(src, child, NULL);
+
+		if (name[0] == '.' || !strcmp(child, "rust") ||
+		    !strcmp(child, "samples/rust") || !strcmp(child, "tools") ||
+		    !strcmp(child, "Documentation") || !strcmp(child, "scripts"))
+			continue;
+		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+			add_rust_objects(targets, src, child);
+		} else if (g_str_has_suffix(name, ".rs")) {
+			g_autofree char *obj = g_strndup(name, strlen(name) - 3);
+			g_autofree char *objo = g_strconcat(obj, ".o", NULL);
+
+			if (makefile_names(dir, objo))
+				g_ptr_array_add(targets, g_build_filename(
+							rel, objo, NULL));
+		}
+	}
+}
+
+static void add_changed_c_objects(GPtrArray *targets, const char *src,
+				  const char *const *changed)
+{
+	for (const char *const *c = changed; c && *c; c++) {
+		g_autofree char *dir = NULL, *base = NULL, *objo = NULL;
+		g_autofree char *abs_dir = NULL;
+
+		if (!g_str_has_suffix(*c, ".c") || g_str_has_prefix(*c, "tools/") ||
+		    g_str_has_prefix(*c, "scripts/"))
+			continue;
+		dir = g_path_get_dirname(*c);
+		base = g_path_get_basename(*c);
+		base[strlen(base) - 2] = '\0';
+		objo = g_strconcat(base, ".o", NULL);
+		abs_dir = g_build_filename(src, dir, NULL);
+		if (makefile_names(abs_dir, objo))
+			g_ptr_array_add(targets, g_build_filename(dir, objo, NULL));
+	}
+}
+
+/* What the rust scope builds after prepare. (transfer full) */
+static char **rust_targets(const PcBuildSpec *spec)
+{
+	GPtrArray *t = g_ptr_array_new();
+	g_autofree char *samples = g_build_filename(spec->src, "samples",
+						    "rust", NULL);
+
+	g_ptr_array_add(t, g_strdup("rust/"));
+	if (g_file_test(samples, G_FILE_TEST_IS_DIR))
+		g_ptr_array_add(t, g_strdup("samples/rust/"));
+	add_rust_objects(t, spec->src, "");
+	add_changed_c_objects(t, spec->src, spec->changed);
+	g_ptr_array_add(t, NULL);
+	return (char **)g_ptr_array_free(t, FALSE);
+}
+
+static void read_diagnostics(Build *b)
+{
+	g_autoptr(PcBuildlogParser) parser = pc_buildlog_parser_new();
+	g_autofree char *log = NULL;
+	gsize len = 0;
+	PcDiagnostics diags = { 0 };
+
+	if (!g_file_get_contents(b->spec->log_path, &log, &len, NULL))
+		return;
+	pc_buildlog_parse(parser, log, len,
+			  !strcmp(b->result->recipe, "kernel")
+				  ? PC_BUILDROOT_SRC "/" : COMMAND_SRC "/",
+			  MAX_DIAGNOSTICS, &diags);
+	b->result->diagnostics = g_steal_pointer(&diags.items);
+	b->result->diagnostics_total = diags.total;
+	pc_diagnostics_clear(&diags);
+}
+
+static void set_reproduce(Build *b, char **targets)
+{
+	const PcBuildSpec *spec = b->spec;
+	g_autofree char *joined = targets ? g_strjoinv(" ", targets) : NULL;
+	GPtrArray *r = g_ptr_array_new();
+
+	g_ptr_array_add(r, g_strdup_printf("$ git fetch %s %s",
+					   spec->fetch_url ? spec->fetch_url : "URL",
+					   spec->ref ? spec->ref : ""));
+	g_ptr_array_add(r, g_strdup_printf("$ git checkout %s",
+					   spec->tip ? spec->tip : "FETCH_HEAD"));
+	g_ptr_array_add(r, g_strdup("$ printf 'CONFIG_RUST=y\\nCONFIG_RANDSTRUCT_NONE=y"
+				    "\\n# CONFIG_MODVERSIONS is not set\\n' "
+				    ">rust.config"));
+	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out KCONFIG_ALLCONFIG="
+				    "$PWD/rust.config allmodconfig"));
+	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out rustavailable"));
+	g_ptr_array_add(r, g_strdup("$ grep CONFIG_RUST= out/.config"));
+	if (targets) {
+		g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out -j$(nproc) prepare"));
+		g_ptr_array_add(r, g_strdup_printf("$ make LLVM=1 O=out -j$(nproc) -k %s",
+						   joined));
+	} else {
+		g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out -j$(nproc)"));
+	}
+	g_ptr_array_add(r, NULL);
+	b->result->reproduce = (char **)g_ptr_array_free(r, FALSE);
+}
+
+static void set_verdict(PcBuildResult *result, const char *verdict)
+{
+	g_free(result->verdict);
+	result->verdict = g_strdup(verdict);
+}
+
+static gboolean check_rust_config(Build *b)
+{
+	g_autofree char *path = g_build_filename(b->spec->out, ".config", NULL);
+	g_autofree char *text = NULL, *why = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL)) {
+		pc_reasons_add(b->result->reasons, "config-missing",
+			       PC_SEVERITY_INFRA, "allmodconfig left no .config");
+		return FALSE;
+	}
+	b->result->config_rust = config_value(text, "RUST");
+	if (!strcmp(b->result->config_rust, "y"))
+		return TRUE;
+	why = explain_rust_off(b->spec->src, text);
+	pc_reasons_add(b->result->reasons, "rust-disabled", PC_SEVERITY_ERROR,
+		       "CONFIG_RUST is %s in the .config allmodconfig made "
+		       "with CONFIG_RUST=y asked for, so Rust cannot be "
+		       "built: init/Kconfig: %s",
+		       b->result->config_rust, *why ? why : "(no config RUST)");
+	set_verdict(b->result, "fail");
+	return FALSE;
+}
+
+static gboolean configure(Build *b)
+{
+	const char *const allmodconfig[] = { "allmodconfig", NULL };
+	const char *const rustavailable[] = { "rustavailable", NULL };
+	gboolean ok;
+
+	if (!make(b, "allmodconfig", allmodconfig, &ok))
+		return FALSE;
+	if (!ok) {
+		pc_reasons_add(b->result->reasons, "config-failed",
+			       PC_SEVERITY_ERROR, "make allmodconfig failed");
+		set_verdict(b->result, "fail");
+		return FALSE;
+	}
+	if (!make(b, "rustavailable", rustavailable, &ok))
+		return FALSE;
+	if (!ok) {
+		pc_reasons_add(b->result->reasons, "rust-unavailable",
+			       PC_SEVERITY_INFRA,
+			       "make rustavailable says the build root's Rust "
+			       "toolchain does not suit this tree");
+		return FALSE;
+	}
+	return check_rust_config(b);
+}
+
+static void compile(Build *b)
+{
+	const char *const prepare[] = { "prepare", NULL };
+	g_auto(GStrv) targets = NULL;
+	gboolean ok;
+
+	if (!strcmp(b->result->scope, "rust")) {
+		targets = rust_targets(b->spec);
+		b->result->targets = g_strdupv(targets);
+		if (!make(b, "prepare", prepare, &ok))
+			return;
+		if (ok && !make(b, "targets", (const char *const *)targets, &ok))
+			return;
+	} else {
+		const char *const all[] = { "all", NULL };
+
+		b->result->targets = g_strdupv((char **)all);
+		if (!make(b, "all", all, &ok))
+			return;
+	}
+	if (!ok) {
+		pc_reasons_add(b->result->reasons, "build-failed",
+			       PC_SEVERITY_ERROR, "the %s-scope build failed",
+			       b->result->scope);
+		set_verdict(b->result, "fail");
+		return;
+	}
+	pc_reasons_add(b->result->reasons, "scope", PC_SEVERITY_INFO,
+		       !strcmp(b->result->scope, "rust")
+			       ? "scope rust: prepare, rust/ and every Rust "
+				 "object and changed C object were built, not "
+				 "all of vmlinux and the modules"
+			       : "scope full: vmlinux and all modules were built");
+	set_verdict(b->result, "pass");
+}
+
+static gboolean prepare_out(Build *b, GError **error)
+{
+	g_autofree char *fragment = g_build_filename(b->spec->out,
+						     FRAGMENT_NAME, NULL);
+
+	if (g_mkdir_with_parents(b->spec->out, 0755) < 0) {
+		g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP, "%s: %s",
+			    b->spec->out, g_strerror(errno));
+		return FALSE;
+	}
+	if (!g_file_set_contents(b->spec->log_path, "", 0, error) ||
+	    !g_file_set_contents(fragment, pc_build_rust_fragment, -1, error))
+		return FALSE;
+	return TRUE;
+}
+
+static void kernel_recipe(Build *b)
+{
+	g_autoptr(GError) error = NULL;
+
+	b->result->scope = g_strdup(b->spec->config->build_scope);
+	b->result->fragment = g_strdup(pc_build_rust_fragment);
+	if (!pc_buildroot_check(b->spec->config->build_root, &error) ||
+	    !pc_buildroot_toolchain(b->spec->config->build_root,
+				    &b->result->toolchain, &error)) {
+		pc_reasons_add(b->result->reasons, "toolchain-missing",
+			       PC_SEVERITY_INFRA, "%s", error->message);
+		return;
+	}
+	note(b, "toolchain: %s; %s; %s; %s", b->result->toolchain.rustc,
+	     b->result->toolchain.bindgen, b->result->toolchain.clang,
+	     b->result->toolchain.lld);
+	if (configure(b))
+		compile(b);
+	set_reproduce(b, !strcmp(b->result->scope, "rust") ? b->result->targets
+							  : NULL);
+}
+
+/*
+ * [build] command: the argv runs on the host's system, read-only, with
+ * the tree at /tmp/src (read-only) and its output at /tmp/out.
+ */
+static void command_recipe(Build *b)
+{
+	const char *const env[] = { "PATH=/usr/bin:/bin", "HOME=/tmp",
+				    "LANG=C.UTF-8", "OUT=" COMMAND_OUT, NULL };
+	char **argv = b->spec->config->build_command;
+	gboolean ok;
+
+	if (!argv || !argv[0]) {
+		pc_reasons_add(b->result->reasons, "no-command",
+			       PC_SEVERITY_INFRA,
+			       "[build] recipe = command, but [build] command "
+			       "is empty");
+		return;
+	}
+	note(b, "command: %s", argv[0]);
+	if (!run_step(b, "/", COMMAND_SRC, COMMAND_OUT,
+		      (const char *const *)argv, env, &ok))
+		return;
+	if (ok) {
+		set_verdict(b->result, "pass");
+		return;
+	}
+	pc_reasons_add(b->result->reasons, "build-failed", PC_SEVERITY_ERROR,
+		       "the build command %s failed", argv[0]);
+	set_verdict(b->result, "fail");
+}
+
+gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
+		      GError **error)
+{
+	Build b = { .spec = spec, .result = result };
+	gint64 start = g_get_monotonic_time();
+
+	memset(result, 0, sizeof(*result));
+	result->reasons = pc_reasons_new();
+	result->recipe = g_strdup(spec->config->build_recipe);
+	result->log_path = g_strdup(spec->log_path);
+	/* could-not-check until a step says otherwise */
+	result->verdict = g_strdup("could-not-check");
+	if (!prepare_out(&b, error))
+		return FALSE;
+	b.deadline = start + (gint64)spec->config->build_timeout * G_USEC_PER_SEC;
+	b.jobs = g_strdup_printf("-j%u", g_get_num_processors());
+	if (!strcmp(spec->config->build_recipe, "kernel"))
+		kernel_recipe(&b);
+	else
+		command_recipe(&b);
+	g_free(b.jobs);
+	read_diagnostics(&b);
+	result->duration_s = (g_get_monotonic_time() - start) / 1e6;
+	return TRUE;
+}
+
+void pc_build_result_clear(PcBuildResult *r)
+{
+	g_free(r->verdict);
+	if (r->reasons)
+		g_ptr_array_unref(r->reasons);
+	g_free(r->recipe);
+	g_free(r->scope);
+	g_free(r->config_rust);
+	g_free(r->fragment);
+	pc_toolchain_clear(&r->toolchain);
+	g_strfreev(r->targets);
+	if (r->diagnostics)
+		g_ptr_array_unref(r->diagnostics);
+	g_free(r->log_path);
+	g_strfreev(r->reproduce);
+	memset(r, 0, sizeof(*r));
+}

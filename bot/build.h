@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * build: the recipe that decides whether a tree meets the policy.
+ *
+ * "kernel": x86-64 allmodconfig with CONFIG_RUST=y, LLVM=1, in the build
+ * root, in one of two scopes (rust, full). "command": a configured argv
+ * run in the same sandbox, for other trees and for tests.
+ */
+#ifndef PC_BUILD_H
+#define PC_BUILD_H
+
+#include <gio/gio.h>
+
+#include "buildroot.h"
+#include "config.h"
+#include "sandbox.h"
+
+G_BEGIN_DECLS
+
+#define PC_BUILD_ERROR (pc_build_error_quark())
+GQuark pc_build_error_quark(void);
+
+typedef enum {
+	PC_BUILD_ERROR_SETUP,	/* the output directory, the log */
+} PcBuildError;
+
+/* The fragment allmodconfig is given (KCONFIG_ALLCONFIG). */
+extern const char pc_build_rust_fragment[];
+
+typedef struct {
+	const PcConfig *config;
+	const char *src;	/* the tree, on the host */
+	const char *out;	/* O=, kept between builds of this tree kind */
+	const char *log_path;	/* the whole build log */
+	/* Files base..tip changes, relative to @src; NULL if unknown. */
+	const char *const *changed;
+	/* For the reproduce commands: what a maintainer would fetch. */
+	const char *fetch_url;
+	const char *ref;
+	const char *tip;
+	PcSandboxLineFunc on_line;
+	gpointer on_line_data;
+	GCancellable *cancellable;
+} PcBuildSpec;
+
+typedef struct {
+	char *verdict;		/* pass | fail | could-not-check */
+	GPtrArray *reasons;	/* PcReason* */
+	char *recipe;		/* kernel | command */
+	char *scope;		/* rust | full; NULL for recipe command */
+	char *config_rust;	/* CONFIG_RUST in the .config built: y, n; NULL: none read */
+	char *fragment;		/* the fragment given to allmodconfig */
+	PcToolchain toolchain;
+	char **targets;		/* what make was asked to build */
+	double duration_s;	/* all of it */
+	double make_s;		/* inside the sandbox */
+	GPtrArray *diagnostics;	/* PcDiagnostic*, the first ones */
+	guint diagnostics_total;
+	char *log_path;
+	char **reproduce;	/* shell lines, in order */
+} PcBuildResult;
+
+/*
+ * Builds @spec->src. A build that fails, or one that cannot be checked
+ * on our side, is a result with that verdict and its reasons; FALSE is
+ * only for an error before anything could run.
+ */
+gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
+		      GError **error);
+void pc_build_result_clear(PcBuildResult *result);
+
+G_END_DECLS
+
+#endif

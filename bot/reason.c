@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define G_LOG_DOMAIN "pullcheck"
+
+#include "reason.h"
+
+void pc_reason_free(PcReason *reason)
+{
+	if (!reason)
+		return;
+	g_free(reason->code);
+	g_free(reason->severity);
+	g_free(reason->text);
+	g_free(reason);
+}
+
+GPtrArray *pc_reasons_new(void)
+{
+	return g_ptr_array_new_with_free_func((GDestroyNotify)pc_reason_free);
+}
+
+void pc_reasons_add(GPtrArray *reasons, const char *code,
+		    const char *severity, const char *fmt, ...)
+{
+	PcReason *r = g_new0(PcReason, 1);
+	va_list ap;
+
+	va_start(ap, fmt);
+	r->text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	r->code = g_strdup(code);
+	r->severity = g_strdup(severity);
+	g_ptr_array_add(reasons, r);
+}
+
+const PcReason *pc_reasons_find(GPtrArray *reasons, const char *severity)
+{
+	for (guint i = 0; reasons && i < reasons->len; i++) {
+		const PcReason *r = reasons->pdata[i];
+
+		if (!g_strcmp0(r->severity, severity))
+			return r;
+	}
+	return NULL;
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The build step with the command recipe on a small real C project and
+ * the host's real compiler, and the kernel recipe's answer when there is
+ * no build root. The kernel recipe on a real kernel is tests/kernel/.
+ */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "buildlog.h"
+#include "reason.h"
+
+typedef struct {
+	char *dir, *src, *out, *log, *conf;
+	PcConfig *config;
+	PcBuildResult result;
+} Fixture;
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+
+	f->dir = g_dir_make_tmp("pc-build-XXXXXX", NULL);
+	f->src = g_build_filename(f->dir, "src", NULL);
+	f->out = g_build_filename(f->dir, "out", NULL);
+	f->log = g_build_filename(f->dir, "build.log", NULL);
+	f->conf = g_build_filename(f->dir, "pullcheck.conf", NULL);
+	g_mkdir(f->src, 0755);
+	write_file(f->src, "Makefile",
+		   "all:\n\tcc -Wall -Werror -c -o $(OUT)/hello.o "
+		   "$(CURDIR)/hello.c\n");
+	text = g_strdup_printf("[pullcheck]\nstate_dir = %s\n[build]\n"
+			       "recipe = command\ncommand = make;-C;/tmp/src\n"
+			       "root = %s/no-root\ntimeout = 60\n",
+			       f->dir, f->dir);
+	write_file(f->dir, "pullcheck.conf", text);
+	f->config = pc_config_load(f->conf, &error);
+	g_assert_no_error(error);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+
+	pc_build_result_clear(&f->result);
+	pc_config_free(f->config);
+	g_assert_cmpint(system(cmd), ==, 0);
+	g_free(f->dir);
+	g_free(f->src);
+	g_free(f->out);
+	g_free(f->log);
+	g_free(f->conf);
+}
+
+static void build(Fixture *f)
+{
+	PcBuildSpec spec = { .config = f->config, .src = f->src,
+			     .out = f->out, .log_path = f->log };
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(pc_build_run(&spec, &f->result, &error));
+	g_assert_no_error(error);
+}
+
+static void test_command_pass(Fixture *f, gconstpointer data)
+{
+	g_autofree char *obj = g_build_filename(f->out, "hello.o", NULL);
+
+	write_file(f->src, "hello.c", "int hello(void) { return 42; }\n");
+	build(f);
+	g_assert_cmpstr(f->result.verdict, ==, "pass");
+	g_assert_true(g_file_test(obj, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(f->result.diagnostics_total, ==, 0);
+}
+
+static void test_command_fail(Fixture *f, gconstpointer data)
+{
+	const PcDiagnostic *d;
+
+	write_file(f->src, "hello.c",
+		   "int hello(void)\n{\n\tint unused;\n\treturn nope;\n}\n");
+	build(f);
+	g_assert_cmpstr(f->result.verdict, ==, "fail");
+	g_assert_nonnull(pc_reasons_find(f->result.reasons, PC_SEVERITY_ERROR));
+	g_assert_cmpuint(f->result.diagnostics_total, >=, 1);
+	d = NULL;
+	for (guint i = 0; !d && i < f->result.diagnostics->len; i++) {
+		const PcDiagnostic *x = f->result.diagnostics->pdata[i];
+
+		if (!strcmp(x->severity, "error"))
+			d = x;
+	}
+	g_assert_nonnull(d);
+	g_assert_cmpstr(d->file, ==, "hello.c");
+	g_assert_cmpuint(d->line, ==, 4);
+	g_assert_cmpstr(d->language, ==, "c");
+	g_assert_nonnull(strstr(d->message, "nope"));
+}
+
+static void test_command_timeout(Fixture *f, gconstpointer data)
+{
+	write_file(f->src, "Makefile", "all:\n\tsleep 100\n");
+	f->config->build_timeout = 1;
+	build(f);
+	g_assert_cmpstr(f->result.verdict, ==, "could-not-check");
+	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->code, ==,
+			"build-timeout");
+}
+
+static void test_kernel_no_root(Fixture *f, gconstpointer data)
+{
+	g_free(f->config->build_recipe);
+	f->config->build_recipe = g_strdup("kernel");
+	build(f);
+	g_assert_cmpstr(f->result.verdict, ==, "could-not-check");
+	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->code, ==,
+			"toolchain-missing");
+	g_assert_nonnull(strstr(((PcReason *)f->result.reasons->pdata[0])->text,
+				"setup-root"));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	{
+		g_autofree char *bwrap = g_find_program_in_path("bwrap");
+		g_autofree char *cc = g_find_program_in_path("cc");
+
+		if (!bwrap || !cc)
+			return 77;
+	}
+#define ADD(name, fn) \
+	g_test_add("/build/" name, Fixture, NULL, setup, fn, teardown)
+	ADD("command-pass", test_command_pass);
+	ADD("command-fail", test_command_fail);
+	ADD("command-timeout", test_command_timeout);
+	ADD("kernel-no-root", test_kernel_no_root);
+	return g_test_run();
+}
