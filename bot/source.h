@@ -62,8 +62,9 @@ typedef struct {
 	gboolean (*ack)(PcSource *src, const char *id, GError **error);
 	/*
 	 * Triage: marks the original message with the verdict (IMAP keyword
-	 * $PullcheckPass, $PullcheckFail, $PullcheckUnchecked; Maildir: a
-	 * header line in a sidecar, see source_maildir.c).
+	 * $PullcheckPass, $PullcheckFail, $PullcheckUnchecked; Maildir: the
+	 * same keywords as Dovecot keeps them, a letter in the file name's
+	 * flags named by dovecot-keywords, see source_maildir.c).
 	 */
 	gboolean (*set_verdict)(PcSource *src, const char *id,
 				const char *verdict, GError **error);
@@ -86,6 +87,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcSource, pc_source_free)
 
 /* The keyword IMAP carries for @verdict ("pass", "fail", ...). */
 const char *pc_source_keyword(const char *verdict);
+
+/*
+ * Seconds to wait before reconnection attempt @attempt (1 for the first
+ * retry): 1, 2, 4, ... 256, 300, each with ±20% jitter so that many
+ * daemons behind one server do not come back in step; never above 300.
+ */
+guint pc_source_backoff(guint attempt);
 
 G_END_DECLS
 
