@@ -7,6 +7,7 @@
 
 #include <gmime/gmime.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ typedef struct {
 static const Command COMMANDS[] = {
 	{ "parse", pc_cmd_parse,
 	  "print what each message asks to pull, as JSON lines" },
+	{ "check", pc_cmd_check,
+	  "check one pull request: fetch, build, verdict, reply" },
 	{ "setup-root", pc_cmd_setup_root,
 	  "make the kernel build root (Debian 13 toolchain) at [build] root" },
 	{ "check-config", pc_cmd_check_config,
@@ -50,6 +53,12 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
+	/*
+	 * A peer that hangs up must be an error from write(), not the end of
+	 * the daemon: libetpan writes without MSG_NOSIGNAL, and GPGME asks
+	 * for this too.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return PC_EXIT_USAGE;

@@ -34,8 +34,18 @@ GResource *pc_templates_get_resource(void);
  */
 static const char *const ITEM_PROPS[] = {
 	"code", "severity", "text", "tool", "language", "file", "line",
-	"column", "message", "excerpt", "indented", "path",
+	"column", "message", "excerpt", "indented", "path", "label",
 };
+
+/* How a severity reads in a reply. */
+static const char *severity_label(const char *severity)
+{
+	if (!g_strcmp0(severity, "infra"))
+		return "not checked";
+	if (!g_strcmp0(severity, "info"))
+		return "note";
+	return severity;
+}
 
 #define PC_TYPE_TMPL_ITEM (pc_tmpl_item_get_type())
 G_DECLARE_FINAL_TYPE(PcTmplItem, pc_tmpl_item, PC, TMPL_ITEM, GObject)
@@ -125,6 +135,10 @@ static PcTmplItem *item_from_object(JsonObject *obj)
 			g_hash_table_insert(item->values,
 					    g_strdup(ITEM_PROPS[i]), value);
 	}
+	if (g_hash_table_contains(item->values, "severity"))
+		g_hash_table_insert(item->values, g_strdup("label"),
+				    g_strdup(severity_label(g_hash_table_lookup(
+					    item->values, "severity"))));
 	excerpt = g_hash_table_lookup(item->values, "excerpt");
 	if (excerpt)
 		g_hash_table_insert(item->values, g_strdup("indented"),
@@ -251,6 +265,8 @@ static char *signature_text(JsonObject *fetch)
 		return g_strdup("signed tag, BAD signature");
 	if (!g_strcmp0(sig, "unchecked"))
 		return g_strdup("signed tag, not verified (no keyring set)");
+	if (!sig)
+		return g_strdup("not known: nothing was fetched");
 	return g_strdup("not a signed tag");
 }
 
@@ -258,7 +274,8 @@ static char *diffstat_text(JsonObject *fetch)
 {
 	JsonNode *files = json_object_get_member(fetch, "files_changed");
 
-	if (!files || JSON_NODE_HOLDS_NULL(files))
+	if (!files || JSON_NODE_HOLDS_NULL(files) ||
+	    !member_string(fetch, "tip_commit"))
 		return NULL;
 	return g_strdup_printf(
 		"%" G_GINT64_FORMAT " files changed, %" G_GINT64_FORMAT
@@ -347,12 +364,13 @@ static char *scope_text(JsonObject *build)
 static void scope_set_build_texts(TmplScope *scope, JsonObject *build)
 {
 	JsonObject *tc = member_object(build, "toolchain");
-	JsonNode *diags = json_object_get_member(build, "diagnostics");
+	JsonNode *diags;
 	g_autofree char *tools = NULL, *dur = NULL, *what = NULL;
 	g_autofree char *shown = NULL, *tree = NULL;
 
 	if (!build)
 		return;
+	diags = json_object_get_member(build, "diagnostics");
 	tools = toolchain_text(tc);
 	dur = duration_text(json_object_get_double_member_with_default(
 		build, "duration_s", 0));

@@ -1,0 +1,1501 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fetch: the pull request's ref into the shared store, its checks, and
+ * the checkout of the tree to build.
+ *
+ * The file is in five parts: the bounded socket stream that libgit2 uses
+ * for all plain sockets; the checks on URL and ref before any network;
+ * a fetch "session" (one connection with its limits); the checks on what
+ * was fetched (ref, tag signature, mail, base, merge); the checkout.
+ */
+#define G_LOG_DOMAIN "pullcheck-fetch"
+
+#include <errno.h>
+#include <git2/sys/repository.h>
+#include <git2/sys/stream.h>
+#include <netdb.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "autocleanup-git.h"
+#include "fetch.h"
+
+G_DEFINE_QUARK(pc-fetch-error-quark, pc_fetch_error)
+
+#define MAINLINE_NS "refs/pullcheck/mainline/"
+#define MAINLINE_HEAD MAINLINE_NS "HEAD"
+#define JOB_NS "refs/pullcheck/"
+#define MAX_URL 2048
+#define MAX_REF 255
+#define MAX_JOB_ID 64
+#define MAX_LISTED 10	/* conflicting paths named in the reason's text */
+
+/* --- errors ------------------------------------------------------------ */
+
+static const char *git_message(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+/* Translates libgit2's last error, once, into @error. Returns FALSE. */
+static G_GNUC_PRINTF(3, 4) gboolean git_fail(GError **error, PcFetchError code,
+					     const char *fmt, ...)
+{
+	g_autofree char *what = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(error, PC_FETCH_ERROR, code, "%s: %s", what, git_message());
+	return FALSE;
+}
+
+static double seconds_since(gint64 start)
+{
+	return (g_get_monotonic_time() - start) / (double)G_USEC_PER_SEC;
+}
+
+/* --- the bounded socket stream ----------------------------------------- */
+
+/*
+ * libgit2 1.5 reads and writes its sockets blocking, with no timeout, and
+ * has no option to set one; a server that accepts and then says nothing
+ * holds a fetch forever, out of reach of the progress callbacks. So
+ * pullcheck registers this stream for GIT_STREAM_STANDARD: libgit2 asks
+ * it for every plain socket, for git:// and http:// and, under its TLS
+ * layer, https://. Its sockets are non-blocking and every wait is a
+ * poll() against the deadline of the fetch running on this thread.
+ */
+typedef struct {
+	gint64 deadline;	/* g_get_monotonic_time(); 0: none */
+	guint timeout_s;
+	guint64 max_bytes;	/* 0: none */
+	guint64 bytes;		/* read from the network so far */
+	char *why;		/* set when a limit stopped the fetch */
+} Limits;
+
+/* libgit2 runs a fetch's transport on the calling thread. */
+static __thread Limits *thread_limits;
+
+typedef struct {
+	git_stream parent;
+	char *host;
+	char *port;
+	int fd;
+} Stream;
+
+static int limit_hit(Limits *l, char *why)
+{
+	if (l->why)
+		g_free(why);
+	else
+		l->why = why;
+	git_error_set_str(GIT_ERROR_NET, l->why);
+	return -1;
+}
+
+static int time_out(Limits *l)
+{
+	return limit_hit(l, g_strdup_printf("the server did not finish within "
+					     "the time limit of %u seconds",
+					     l->timeout_s));
+}
+
+static int too_many_bytes(Limits *l)
+{
+	return limit_hit(l, g_strdup_printf("the server sent more than the "
+					    "limit of %" G_GUINT64_FORMAT
+					    " bytes", l->max_bytes));
+}
+
+/* Milliseconds left before the deadline; -1 for none. */
+static int ms_left(const Limits *l)
+{
+	gint64 left;
+
+	if (!l || !l->deadline)
+		return -1;
+	left = l->deadline - g_get_monotonic_time();
+	return left <= 0 ? 0 : (int)MIN(left / 1000 + 1, G_MAXINT);
+}
+
+static int wait_for(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	for (;;) {
+		int ms = ms_left(thread_limits);
+		int n;
+
+		if (ms == 0)
+			return time_out(thread_limits);
+		n = poll(&p, 1, ms);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR) {
+			git_error_set(GIT_ERROR_OS, "poll failed: %s",
+				      g_strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static gboolean limit_stopped(void)
+{
+	return thread_limits && thread_limits->why;
+}
+
+/* Connects to one address, waiting no longer than the deadline. */
+static int connect_addr(Stream *st, const struct addrinfo *ai)
+{
+	int fd, err = 0;
+	socklen_t len = sizeof(err);
+
+	fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    ai->ai_protocol);
+	if (fd < 0)
+		return -1;
+	if ((connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
+	     errno != EINPROGRESS) ||
+	    wait_for(fd, POLLOUT) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+		int saved = err ? err : errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	st->fd = fd;
+	return 0;
+}
+
+static int stream_connect(git_stream *stream)
+{
+	Stream *st = (Stream *)stream;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai, *p;
+	int rc, saved = 0;
+
+	rc = getaddrinfo(st->host, st->port, &hints, &ai);
+	if (rc) {
+		git_error_set(GIT_ERROR_NET, "failed to resolve address for "
+			      "%s: %s", st->host, gai_strerror(rc));
+		return -1;
+	}
+	for (p = ai; p && st->fd < 0 && !limit_stopped(); p = p->ai_next)
+		if (connect_addr(st, p) < 0)
+			saved = errno;
+	freeaddrinfo(ai);
+	if (st->fd >= 0)
+		return 0;
+	if (!limit_stopped())
+		git_error_set(GIT_ERROR_NET, "failed to connect to %s port "
+			      "%s: %s", st->host, st->port, g_strerror(saved));
+	return -1;
+}
+
+static ssize_t count_read(ssize_t n)
+{
+	Limits *l = thread_limits;
+
+	if (!l)
+		return n;
+	l->bytes += n;
+	if (l->max_bytes && l->bytes > l->max_bytes)
+		return too_many_bytes(l);
+	return n;
+}
+
+static ssize_t stream_read(git_stream *stream, void *data, size_t len)
+{
+	Stream *st = (Stream *)stream;
+
+	for (;;) {
+		ssize_t n = recv(st->fd, data, len, 0);
+
+		if (n >= 0)
+			return count_read(n);
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			git_error_set(GIT_ERROR_NET, "error receiving data: %s",
+				      g_strerror(errno));
+			return -1;
+		}
+		if (wait_for(st->fd, POLLIN) < 0)
+			return -1;
+	}
+}
+
+static ssize_t stream_write(git_stream *stream, const char *data, size_t len,
+			    int flags)
+{
+	Stream *st = (Stream *)stream;
+
+	for (;;) {
+		ssize_t n = send(st->fd, data, len, flags | MSG_NOSIGNAL);
+
+		if (n >= 0)
+			return n;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			git_error_set(GIT_ERROR_NET, "error sending data: %s",
+				      g_strerror(errno));
+			return -1;
+		}
+		if (wait_for(st->fd, POLLOUT) < 0)
+			return -1;
+	}
+}
+
+static int stream_close(git_stream *stream)
+{
+	Stream *st = (Stream *)stream;
+	int rc = 0;
+
+	if (st->fd >= 0)
+		rc = close(st->fd);
+	st->fd = -1;
+	return rc;
+}
+
+static void stream_free(git_stream *stream)
+{
+	Stream *st = (Stream *)stream;
+
+	stream_close(stream);
+	g_free(st->host);
+	g_free(st->port);
+	g_free(st);
+}
+
+static int stream_new(git_stream **out, const char *host, const char *port)
+{
+	Stream *st = g_new0(Stream, 1);
+
+	st->parent.version = GIT_STREAM_VERSION;
+	st->parent.connect = stream_connect;
+	st->parent.read = stream_read;
+	st->parent.write = stream_write;
+	st->parent.close = stream_close;
+	st->parent.free = stream_free;
+	st->host = g_strdup(host);
+	st->port = g_strdup(port);
+	st->fd = -1;
+	*out = &st->parent;
+	return 0;
+}
+
+static gpointer init_once(gpointer data)
+{
+	static git_stream_registration reg = {
+		.version = GIT_STREAM_VERSION,
+		.init = stream_new,
+	};
+
+	if (git_libgit2_init() < 0 ||
+	    git_stream_register(GIT_STREAM_STANDARD, &reg) < 0)
+		return g_strdup_printf("cannot set up libgit2: %s",
+				       git_message());
+	gpgme_check_version(NULL);
+	return NULL;
+}
+
+static gboolean fetch_init(GError **error)
+{
+	static GOnce once = G_ONCE_INIT;
+	const char *failed = g_once(&once, init_once, NULL);
+
+	if (failed) {
+		g_set_error_literal(error, PC_FETCH_ERROR, PC_FETCH_ERROR_STORE,
+				    failed);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* --- URL and ref, before any network ---------------------------------- */
+
+static gboolean has_bad_bytes(const char *s)
+{
+	for (; *s; s++)
+		if ((guchar)*s <= ' ' || *s == 0x7f)
+			return TRUE;
+	return FALSE;
+}
+
+static int default_port(const char *scheme)
+{
+	if (!strcmp(scheme, "git"))
+		return 9418;
+	return !strcmp(scheme, "http") ? 80 : 443;
+}
+
+/* Host names and IP addresses only: no IDN look-alikes, no tricks. */
+static gboolean plain_host(const char *host)
+{
+	if (!*host)
+		return FALSE;
+	for (; *host; host++)
+		if (!g_ascii_isalnum(*host) && !strchr(".-:", *host))
+			return FALSE;
+	return TRUE;
+}
+
+/* An encoded dot segment still walks up the tree on the server. */
+static gboolean has_dot_segment(const char *path)
+{
+	g_autofree char *plain = g_uri_unescape_string(path, NULL);
+	g_auto(GStrv) parts = NULL;
+
+	if (!plain)
+		return TRUE;
+	parts = g_strsplit(plain, "/", -1);
+	for (guint i = 0; parts[i]; i++)
+		if (!strcmp(parts[i], ".") || !strcmp(parts[i], ".."))
+			return TRUE;
+	return FALSE;
+}
+
+/* The scheme and host of a parsed URL, or NULL with *@why set. */
+static char *url_origin(GUri *uri, const char *url, char **why)
+{
+	g_autofree char *scheme = g_ascii_strdown(g_uri_get_scheme(uri), -1);
+	g_autofree char *host = NULL;
+	int port = g_uri_get_port(uri);
+
+	if (strcmp(scheme, "git") && strcmp(scheme, "http") &&
+	    strcmp(scheme, "https")) {
+		*why = g_strdup_printf("%s uses %s://; pullcheck fetches only "
+				       "git://, http:// and https:// URLs",
+				       url, scheme);
+		return NULL;
+	}
+	if (g_uri_get_userinfo(uri)) {
+		*why = g_strdup_printf("%s carries credentials (user@ or "
+				       "user:password@); pullcheck fetches "
+				       "anonymously", url);
+		return NULL;
+	}
+	if (!g_uri_get_host(uri) || !plain_host(g_uri_get_host(uri))) {
+		*why = g_strdup_printf("%s has no plain host name", url);
+		return NULL;
+	}
+	host = g_ascii_strdown(g_uri_get_host(uri), -1);
+	if (port < 0 || port == default_port(scheme))
+		return g_strdup_printf(strchr(host, ':') ? "%s://[%s]" :
+				       "%s://%s", scheme, host);
+	return g_strdup_printf(strchr(host, ':') ? "%s://[%s]:%d" :
+			       "%s://%s:%d", scheme, host, port);
+}
+
+/*
+ * The one form URLs and allowed prefixes are compared in: scheme and host
+ * in lower case, no default port, no credentials, query, fragment or dot
+ * segments. A URL to fetch (@repo) loses its trailing slashes and must
+ * name a path; a prefix keeps them, and its empty path becomes "/".
+ */
+static char *normalise(const char *url, gboolean repo, char **why)
+{
+	g_autoptr(GUri) uri = NULL;
+	g_autofree char *origin = NULL, *path = NULL;
+	gsize len;
+
+	if (strlen(url) > MAX_URL || has_bad_bytes(url)) {
+		*why = g_strdup("the URL is too long or contains spaces or "
+				"control characters");
+		return NULL;
+	}
+	if (!strstr(url, "://")) {
+		*why = g_strdup_printf("%s is not a URL; local paths, ext:: and "
+				       "other transports are never fetched",
+				       url);
+		return NULL;
+	}
+	uri = g_uri_parse(url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_NON_DNS, NULL);
+	if (!uri) {
+		*why = g_strdup_printf("%s is not a valid URL", url);
+		return NULL;
+	}
+	origin = url_origin(uri, url, why);
+	if (!origin)
+		return NULL;
+	/* Checked as written: g_uri_parse() removes dot segments. */
+	if (g_uri_get_query(uri) || g_uri_get_fragment(uri) ||
+	    has_dot_segment(strstr(url, "://") + 3)) {
+		*why = g_strdup_printf("%s has a query, a fragment or . or .. "
+				       "in its path", url);
+		return NULL;
+	}
+	path = g_strdup(g_uri_get_path(uri));
+	len = strlen(path);
+	while (repo && len > 0 && path[len - 1] == '/')
+		path[--len] = '\0';
+	if (repo && !len) {
+		*why = g_strdup_printf("%s names no repository", url);
+		return NULL;
+	}
+	return g_strconcat(origin, len ? path : "/", NULL);
+}
+
+/* A prefix matches whole path segments: git.kernel.org is not git.kernel.org.evil. */
+static gboolean under_prefix(const char *url, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(url, prefix, n))
+		return FALSE;
+	return prefix[n - 1] == '/' || url[n] == '/' || url[n] == '\0';
+}
+
+static gboolean allowed(const char *url, const char *const *allow)
+{
+	for (guint i = 0; allow && allow[i]; i++) {
+		g_autofree char *why = NULL;
+		g_autofree char *prefix = normalise(allow[i], FALSE, &why);
+
+		if (!prefix)
+			g_warning("allow_urls: %s", why);
+		else if (under_prefix(url, prefix))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+char *pc_fetch_check_url(const char *url, const char *const *allow_urls,
+			 char **normalised)
+{
+	g_autofree char *norm = NULL;
+	char *why = NULL;
+
+	if (normalised)
+		*normalised = NULL;
+	if (!url)
+		return g_strdup("the mail names no URL that can be fetched "
+				"anonymously");
+	norm = normalise(url, TRUE, &why);
+	if (!norm)
+		return why;
+	if (!allowed(norm, allow_urls))
+		return g_strdup_printf("%s is not under any of the URL "
+				       "prefixes pullcheck may fetch from",
+				       norm);
+	if (normalised)
+		*normalised = g_steal_pointer(&norm);
+	return NULL;
+}
+
+char *pc_fetch_check_ref(const char *ref)
+{
+	g_autofree char *shown = NULL, *full = NULL;
+	int valid = 0;
+
+	if (!ref)
+		return NULL;
+	shown = g_strescape(ref, NULL);
+	if (!*ref || strlen(ref) > MAX_REF)
+		return g_strdup_printf("the ref \"%s\" is empty or too long",
+				       shown);
+	if (ref[0] == '-')
+		return g_strdup_printf("the ref \"%s\" looks like a "
+				       "command-line option", shown);
+	if (has_bad_bytes(ref) || strstr(ref, "..") || strstr(ref, "@{"))
+		return g_strdup_printf("the ref \"%s\" contains spaces, "
+				       "control characters, \"..\" or \"@{\"",
+				       shown);
+	full = g_str_has_prefix(ref, "refs/") || !strcmp(ref, "HEAD") ?
+		       g_strdup(ref) : g_strconcat("refs/heads/", ref, NULL);
+	if (!fetch_init(NULL) || git_reference_name_is_valid(&valid, full) < 0 ||
+	    !valid)
+		return g_strdup_printf("\"%s\" is not a valid git ref name",
+				       shown);
+	return NULL;
+}
+
+/* --- the store and a fetch session ------------------------------------- */
+
+static git_repository *open_store(const char *path, GError **error)
+{
+	git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+	git_repository *repo = NULL;
+
+	if (git_repository_open_bare(&repo, path) == 0)
+		return repo;
+	init.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+	if (git_repository_init_ext(&repo, path, &init) < 0) {
+		git_fail(error, PC_FETCH_ERROR_STORE,
+			 "cannot open or create the object store %s", path);
+		return NULL;
+	}
+	return repo;
+}
+
+/* One connection to one remote, within its limits. */
+typedef struct {
+	git_remote *remote;
+	git_remote_callbacks callbacks;
+	Limits limits;
+	gint64 start;
+} Session;
+
+static void session_clear(Session *s)
+{
+	if (s->remote) {
+		git_remote_disconnect(s->remote);
+		git_remote_free(s->remote);
+	}
+	if (thread_limits == &s->limits)
+		thread_limits = NULL;
+	g_free(s->limits.why);
+	memset(s, 0, sizeof(*s));
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_clear)
+
+/* The stream cannot see the pack's size or a clock during indexing. */
+static int on_transfer(const git_indexer_progress *stats, void *payload)
+{
+	Limits *l = payload;
+
+	if (l->max_bytes && stats->received_bytes > l->max_bytes)
+		return too_many_bytes(l);
+	if (l->deadline && g_get_monotonic_time() > l->deadline)
+		return time_out(l);
+	return 0;
+}
+
+static int on_sideband(const char *str, int len, void *payload)
+{
+	Limits *l = payload;
+
+	if (l->deadline && g_get_monotonic_time() > l->deadline)
+		return time_out(l);
+	return 0;
+}
+
+/* Why the session failed: the limit that stopped it, else libgit2's word. */
+static const char *session_error(const Session *s)
+{
+	return s->limits.why ? s->limits.why : git_message();
+}
+
+static gboolean session_open(Session *s, git_repository *repo,
+			     const char *url, const PcFetchOptions *opts)
+{
+	git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	git_remote_connect_options connect = GIT_REMOTE_CONNECT_OPTIONS_INIT;
+
+	s->start = g_get_monotonic_time();
+	s->limits.timeout_s = opts->timeout;
+	s->limits.max_bytes = opts->max_bytes;
+	if (opts->timeout)
+		s->limits.deadline =
+			s->start + (gint64)opts->timeout * G_USEC_PER_SEC;
+	git_remote_init_callbacks(&s->callbacks, GIT_REMOTE_CALLBACKS_VERSION);
+	s->callbacks.transfer_progress = on_transfer;
+	s->callbacks.sideband_progress = on_sideband;
+	s->callbacks.payload = &s->limits;
+
+	/* Anonymous and in memory; insteadOf from any config is ignored. */
+	create.repository = repo;
+	create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		       GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&s->remote, url, &create) < 0)
+		return FALSE;
+	thread_limits = &s->limits;
+	connect.callbacks = s->callbacks;
+	/* A redirect would leave the hosts the allow list names. */
+	connect.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	return git_remote_connect_ext(s->remote, GIT_DIRECTION_FETCH,
+				      &connect) == 0;
+}
+
+/* Downloads @specs over the open connection and writes their refs. */
+static gboolean session_download(Session *s, const char **specs, size_t n)
+{
+	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	git_strarray arr = { (char **)specs, n };
+
+	fo.callbacks = s->callbacks;
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	fo.update_fetchhead = 0;	/* jobs share the store */
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	if (git_remote_download(s->remote, &arr, &fo) < 0)
+		return FALSE;
+	return git_remote_update_tips(s->remote, &s->callbacks, 0,
+				      GIT_REMOTE_DOWNLOAD_TAGS_NONE,
+				      "pullcheck: fetch") == 0;
+}
+
+/* --- mainline ---------------------------------------------------------- */
+
+static gboolean check_options(const PcFetchOptions *opts, GError **error)
+{
+	if (!opts->store || !opts->mainline_url ||
+	    (opts->tree && strcmp(opts->tree, PC_FETCH_TREE_TIP) &&
+	     strcmp(opts->tree, PC_FETCH_TREE_MERGE))) {
+		g_set_error_literal(error, PC_FETCH_ERROR,
+				    PC_FETCH_ERROR_INVALID,
+				    "fetch options need a store, a mainline "
+				    "URL and a tree of tip or merge");
+		return FALSE;
+	}
+	return fetch_init(error);
+}
+
+static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
+		      GError **error)
+{
+	const char *specs[] = { "+refs/heads/*:" MAINLINE_NS "heads/*",
+				"+refs/tags/*:" MAINLINE_NS "tags/*" };
+	g_auto(Session) s = { 0 };
+	g_auto(git_buf) head = { 0 };
+	g_autoptr(git_reference) ref = NULL;
+	g_autofree char *local = NULL;
+
+	if (!session_open(&s, repo, opts->mainline_url, opts) ||
+	    git_remote_default_branch(&head, s.remote) < 0 ||
+	    !g_str_has_prefix(head.ptr, "refs/heads/") ||
+	    !session_download(&s, specs, G_N_ELEMENTS(specs))) {
+		g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_MAINLINE,
+			    "cannot fetch mainline from %s: %s",
+			    opts->mainline_url, session_error(&s));
+		return FALSE;
+	}
+	local = g_strconcat(MAINLINE_NS, head.ptr + strlen("refs/"), NULL);
+	if (git_reference_symbolic_create(&ref, repo, MAINLINE_HEAD, local, 1,
+					  "pullcheck: mainline HEAD") < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot record mainline's HEAD");
+	return TRUE;
+}
+
+gboolean pc_fetch_prime_mainline(const PcFetchOptions *opts, GError **error)
+{
+	g_autoptr(git_repository) repo = NULL;
+
+	if (!check_options(opts, error))
+		return FALSE;
+	repo = open_store(opts->store, error);
+	return repo && prime(repo, opts, error);
+}
+
+/* --- one pull request -------------------------------------------------- */
+
+/* What one run knows; the result it fills is @out. */
+typedef struct {
+	const PcFetchOptions *opts;
+	const char *job;
+	const PcPullreq *pr;
+	PcFetchResult *out;
+	git_repository *repo;
+	git_oid mainline;	/* mainline's HEAD, peeled */
+	git_oid tip;		/* the ref, peeled to its commit */
+	git_oid base;
+	gboolean have_base;
+	git_index *merged;	/* mainline and tip, merged in memory */
+} Run;
+
+static void add(Run *r, const char *code, const char *severity,
+		const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static void add(Run *r, const char *code, const char *severity,
+		const char *fmt, ...)
+{
+	g_autofree char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	pc_reasons_add(r->out->reasons, code, severity, "%s", text);
+}
+
+static char *hex(const git_oid *oid)
+{
+	char buf[GIT_OID_HEXSZ + 1];
+
+	return g_strdup(git_oid_tostr(buf, sizeof(buf), oid));
+}
+
+static gboolean check_job_id(const char *job, GError **error)
+{
+	gsize n = job ? strlen(job) : 0;
+	gboolean ok = n > 0 && n <= MAX_JOB_ID && g_ascii_isalnum(job[0]) &&
+		      strcmp(job, "mainline") && !strstr(job, "..") &&
+		      !g_str_has_suffix(job, ".lock");
+
+	for (gsize i = 0; ok && i < n; i++)
+		ok = g_ascii_isalnum(job[i]) || strchr("._-", job[i]);
+	if (!ok)
+		g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_INVALID,
+			    "not a job id for the store's refs: %s",
+			    job ? job : "(null)");
+	return ok;
+}
+
+/* Refuses, before any network, what the allow list and ref rules forbid. */
+static gboolean check_request(Run *r)
+{
+	g_autofree char *why = NULL;
+
+	why = pc_fetch_check_url(r->pr->fetch_url, r->opts->allow_urls,
+				 &r->out->url);
+	if (why) {
+		add(r, "url-not-allowed", PC_SEVERITY_ERROR,
+		    "Not fetched: %s.", why);
+		return FALSE;
+	}
+	why = pc_fetch_check_ref(r->pr->ref);
+	if (why) {
+		add(r, "ref-invalid", PC_SEVERITY_ERROR, "Not fetched: %s.",
+		    why);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean ensure_mainline(Run *r, GError **error)
+{
+	g_autoptr(git_object) head = NULL;
+
+	if (git_revparse_single(&head, r->repo, MAINLINE_HEAD "^{commit}") < 0) {
+		if (!prime(r->repo, r->opts, error))
+			return FALSE;
+		if (git_revparse_single(&head, r->repo,
+					MAINLINE_HEAD "^{commit}") < 0)
+			return git_fail(error, PC_FETCH_ERROR_MAINLINE,
+					"mainline has no HEAD commit");
+	}
+	git_oid_cpy(&r->mainline, git_object_id(head));
+	return TRUE;
+}
+
+static gboolean fetch_failed(Run *r, const Session *s)
+{
+	add(r, "fetch-failed", PC_SEVERITY_ERROR,
+	    "Fetching %s from %s failed: %s.",
+	    r->out->resolved_ref ? r->out->resolved_ref :
+	    r->pr->ref ? r->pr->ref : "HEAD", r->out->url, session_error(s));
+	return FALSE;
+}
+
+static gboolean remote_has(const git_remote_head **heads, size_t n,
+			   const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(heads[i]->name, name))
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * git pull URL NAME finds NAME with git's ref_rev_parse_rules, in this
+ * order, and takes the first the remote has: a tag before a branch.
+ */
+static char *find_ref(const git_remote_head **heads, size_t n,
+		      const char *name)
+{
+	static const char *const rules[] = {
+		"%s", "refs/%s", "refs/tags/%s", "refs/heads/%s",
+		"refs/remotes/%s", "refs/remotes/%s/HEAD",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(rules); i++) {
+		g_autofree char *full = g_strdup_printf(rules[i], name);
+
+		if (remote_has(heads, n, full))
+			return g_steal_pointer(&full);
+	}
+	return NULL;
+}
+
+static gboolean resolve_name(Run *r, const git_remote_head **heads, size_t n)
+{
+	const char *name = r->pr->ref;
+	g_autofree char *tag = g_strconcat("refs/tags/", name, NULL);
+	g_autofree char *branch = g_strconcat("refs/heads/", name, NULL);
+
+	r->out->resolved_ref = find_ref(heads, n, name);
+	if (!r->out->resolved_ref) {
+		add(r, "ref-not-found", PC_SEVERITY_ERROR,
+		    "%s is not on %s: was it pushed?", name, r->out->url);
+		return FALSE;
+	}
+	if (!g_str_has_prefix(name, "refs/") && remote_has(heads, n, tag) &&
+	    remote_has(heads, n, branch))
+		add(r, "ref-ambiguous", PC_SEVERITY_WARNING,
+		    "%s has both a branch and a tag called %s; like git pull, "
+		    "pullcheck took %s.", r->out->url, name,
+		    r->out->resolved_ref);
+	return TRUE;
+}
+
+/* No ref in the mail: git pull takes what the remote's HEAD points to. */
+static gboolean resolve_head(Run *r, Session *s)
+{
+	g_auto(git_buf) head = { 0 };
+
+	if (git_remote_default_branch(&head, s->remote) < 0) {
+		add(r, "ref-not-found", PC_SEVERITY_ERROR,
+		    "The mail names no branch or tag and %s has no HEAD to "
+		    "pull.", r->out->url);
+		return FALSE;
+	}
+	r->out->resolved_ref = g_strdup(head.ptr);
+	add(r, "ref-from-head", PC_SEVERITY_INFO,
+	    "The mail names no branch or tag, so pullcheck fetched %s, where "
+	    "the repository's HEAD points.", head.ptr);
+	return TRUE;
+}
+
+static gboolean resolve_ref(Run *r, Session *s)
+{
+	const git_remote_head **heads;
+	size_t n;
+
+	if (git_remote_ls(&heads, &n, s->remote) < 0)
+		return fetch_failed(r, s);
+	if (!r->pr->ref)
+		return resolve_head(r, s);
+	return resolve_name(r, heads, n);
+}
+
+/* refs/heads/x on the remote is refs/pullcheck/JOB/remote/heads/x here. */
+static char *job_ref(const Run *r, const char *remote_ref)
+{
+	if (g_str_has_prefix(remote_ref, "refs/"))
+		remote_ref += strlen("refs/");
+	return g_strdup_printf(JOB_NS "%s/remote/%s", r->job, remote_ref);
+}
+
+/* The fetched ref, peeled: its commit and, for a tag, the tag object. */
+static gboolean peel_tip(Run *r, const char *local)
+{
+	g_autoptr(git_reference) ref = NULL;
+	g_autoptr(git_object) commit = NULL;
+	const git_oid *target;
+
+	if (git_reference_lookup(&ref, r->repo, local) < 0 ||
+	    git_reference_peel(&commit, ref, GIT_OBJECT_COMMIT) < 0) {
+		add(r, "ref-not-found", PC_SEVERITY_ERROR,
+		    "%s on %s does not point to a commit: %s.",
+		    r->out->resolved_ref, r->out->url, git_message());
+		return FALSE;
+	}
+	git_oid_cpy(&r->tip, git_object_id(commit));
+	r->out->tip_commit = hex(&r->tip);
+	target = git_reference_target(ref);
+	if (target && !git_oid_equal(target, &r->tip))
+		r->out->tag_object = hex(target);
+	return TRUE;
+}
+
+/* FALSE: nothing was fetched; the reasons say why. */
+static gboolean fetch_pr(Run *r)
+{
+	g_auto(Session) s = { 0 };
+	g_autofree char *local = NULL, *spec = NULL;
+	const char *specs[1];
+	gboolean ok;
+
+	if (!session_open(&s, r->repo, r->out->url, r->opts))
+		return fetch_failed(r, &s);
+	if (!resolve_ref(r, &s))
+		return FALSE;
+	local = job_ref(r, r->out->resolved_ref);
+	spec = g_strdup_printf("+%s:%s", r->out->resolved_ref, local);
+	specs[0] = spec;
+	ok = session_download(&s, specs, 1);
+	r->out->fetch_s = seconds_since(s.start);
+	r->out->received_bytes = s.limits.bytes;
+	if (!ok)
+		return fetch_failed(r, &s);
+	return peel_tip(r, local);
+}
+
+/* --- the tag's signature ----------------------------------------------- */
+
+static const char *const sig_starts[] = {
+	"-----BEGIN PGP SIGNATURE-----",
+	"-----BEGIN PGP MESSAGE-----",
+	"-----BEGIN SSH SIGNATURE-----",
+	"-----BEGIN SIGNED MESSAGE-----",
+};
+
+static gboolean starts_signature(const char *line, const char *end)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(sig_starts); i++) {
+		size_t n = strlen(sig_starts[i]);
+
+		if ((size_t)(end - line) >= n && !memcmp(line, sig_starts[i], n))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Like git's parse_signed_buffer(): the last line that opens a signature. */
+static const char *find_signature(const char *data, size_t len)
+{
+	const char *end = data + len, *line = data, *found = NULL;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', end - line);
+
+		if (starts_signature(line, end))
+			found = line;
+		line = nl ? nl + 1 : end;
+	}
+	return found;
+}
+
+static gboolean gpg_fail(GError **error, gpgme_error_t err)
+{
+	g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_SIGNATURE,
+		    "cannot verify the tag's signature: %s",
+		    gpgme_strerror(err));
+	return FALSE;
+}
+
+static void set_signature(Run *r, const char *verdict, char *signer)
+{
+	g_free(r->out->signature);
+	r->out->signature = g_strdup(verdict);
+	g_free(r->out->signer);
+	r->out->signer = signer;
+}
+
+/* "FINGERPRINT Name <mail>" when the keyring knows the key. */
+static char *signer_of(gpgme_ctx_t ctx, const char *fpr)
+{
+	g_auto(gpgme_key_t) key = NULL;
+
+	if (!fpr)
+		return NULL;
+	if (gpgme_get_key(ctx, fpr, &key, 0) || !key->uids)
+		return g_strdup(fpr);
+	return g_strdup_printf("%s %s", fpr, key->uids->uid);
+}
+
+/* The keyring is the trust: a good signature by any key in it counts. */
+static void classify(Run *r, gpgme_ctx_t ctx, gpgme_signature_t s)
+{
+	const char *tag = r->out->resolved_ref;
+
+	switch (s ? gpgme_err_code(s->status) : GPG_ERR_NO_DATA) {
+	case GPG_ERR_NO_ERROR:
+	case GPG_ERR_KEY_EXPIRED:
+	case GPG_ERR_SIG_EXPIRED:
+		set_signature(r, PC_FETCH_SIG_VERIFIED, signer_of(ctx, s->fpr));
+		break;
+	case GPG_ERR_NO_PUBKEY:
+		set_signature(r, PC_FETCH_SIG_UNKNOWN_KEY, g_strdup(s->fpr));
+		add(r, "tag-key-unknown", PC_SEVERITY_WARNING,
+		    "%s is signed by key %s, which is not in pullcheck's "
+		    "keyring.", tag, s->fpr ? s->fpr : "(unknown)");
+		break;
+	default:
+		set_signature(r, PC_FETCH_SIG_BAD,
+			      s ? g_strdup(s->fpr) : NULL);
+		add(r, "tag-signature-bad", PC_SEVERITY_ERROR,
+		    "The signature on %s does not verify: %s.", tag,
+		    s ? gpgme_strerror(s->status) : "no signature gpg can read");
+		break;
+	}
+}
+
+static gboolean verify_pgp(Run *r, const char *payload, size_t payload_len,
+			   const char *sig, size_t sig_len, GError **error)
+{
+	g_auto(gpgme_ctx_t) ctx = NULL;
+	g_auto(gpgme_data_t) sig_data = NULL;
+	g_auto(gpgme_data_t) text = NULL;
+	gpgme_verify_result_t res;
+	gpgme_error_t err;
+
+	if ((err = gpgme_new(&ctx)) ||
+	    (err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) ||
+	    (err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL,
+					     r->opts->keyring)) ||
+	    (err = gpgme_data_new_from_mem(&sig_data, sig, sig_len, 0)) ||
+	    (err = gpgme_data_new_from_mem(&text, payload, payload_len, 0)))
+		return gpg_fail(error, err);
+	gpgme_set_offline(ctx, 1);	/* never fetch keys from the network */
+	err = gpgme_op_verify(ctx, sig_data, text, NULL);
+	if (err && gpgme_err_code(err) != GPG_ERR_NO_DATA &&
+	    gpgme_err_code(err) != GPG_ERR_BAD_DATA)
+		return gpg_fail(error, err);
+	res = err ? NULL : gpgme_op_verify_result(ctx);
+	classify(r, ctx, res ? res->signatures : NULL);
+	return TRUE;
+}
+
+static void unsigned_tag(Run *r)
+{
+	r->out->signed_ = PC_TRI_FALSE;
+	set_signature(r, PC_FETCH_SIG_NONE, NULL);
+	add(r, "tag-unsigned", PC_SEVERITY_WARNING,
+	    "%s is not a signed tag.", r->out->resolved_ref);
+}
+
+static gboolean check_tag_object(Run *r, const git_oid *id, GError **error)
+{
+	g_autoptr(git_odb) odb = NULL;
+	g_autoptr(git_odb_object) raw = NULL;
+	const char *data, *sig;
+	size_t len;
+
+	if (git_repository_odb(&odb, r->repo) < 0 ||
+	    git_odb_read(&raw, odb, id) < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot read tag %s", r->out->tag_object);
+	data = git_odb_object_data(raw);
+	len = git_odb_object_size(raw);
+	sig = find_signature(data, len);
+	if (!sig) {
+		unsigned_tag(r);
+		return TRUE;
+	}
+	r->out->signed_ = PC_TRI_TRUE;
+	if (!g_str_has_prefix(sig, sig_starts[0]) || !r->opts->keyring) {
+		set_signature(r, PC_FETCH_SIG_UNCHECKED, NULL);
+		add(r, "tag-signature-unchecked", PC_SEVERITY_INFO,
+		    "%s is signed, but %s.", r->out->resolved_ref,
+		    r->opts->keyring ? "not with OpenPGP, the only kind "
+		    "pullcheck verifies" : "pullcheck has no keyring to "
+		    "verify it with");
+		return TRUE;
+	}
+	return verify_pgp(r, data, sig - data, sig, len - (sig - data), error);
+}
+
+static gboolean check_signature(Run *r, GError **error)
+{
+	git_oid id;
+
+	if (!g_str_has_prefix(r->out->resolved_ref, "refs/tags/")) {
+		set_signature(r, PC_FETCH_SIG_NONE, NULL);
+		return TRUE;
+	}
+	if (!r->out->tag_object) {
+		unsigned_tag(r);	/* a lightweight tag */
+		return TRUE;
+	}
+	git_oid_fromstr(&id, r->out->tag_object);
+	return check_tag_object(r, &id, error);
+}
+
+/* --- the mail's commits, the base and the statistics ------------------- */
+
+/* @given may be abbreviated, as in a hand-written mail. */
+static gboolean same_id(const char *full, const char *given)
+{
+	size_t n = strlen(given);
+
+	return n >= 4 && n <= GIT_OID_HEXSZ &&
+	       !g_ascii_strncasecmp(full, given, n);
+}
+
+static void check_mail(Run *r)
+{
+	const PcPullreq *pr = r->pr;
+
+	if (pr->end_commit && !same_id(r->out->tip_commit, pr->end_commit))
+		add(r, "tip-mismatch", PC_SEVERITY_ERROR,
+		    "%s points to %s, but the mail says %s: was it changed "
+		    "after the mail was sent?", r->out->resolved_ref,
+		    r->out->tip_commit, pr->end_commit);
+	if (pr->tag_commit && r->out->tag_object &&
+	    !same_id(r->out->tag_object, pr->tag_commit))
+		add(r, "tag-mismatch", PC_SEVERITY_ERROR,
+		    "The tag object of %s is %s, but the mail says %s: was it "
+		    "re-created after the mail was sent?", r->out->resolved_ref,
+		    r->out->tag_object, pr->tag_commit);
+}
+
+static gboolean lookup_commit_prefix(Run *r, const char *hexid, git_oid *out)
+{
+	g_autoptr(git_object) obj = NULL;
+	git_oid prefix;
+	size_t n = strlen(hexid);
+
+	if (git_oid_fromstrn(&prefix, hexid, n) < 0 ||
+	    git_object_lookup_prefix(&obj, r->repo, &prefix, n,
+				     GIT_OBJECT_COMMIT) < 0)
+		return FALSE;
+	git_oid_cpy(out, git_object_id(obj));
+	return TRUE;
+}
+
+static void base_from_mail(Run *r)
+{
+	const char *given = r->pr->base_commit;
+	git_oid id;
+
+	if (!lookup_commit_prefix(r, given, &id)) {
+		add(r, "base-unknown", PC_SEVERITY_WARNING,
+		    "The base commit %s the mail names is neither in mainline "
+		    "nor in the history of %s.", given, r->out->resolved_ref);
+		return;
+	}
+	if (!git_oid_equal(&id, &r->tip) &&
+	    git_graph_descendant_of(r->repo, &r->tip, &id) != 1) {
+		add(r, "base-not-ancestor", PC_SEVERITY_ERROR,
+		    "The base commit %s the mail names is not an ancestor of "
+		    "%s (%s).", given, r->out->resolved_ref,
+		    r->out->tip_commit);
+		return;
+	}
+	git_oid_cpy(&r->base, &id);
+	r->have_base = r->out->base_from_mail = TRUE;
+}
+
+/* The mail's base if it is one, else where the tip left mainline. */
+static void find_base(Run *r)
+{
+	if (r->pr->base_commit)
+		base_from_mail(r);
+	if (r->have_base)
+		return;
+	if (git_merge_base(&r->base, r->repo, &r->tip, &r->mainline) < 0) {
+		add(r, "base-unknown", PC_SEVERITY_WARNING,
+		    "%s shares no history with mainline.",
+		    r->out->resolved_ref);
+		return;
+	}
+	r->have_base = TRUE;
+}
+
+static gboolean count_commits(Run *r, GError **error)
+{
+	g_autoptr(git_revwalk) walk = NULL;
+	git_oid id;
+	int rc;
+
+	if (git_revwalk_new(&walk, r->repo) < 0 ||
+	    git_revwalk_push(walk, &r->tip) < 0 ||
+	    git_revwalk_hide(walk, &r->base) < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot walk the history of %s",
+				r->out->tip_commit);
+	r->out->commits = 0;
+	while ((rc = git_revwalk_next(&id, walk)) == 0)
+		r->out->commits++;
+	if (rc != GIT_ITEROVER)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot walk the history of %s",
+				r->out->tip_commit);
+	return TRUE;
+}
+
+static gboolean commit_tree(Run *r, const git_oid *id, git_tree **tree)
+{
+	g_autoptr(git_commit) commit = NULL;
+
+	return git_commit_lookup(&commit, r->repo, id) == 0 &&
+	       git_commit_tree(tree, commit) == 0;
+}
+
+static void list_changed(Run *r, git_diff *diff)
+{
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		g_ptr_array_add(r->out->changed_files,
+				g_strdup(d->new_file.path));
+		if (strcmp(d->old_file.path, d->new_file.path))
+			g_ptr_array_add(r->out->changed_files,
+					g_strdup(d->old_file.path));
+	}
+}
+
+/* As git request-pull shows it: git diff -M --stat base..tip. */
+static gboolean diffstat(Run *r, GError **error)
+{
+	g_autoptr(git_tree) old = NULL, new = NULL;
+	g_autoptr(git_diff) diff = NULL;
+	g_autoptr(git_diff_stats) stats = NULL;
+	git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+
+	find.flags = GIT_DIFF_FIND_RENAMES;
+	if (!commit_tree(r, &r->base, &old) || !commit_tree(r, &r->tip, &new) ||
+	    git_diff_tree_to_tree(&diff, r->repo, old, new, NULL) < 0 ||
+	    git_diff_find_similar(diff, &find) < 0 ||
+	    git_diff_get_stats(&stats, diff) < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot diff %s against its base",
+				r->out->tip_commit);
+	r->out->files_changed = git_diff_stats_files_changed(stats);
+	r->out->insertions = git_diff_stats_insertions(stats);
+	r->out->deletions = git_diff_stats_deletions(stats);
+	list_changed(r, diff);
+	return TRUE;
+}
+
+static gboolean stats(Run *r, GError **error)
+{
+	find_base(r);
+	if (!r->have_base)
+		return TRUE;
+	r->out->base_commit = hex(&r->base);
+	return count_commits(r, error) && diffstat(r, error);
+}
+
+/* --- the merge with mainline ------------------------------------------- */
+
+static void list_conflicts(Run *r)
+{
+	g_autoptr(git_index_conflict_iterator) it = NULL;
+	g_autoptr(GString) names = g_string_new(NULL);
+	const git_index_entry *anc, *ours, *theirs;
+	GPtrArray *paths = r->out->merge_conflicts;
+
+	if (git_index_conflict_iterator_new(&it, r->merged) < 0)
+		return;
+	while (git_index_conflict_next(&anc, &ours, &theirs, it) == 0)
+		g_ptr_array_add(paths, g_strdup(ours ? ours->path :
+						theirs ? theirs->path :
+						anc->path));
+	for (guint i = 0; i < paths->len && i < MAX_LISTED; i++)
+		g_string_append_printf(names, "%s%s", i ? ", " : "",
+				       (char *)paths->pdata[i]);
+	if (paths->len > MAX_LISTED)
+		g_string_append_printf(names, " and %u more",
+				       paths->len - MAX_LISTED);
+	add(r, "merge-conflict", PC_SEVERITY_WARNING,
+	    "Merging %s into mainline (%.12s) conflicts in %u file%s: %s.",
+	    r->out->resolved_ref, r->out->mainline_commit, paths->len,
+	    paths->len == 1 ? "" : "s", names->str);
+}
+
+static gboolean check_merge(Run *r, GError **error)
+{
+	g_autoptr(git_commit) ours = NULL, theirs = NULL;
+	git_merge_options mo = GIT_MERGE_OPTIONS_INIT;
+
+	r->out->mainline_commit = hex(&r->mainline);
+	if (git_oid_equal(&r->mainline, &r->tip) ||
+	    git_graph_descendant_of(r->repo, &r->mainline, &r->tip) == 1)
+		add(r, "already-merged", PC_SEVERITY_INFO,
+		    "%s (%.12s) is already in mainline.",
+		    r->out->resolved_ref, r->out->tip_commit);
+	if (git_commit_lookup(&ours, r->repo, &r->mainline) < 0 ||
+	    git_commit_lookup(&theirs, r->repo, &r->tip) < 0 ||
+	    git_merge_commits(&r->merged, r->repo, ours, theirs, &mo) < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot merge %s into mainline",
+				r->out->tip_commit);
+	if (git_index_has_conflicts(r->merged))
+		list_conflicts(r);
+	return TRUE;
+}
+
+/* A real commit, so the merged tree can be named, built and reproduced. */
+static gboolean merge_commit(Run *r, git_oid *id, GError **error)
+{
+	g_autoptr(git_commit) ours = NULL, theirs = NULL;
+	g_autoptr(git_tree) tree = NULL;
+	g_autoptr(git_signature) sig = NULL;
+	g_autoptr(git_reference) ref = NULL;
+	g_autofree char *msg = NULL, *name = NULL;
+	const git_commit *parents[2];
+	git_oid tree_id;
+
+	if (git_index_write_tree_to(&tree_id, r->merged, r->repo) < 0 ||
+	    git_tree_lookup(&tree, r->repo, &tree_id) < 0 ||
+	    git_commit_lookup(&ours, r->repo, &r->mainline) < 0 ||
+	    git_commit_lookup(&theirs, r->repo, &r->tip) < 0 ||
+	    git_signature_new(&sig, "pullcheck", "pullcheck@localhost",
+			      MAX(git_commit_time(ours),
+				  git_commit_time(theirs)), 0) < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot write the merge with mainline");
+	parents[0] = ours;
+	parents[1] = theirs;
+	msg = g_strdup_printf("Merge %s of %s\n", r->out->resolved_ref,
+			      r->out->url);
+	name = g_strdup_printf(JOB_NS "%s/merge", r->job);
+	if (git_commit_create(id, r->repo, NULL, sig, sig, NULL, msg, tree, 2,
+			      parents) < 0 ||
+	    git_reference_create(&ref, r->repo, name, id, 1,
+				 "pullcheck: merge") < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot write the merge with mainline");
+	return TRUE;
+}
+
+/* --- the checkout ------------------------------------------------------ */
+
+/*
+ * The worktree's own index, beside it, is the baseline: a file whose blob
+ * is the same in the old and the new tree, and whose stat data says it
+ * was not touched, is not written, so its mtime stays and kbuild does
+ * not rebuild what depends on it. What the tree does not have goes,
+ * except files the tree's .gitignore names (build output in the tree).
+ */
+static gboolean checkout(Run *r, const git_oid *id, GError **error)
+{
+	const char *dir = r->opts->worktree;
+	g_autofree char *index_path = g_strconcat(dir, ".index", NULL);
+	g_autoptr(git_repository) repo = NULL;
+	g_autoptr(git_index) index = NULL;
+	g_autoptr(git_commit) commit = NULL;
+	g_autoptr(git_tree) tree = NULL;
+	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+
+	if (g_mkdir_with_parents(dir, 0755) < 0) {
+		g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_WORKTREE,
+			    "cannot create %s: %s", dir, g_strerror(errno));
+		return FALSE;
+	}
+	/* A handle of its own: the shared one stays bare. */
+	if (git_repository_open_bare(&repo, r->opts->store) < 0 ||
+	    git_repository_set_workdir(repo, dir, 0) < 0 ||
+	    git_index_open(&index, index_path) < 0 ||
+	    git_repository_set_index(repo, index) < 0 ||
+	    git_commit_lookup(&commit, repo, id) < 0 ||
+	    git_commit_tree(&tree, commit) < 0)
+		return git_fail(error, PC_FETCH_ERROR_WORKTREE,
+				"cannot prepare the checkout in %s", dir);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE |
+			       GIT_CHECKOUT_REMOVE_UNTRACKED;
+	co.baseline_index = index;
+	if (git_checkout_tree(repo, (git_object *)tree, &co) < 0 ||
+	    git_index_write(index) < 0)
+		return git_fail(error, PC_FETCH_ERROR_WORKTREE,
+				"cannot check out %s in %s",
+				r->out->tree_commit, dir);
+	r->out->worktree = g_strdup(dir);
+	return TRUE;
+}
+
+static gboolean build_tree(Run *r, GError **error)
+{
+	gboolean merge = !g_strcmp0(r->opts->tree, PC_FETCH_TREE_MERGE);
+	git_oid id;
+
+	git_oid_cpy(&id, &r->tip);
+	if (merge && r->out->merge_conflicts->len)
+		add(r, "tree-tip", PC_SEVERITY_INFO,
+		    "The merge with mainline conflicts, so the tip of %s is "
+		    "checked out instead.", r->out->resolved_ref);
+	else if (merge && !merge_commit(r, &id, error))
+		return FALSE;
+	merge = merge && !r->out->merge_conflicts->len;
+	r->out->tree_kind = g_strdup(merge ? PC_FETCH_TREE_MERGE :
+					     PC_FETCH_TREE_TIP);
+	r->out->tree_commit = hex(&id);
+	return !r->opts->worktree || checkout(r, &id, error);
+}
+
+/* --- the run ----------------------------------------------------------- */
+
+static void result_init(PcFetchResult *out, const PcPullreq *pr)
+{
+	memset(out, 0, sizeof(*out));
+	out->ref = g_strdup(pr->ref);
+	out->signed_ = PC_TRI_NULL;
+	/* NULL-terminated, so pdata is a string vector too. */
+	out->merge_conflicts = g_ptr_array_new_null_terminated(8, g_free, TRUE);
+	out->changed_files = g_ptr_array_new_null_terminated(8, g_free, TRUE);
+	out->reasons = pc_reasons_new();
+}
+
+static gboolean run(Run *r, GError **error)
+{
+	if (!check_options(r->opts, error) || !check_job_id(r->job, error))
+		return FALSE;
+	if (!check_request(r))
+		return TRUE;
+	r->repo = open_store(r->opts->store, error);
+	if (!r->repo || !ensure_mainline(r, error))
+		return FALSE;
+	if (!fetch_pr(r))
+		return TRUE;
+	if (!check_signature(r, error))
+		return FALSE;
+	check_mail(r);
+	return stats(r, error) && check_merge(r, error) &&
+	       build_tree(r, error);
+}
+
+gboolean pc_fetch_run(const PcFetchOptions *opts, const char *job_id,
+		      const PcPullreq *pr, PcFetchResult *out, GError **error)
+{
+	Run r = { .opts = opts, .job = job_id, .pr = pr, .out = out };
+	gint64 start = g_get_monotonic_time();
+	gboolean ok;
+
+	result_init(out, pr);
+	ok = run(&r, error);
+	git_index_free(r.merged);
+	git_repository_free(r.repo);
+	out->infra_failure = !ok;
+	out->duration_s = seconds_since(start);
+	return ok;
+}
+
+void pc_fetch_result_clear(PcFetchResult *res)
+{
+	g_free(res->url);
+	g_free(res->ref);
+	g_free(res->resolved_ref);
+	g_free(res->tip_commit);
+	g_free(res->tag_object);
+	g_free(res->signature);
+	g_free(res->signer);
+	g_free(res->base_commit);
+	g_free(res->mainline_commit);
+	g_free(res->tree_kind);
+	g_free(res->tree_commit);
+	g_free(res->worktree);
+	g_clear_pointer(&res->merge_conflicts, g_ptr_array_unref);
+	g_clear_pointer(&res->changed_files, g_ptr_array_unref);
+	g_clear_pointer(&res->reasons, g_ptr_array_unref);
+	memset(res, 0, sizeof(*res));
+	res->signed_ = PC_TRI_NULL;
+}
+
+void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->allow_urls = (const char *const *)config->fetch_allow_urls;
+	opts->timeout = config->fetch_timeout;
+	opts->max_bytes = config->fetch_max_bytes;
+	opts->keyring = config->fetch_keyring;
+	opts->tree = config->fetch_tree;
+	opts->mainline_url = config->fetch_mainline_url;
+}
+
+gboolean pc_fetch_forget(const PcFetchOptions *opts, const char *job_id,
+			 GError **error)
+{
+	g_autoptr(git_repository) repo = NULL;
+	g_autoptr(git_reference_iterator) it = NULL;
+	g_autofree char *glob = NULL;
+	git_reference *ref;
+	int rc;
+
+	if (!check_options(opts, error) || !check_job_id(job_id, error))
+		return FALSE;
+	repo = open_store(opts->store, error);
+	if (!repo)
+		return FALSE;
+	glob = g_strdup_printf(JOB_NS "%s/*", job_id);
+	if (git_reference_iterator_glob_new(&it, repo, glob) < 0)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot list the refs of job %s", job_id);
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		rc = git_reference_delete(ref);
+		git_reference_free(ref);
+		if (rc < 0)
+			break;
+	}
+	if (rc != GIT_ITEROVER)
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot delete the refs of job %s", job_id);
+	return TRUE;
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * job: parse, fetch, build, verdict, reply — one step after the other,
+ * each a plain call on plain data. No step calls another.
+ *
+ * Verdicts are three, never two. A finding of severity "error" means
+ * the pull request does not meet the policy (fail); "infra" means our
+ * side could not tell (could not check). Only a build that ran and
+ * passed, with CONFIG_RUST=y really in its .config, is a pass.
+ */
+#define G_LOG_DOMAIN "pullcheck-job"
+
+#include <string.h>
+
+#include "buildlog.h"
+#include "job.h"
+#include "reason.h"
+#include "reply.h"
+
+/*
+ * Fetch findings that say nothing about the pull request itself: the
+ * URL is outside what this installation may fetch, or the network
+ * failed. They make the verdict "could not check".
+ */
+static const char *const UNCHECKABLE[] = { "url-not-allowed", "fetch-failed",
+					   NULL };
+
+static void take_reasons(GPtrArray *into, GPtrArray *from)
+{
+	for (guint i = 0; from && i < from->len; i++) {
+		const PcReason *r = from->pdata[i];
+		const char *severity = r->severity;
+
+		if (g_strv_contains(UNCHECKABLE, r->code))
+			severity = PC_SEVERITY_INFRA;
+		pc_reasons_add(into, r->code, severity, "%s", r->text);
+	}
+}
+
+static void set_verdict(PcJobRun *run, const char *verdict)
+{
+	g_free(run->verdict);
+	run->verdict = g_strdup(verdict);
+}
+
+/* Worst first: any error fails, else any infra finding is unchecked. */
+static const char *verdict_of(GPtrArray *reasons)
+{
+	if (pc_reasons_find(reasons, PC_SEVERITY_ERROR))
+		return PC_VERDICT_FAIL;
+	if (pc_reasons_find(reasons, PC_SEVERITY_INFRA))
+		return PC_VERDICT_UNCHECKED;
+	return NULL;
+}
+
+static char *job_key(const PcMail *mail)
+{
+	g_autofree char *in = g_strconcat(mail->message_id ? mail->message_id
+							   : "", "\n",
+					  mail->body_sha256, NULL);
+	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							     in, -1);
+
+	return g_strndup(sum, 16);
+}
+
+static gboolean fetch_step(const PcConfig *config, PcJobRun *run)
+{
+	PcFetchOptions opts;
+	g_autofree char *store = g_build_filename(config->state_dir, "git",
+						  NULL);
+	g_autofree char *name = g_strconcat("tree-", config->fetch_tree, NULL);
+	g_autofree char *worktree = g_build_filename(config->build_cache_dir,
+						     name, NULL);
+	g_autoptr(GError) error = NULL;
+
+	pc_fetch_options_init(&opts, config);
+	opts.store = store;
+	opts.worktree = worktree;
+	run->fetched = TRUE;
+	if (!pc_fetch_run(&opts, run->key, &run->pr, &run->fetch, &error))
+		pc_reasons_add(run->reasons, "fetch-infra", PC_SEVERITY_INFRA,
+			       "%s", error->message);
+	take_reasons(run->reasons, run->fetch.reasons);
+	return !verdict_of(run->reasons);
+}
+
+static void build_step(const PcConfig *config, const PcJobOptions *options,
+		       PcJobRun *run)
+{
+	g_autofree char *name = g_strconcat("out-", config->fetch_tree, NULL);
+	g_autofree char *out = g_build_filename(config->build_cache_dir, name,
+						NULL);
+	g_autofree char *log = g_build_filename(config->build_cache_dir, "logs",
+						NULL);
+	g_autofree char *log_path = NULL;
+	g_autoptr(GError) error = NULL;
+	PcBuildSpec spec = {
+		.config = config,
+		.src = run->fetch.worktree,
+		.out = out,
+		.changed = run->fetch.changed_files
+				   ? (const char *const *)run->fetch.changed_files->pdata
+				   : NULL,
+		.fetch_url = run->fetch.url,
+		.ref = run->pr.ref,
+		.tip = run->fetch.tip_commit,
+		.on_line = options->on_line,
+		.on_line_data = options->on_line_data,
+		.cancellable = options->cancellable,
+	};
+
+	g_mkdir_with_parents(log, 0755);
+	log_path = g_strdup_printf("%s/%s.log", log, run->key);
+	spec.log_path = log_path;
+	run->built = TRUE;
+	if (!pc_build_run(&spec, &run->build, &error)) {
+		pc_reasons_add(run->reasons, "build-setup", PC_SEVERITY_INFRA,
+			       "%s", error->message);
+		return;
+	}
+	take_reasons(run->reasons, run->build.reasons);
+	if (!strcmp(run->build.verdict, PC_VERDICT_PASS) &&
+	    !verdict_of(run->reasons))
+		set_verdict(run, PC_VERDICT_PASS);
+}
+
+static void check_pull_request(const PcConfig *config,
+			       const PcJobOptions *options, PcJobRun *run)
+{
+	set_verdict(run, PC_VERDICT_UNCHECKED);
+	if (!fetch_step(config, run))
+		goto out;
+	if (!run->fetch.worktree) {
+		pc_reasons_add(run->reasons, "no-worktree", PC_SEVERITY_INFRA,
+			       "the fetch left no tree to build");
+		goto out;
+	}
+	if (!options->build) {
+		pc_reasons_add(run->reasons, "build-skipped", PC_SEVERITY_INFRA,
+			       "the build was skipped (--no-build): the fetch "
+			       "checks passed, but the policy needs a build");
+		goto out;
+	}
+	build_step(config, options, run);
+out:
+	if (verdict_of(run->reasons))
+		set_verdict(run, verdict_of(run->reasons));
+}
+
+gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
+		      PcMailFlags flags, const PcJobOptions *options,
+		      PcJobRun *run, GError **error)
+{
+	g_autoptr(PcPullreqParser) parser = pc_pullreq_parser_new();
+	g_autoptr(JsonObject) json = NULL;
+
+	memset(run, 0, sizeof(*run));
+	run->pr.signed_tag = PC_TRI_NULL;
+	run->reasons = pc_reasons_new();
+	if (!pc_mail_init_from_message(&run->mail, message,
+				       config->max_message_bytes, flags, error))
+		return FALSE;
+	run->key = job_key(&run->mail);
+	pc_pullreq_parse(parser, &run->mail, &run->pr);
+	if (!run->pr.is_pull_request) {
+		set_verdict(run, PC_VERDICT_NOT_PR);
+		pc_reasons_add(run->reasons, "not-a-pull-request",
+			       PC_SEVERITY_INFO, "%s", run->pr.reason);
+		return TRUE;
+	}
+	if (run->pr.reason) {	/* a pull request, with a URL we cannot use */
+		pc_reasons_add(run->reasons, "url-not-fetchable",
+			       PC_SEVERITY_INFRA, "%s", run->pr.reason);
+		set_verdict(run, PC_VERDICT_UNCHECKED);
+	} else {
+		check_pull_request(config, options, run);
+	}
+	json = pc_job_run_to_json(run);
+	run->reply = pc_reply_build(config, &run->mail, &run->pr, json, error);
+	return run->reply != NULL;
+}
+
+static void add_string(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+static void add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (guint i = 0; a && i < a->len; i++)
+		json_builder_add_string_value(b, a->pdata[i]);
+	json_builder_end_array(b);
+}
+
+static void add_strv(JsonBuilder *b, const char *name, char **v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (char **s = v; s && *s; s++)
+		json_builder_add_string_value(b, *s);
+	json_builder_end_array(b);
+}
+
+static void add_reasons(JsonBuilder *b, GPtrArray *reasons)
+{
+	json_builder_set_member_name(b, "reasons");
+	json_builder_begin_array(b);
+	for (guint i = 0; reasons && i < reasons->len; i++) {
+		const PcReason *r = reasons->pdata[i];
+
+		json_builder_begin_object(b);
+		add_string(b, "code", r->code);
+		add_string(b, "severity", r->severity);
+		add_string(b, "text", r->text);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static void add_fetch(JsonBuilder *b, const PcFetchResult *f)
+{
+	json_builder_begin_object(b);
+	add_string(b, "url", f->url);
+	add_string(b, "ref", f->ref);
+	add_string(b, "resolved_ref", f->resolved_ref);
+	add_string(b, "tip_commit", f->tip_commit);
+	add_string(b, "tag_object", f->tag_object);
+	json_builder_set_member_name(b, "signed");
+	if (f->signed_ == PC_TRI_NULL)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_boolean_value(b, f->signed_ == PC_TRI_TRUE);
+	add_string(b, "signature", f->signature);
+	add_string(b, "signer", f->signer);
+	add_string(b, "base_commit", f->base_commit);
+	add_int(b, "commits", f->commits);
+	add_int(b, "files_changed", f->files_changed);
+	add_int(b, "insertions", f->insertions);
+	add_int(b, "deletions", f->deletions);
+	add_strings(b, "merge_conflicts", f->merge_conflicts);
+	add_string(b, "mainline_commit", f->mainline_commit);
+	add_string(b, "tree", f->tree_kind);
+	add_string(b, "tree_commit", f->tree_commit);
+	json_builder_end_object(b);
+}
+
+static void add_diagnostics(JsonBuilder *b, GPtrArray *diags)
+{
+	json_builder_set_member_name(b, "diagnostics");
+	json_builder_begin_array(b);
+	for (guint i = 0; diags && i < diags->len; i++) {
+		const PcDiagnostic *d = diags->pdata[i];
+
+		json_builder_begin_object(b);
+		add_string(b, "tool", d->tool);
+		add_string(b, "severity", d->severity);
+		add_string(b, "language", d->language);
+		add_string(b, "file", d->file);
+		add_int(b, "line", d->line);
+		add_int(b, "column", d->column);
+		add_string(b, "message", d->message);
+		add_string(b, "excerpt", d->excerpt);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static void add_build(JsonBuilder *b, const PcBuildResult *r,
+		      const PcFetchResult *f)
+{
+	json_builder_begin_object(b);
+	add_string(b, "verdict", r->verdict);
+	add_reasons(b, r->reasons);
+	add_string(b, "recipe", r->recipe);
+	add_string(b, "scope", r->scope);
+	add_string(b, "tree", f->tree_kind);
+	add_string(b, "tree_commit", f->tree_commit);
+	json_builder_set_member_name(b, "config");
+	json_builder_begin_object(b);
+	add_string(b, "rust", r->config_rust);
+	add_string(b, "fragment", r->fragment);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "toolchain");
+	json_builder_begin_object(b);
+	add_string(b, "rustc", r->toolchain.rustc);
+	add_string(b, "bindgen", r->toolchain.bindgen);
+	add_string(b, "clang", r->toolchain.clang);
+	add_string(b, "lld", r->toolchain.lld);
+	json_builder_end_object(b);
+	add_strv(b, "targets", r->targets);
+	json_builder_set_member_name(b, "duration_s");
+	json_builder_add_double_value(b, r->duration_s);
+	json_builder_set_member_name(b, "make_s");
+	json_builder_add_double_value(b, r->make_s);
+	add_diagnostics(b, r->diagnostics);
+	add_int(b, "diagnostics_total", r->diagnostics_total);
+	add_string(b, "log_path", r->log_path);
+	add_strv(b, "reproduce", r->reproduce);
+	json_builder_end_object(b);
+}
+
+JsonObject *pc_job_run_to_json(const PcJobRun *run)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	add_string(b, "message_id", run->mail.message_id);
+	add_string(b, "job", run->key);
+	add_string(b, "verdict", run->verdict);
+	add_reasons(b, run->reasons);
+	json_builder_set_member_name(b, "fetch");
+	if (run->fetched)
+		add_fetch(b, &run->fetch);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "build");
+	if (run->built)
+		add_build(b, &run->build, &run->fetch);
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return json_object_ref(json_node_get_object(root));
+}
+
+void pc_job_run_clear(PcJobRun *run)
+{
+	g_free(run->key);
+	pc_mail_clear(&run->mail);
+	pc_pullreq_clear(&run->pr);
+	g_free(run->verdict);
+	if (run->reasons)
+		g_ptr_array_unref(run->reasons);
+	if (run->fetched)
+		pc_fetch_result_clear(&run->fetch);
+	if (run->built)
+		pc_build_result_clear(&run->build);
+	g_clear_object(&run->reply);
+	memset(run, 0, sizeof(*run));
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * job: one pull request through the steps — parse, fetch, build,
+ * verdict, reply — each a plain function call. The state machine that
+ * records each step in the store sits on top of this (watch); `check`
+ * runs it once, in memory.
+ */
+#ifndef PC_JOB_H
+#define PC_JOB_H
+
+#include <gio/gio.h>
+#include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
+
+#include "build.h"
+#include "config.h"
+#include "fetch.h"
+#include "mail.h"
+#include "pullreq.h"
+
+G_BEGIN_DECLS
+
+#define PC_VERDICT_PASS "pass"
+#define PC_VERDICT_FAIL "fail"
+#define PC_VERDICT_UNCHECKED "could-not-check"
+#define PC_VERDICT_NOT_PR "not-a-pull-request"
+
+typedef struct {
+	gboolean build;		/* FALSE: --no-build */
+	GCancellable *cancellable;
+	PcSandboxLineFunc on_line;	/* build progress */
+	gpointer on_line_data;
+} PcJobOptions;
+
+/* Everything one run learned. Plain data; cleared with pc_job_run_clear. */
+typedef struct {
+	char *key;		/* job key: hash of Message-ID and body */
+	PcMail mail;
+	PcPullreq pr;
+	char *verdict;
+	GPtrArray *reasons;	/* PcReason*: the job's own and its steps' */
+	gboolean fetched;
+	PcFetchResult fetch;
+	gboolean built;
+	PcBuildResult build;
+	GMimeMessage *reply;	/* NULL for mail that gets none */
+} PcJobRun;
+
+/*
+ * Reads @message and, if it is a pull request, fetches and builds what
+ * it names and renders the reply. Policy failures and our own are
+ * verdicts; FALSE is for a message that could not be read at all.
+ */
+gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
+		      PcMailFlags flags, const PcJobOptions *options,
+		      PcJobRun *run, GError **error);
+void pc_job_run_clear(PcJobRun *run);
+
+/* The result as `check --json` prints it. (transfer full) */
+JsonObject *pc_job_run_to_json(const PcJobRun *run);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# check.sh PULLCHECK: `pullcheck check` end to end, as a maintainer runs
+# it: real repositories served by a real `git daemon` on loopback, mails
+# written by real `git request-pull`, builds by the real compiler through
+# [build] recipe = command. Asserts the verdict, the reasons, the JSON and
+# the reply's headers and text.
+set -uo pipefail
+pc=$(realpath "$1")
+py=/usr/bin/python3
+command -v git >/dev/null || { echo "SKIP: git missing"; exit 77; }
+command -v bwrap >/dev/null || { echo "SKIP: bwrap missing"; exit 77; }
+work=$(mktemp -d)
+daemon_pid=
+cleanup() {
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0 fail=0
+check() {	# check NAME STATUS
+	if [ "$2" -eq 0 ]; then echo "PASS $1"; pass=$((pass + 1))
+	else echo "FAIL $1"; fail=$((fail + 1)); fi
+}
+# jget FILE EXPR: a Python expression over the JSON object j
+jget() { $py -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+
+export GIT_AUTHOR_NAME='Ann Maintainer' GIT_AUTHOR_EMAIL=ann@example.org
+export GIT_COMMITTER_NAME='Ann Maintainer' GIT_COMMITTER_EMAIL=ann@example.org
+export GIT_AUTHOR_DATE='2024-12-01T10:00:00+0100' GIT_COMMITTER_DATE='2024-12-01T10:00:00+0100'
+
+srv=$work/srv
+mkdir -p "$srv"
+# mainline: a tiny C project that builds with make.
+git init -q -b master "$work/mainline"
+cd "$work/mainline"
+printf 'all:\n\tcc -Wall -Werror -c -o $(OUT)/widget.o $(CURDIR)/widget.c\n' >Makefile
+printf 'int widget(void)\n{\n\treturn 1;\n}\n' >widget.c
+git add . && git commit -q -m 'widget: start'
+git tag v1.0
+git clone -q --bare . "$srv/mainline.git"
+
+# The maintainer's tree: one good branch, one that does not compile.
+git clone -q "$srv/mainline.git" "$work/maint"
+cd "$work/maint"
+git checkout -q -b fixes
+printf 'int widget(void)\n{\n\treturn 2;\n}\n' >widget.c
+git commit -q -am 'widget: return two'
+git tag -a -m 'widget fixes for v1.1' widget-fixes-1.1
+git checkout -q -b broken master
+printf 'int widget(void)\n{\n\treturn two;\n}\n' >widget.c
+git commit -q -am 'widget: return two, by name'
+git checkout -q master
+git clone -q --bare . "$srv/maint.git"
+
+port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+git daemon --export-all --base-path="$srv" --listen=127.0.0.1 --port="$port" \
+	--reuseaddr "$srv" >/dev/null 2>&1 &
+daemon_pid=$!
+url=git://127.0.0.1:$port/maint.git
+for i in $(seq 50); do git ls-remote "$url" >/dev/null 2>&1 && break; sleep 0.1; done
+
+cat >"$work/pullcheck.conf" <<CONF
+[pullcheck]
+state_dir = $work/state
+[fetch]
+mainline_url = git://127.0.0.1:$port/mainline.git
+allow_urls = git://127.0.0.1:$port/;
+timeout = 60
+[build]
+recipe = command
+command = make;-C;/tmp/src
+cache_dir = $work/cache
+timeout = 120
+[reply]
+from = pullcheck <pullcheck@checker.example.org>
+cc_lists = *@vger.kernel.org;
+CONF
+
+# mail NAME REF [SED]: a pull request mail from real git request-pull.
+mail() {
+	local name=$1 ref=$2 edit=${3:-}
+	{
+		printf 'From: Ann Maintainer <ann@example.org>\n'
+		printf 'To: Linus Torvalds <torvalds@example.org>\n'
+		printf 'Cc: linux-widget@vger.kernel.org\n'
+		printf 'Subject: [GIT PULL] widget fixes (%s)\n' "$name"
+		printf 'Date: Mon, 2 Dec 2024 10:00:00 +0100\n'
+		printf 'Message-ID: <%s@example.org>\n\n' "$name"
+		printf 'Hi Linus,\n\nPlease pull.\n\n'
+		git -C "$work/maint" request-pull v1.0 "$url" "$ref" 2>/dev/null
+	} >"$work/$name.eml"
+	[ -n "$edit" ] && sed -i "$edit" "$work/$name.eml"
+	return 0
+}
+run() {	# run NAME ARGS...: JSON in NAME.json, exit status in $st
+	local name=$1; shift
+	"$pc" check --config "$work/pullcheck.conf" "$@" "$work/$name.eml" \
+		>"$work/$name.json" 2>"$work/$name.err"
+	st=$?
+}
+
+cd "$work/maint"
+git checkout -q fixes
+
+# 1. The good tag, without a build: every fetch check passes, and the
+#    verdict is still "could not check", never pass.
+mail good tags/widget-fixes-1.1
+run good --dry-run --json --no-build
+check "no-build: exit 3" $([ $st -eq 3 ]; echo $?)
+check "no-build: could-not-check" $([ "$(jget "$work/good.json" 'j["verdict"]')" = could-not-check ]; echo $?)
+check "no-build: reason build-skipped" $(jget "$work/good.json" '[r["code"] for r in j["reasons"]]' | grep -q build-skipped; echo $?)
+check "no-build: tip is the tag's commit" $([ "$(jget "$work/good.json" 'j["fetch"]["tip_commit"]')" = "$(git rev-parse fixes)" ]; echo $?)
+check "no-build: build is null" $([ "$(jget "$work/good.json" 'j["build"]')" = None ]; echo $?)
+
+# 2. The good tag, built: pass, and the reply says so in the thread.
+run good --dry-run --json
+check "build: exit 0" $([ $st -eq 0 ]; echo $?)
+check "build: pass" $([ "$(jget "$work/good.json" 'j["verdict"]')" = pass ]; echo $?)
+jget "$work/good.json" 'j["reply"]' >"$work/good.reply"
+check "reply: In-Reply-To" $(grep -qx 'In-Reply-To: <good@example.org>' "$work/good.reply"; echo $?)
+check "reply: verdict header" $(grep -qx 'X-Pullcheck-Verdict: pass' "$work/good.reply"; echo $?)
+check "reply: tip header" $(grep -qx "X-Pullcheck-Tip: $(git rev-parse fixes)" "$work/good.reply"; echo $?)
+check "reply: Cc the list" $(grep -q '^Cc: linux-widget@vger.kernel.org' "$work/good.reply"; echo $?)
+check "reply: Re: subject" $(grep -q '^Subject: Re: \[GIT PULL\] widget fixes (good)' "$work/good.reply"; echo $?)
+check "reply: Auto-Submitted" $(grep -qx 'Auto-Submitted: auto-generated' "$work/good.reply"; echo $?)
+
+# 3. A branch that does not compile: fail, with the compiler's own words.
+mail broken broken
+run broken --dry-run --json
+check "broken: exit 1" $([ $st -eq 1 ]; echo $?)
+check "broken: fail" $([ "$(jget "$work/broken.json" 'j["verdict"]')" = fail ]; echo $?)
+check "broken: first diagnostic at widget.c:3" $([ "$(jget "$work/broken.json" '"%s:%d" % (j["build"]["diagnostics"][0]["file"], j["build"]["diagnostics"][0]["line"])')" = widget.c:3 ]; echo $?)
+jget "$work/broken.json" 'j["reply"]' >"$work/broken.reply"
+check "broken: the reply names the error" $(grep -q 'widget.c:3:' "$work/broken.reply"; echo $?)
+
+# 4. The branch moved after the mail was written: the tip is elsewhere.
+mail moved fixes
+git -C "$work/maint" commit -q --allow-empty -m 'widget: one more'
+git -C "$work/maint" push -q "$srv/maint.git" fixes
+run moved --dry-run --json --no-build
+check "moved: fail" $([ "$(jget "$work/moved.json" 'j["verdict"]')" = fail ]; echo $?)
+check "moved: tip-mismatch" $(jget "$work/moved.json" '[r["code"] for r in j["reasons"]]' | grep -q tip-mismatch; echo $?)
+
+# 5. A URL outside [fetch] allow_urls: could not check, nothing fetched.
+mail elsewhere tags/widget-fixes-1.1 "s|$url|https://github.com/ann/widget.git|"
+run elsewhere --dry-run --json
+check "not allowed: could-not-check" $([ "$(jget "$work/elsewhere.json" 'j["verdict"]')" = could-not-check ]; echo $?)
+check "not allowed: url-not-allowed" $(jget "$work/elsewhere.json" '[r["code"] for r in j["reasons"]]' | grep -q url-not-allowed; echo $?)
+
+# 6. Not a pull request: exit 4, no reply.
+printf 'From: a@example.org\nSubject: lunch\nMessage-ID: <lunch@x>\n\nnoon?\n' >"$work/lunch.eml"
+run lunch --json
+check "not a PR: exit 4" $([ $st -eq 4 ]; echo $?)
+check "not a PR: no reply" $([ "$(jget "$work/lunch.json" 'j["reply"]')" = None ]; echo $?)
+
+# 7. Without --dry-run the reply goes to the outbox (a Maildir by default).
+run good
+check "sent: exit 0" $([ $st -eq 0 ]; echo $?)
+check "sent: one mail in the outbox" $([ "$(ls "$work/state/outbox/new" | wc -l)" -eq 1 ]; echo $?)
+check "sent: it is the reply" $(grep -qx 'In-Reply-To: <good@example.org>' "$work/state/outbox/new/"*; echo $?)
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

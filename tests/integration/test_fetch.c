@@ -1,0 +1,1373 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fetch.c against real servers on loopback: git daemon for git://,
+ * lighttpd running git http-backend for smart HTTP, and slow_server.py
+ * for servers that accept and then never answer (or never finish). The
+ * repositories come from fetch_repos.sh: a throwaway mainline and a
+ * maintainer's tree with one branch or tag per case, signed by a key in
+ * the test keyring, by one not in it, and tampered with.
+ *
+ * Servers start on first use, on ports chosen here, each in its own
+ * process group, and are killed whatever happens: at exit, on abort (a
+ * failed assertion) and, through PR_SET_PDEATHSIG, if this process dies.
+ * One ctest entry per group: /fetch/refuse needs no server.
+ * A missing git, lighttpd, gpg or python3 exits 77.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fetch.h"
+
+#define PYTHON "/usr/bin/python3"
+#define LIGHTTPD "/usr/sbin/lighttpd"
+#define HTTP_BACKEND "/usr/lib/git-core/git-http-backend"
+#define ENV_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+static char *root;		/* this run's directory, removed at exit */
+static GPid children[8];	/* process group leaders */
+static guint n_children;
+
+static struct {
+	gboolean up;
+	GHashTable *ids;	/* name → value, from fetch_repos.sh */
+	char *git;		/* git://127.0.0.1:PORT */
+	char *http;		/* http://127.0.0.1:PORT/git */
+	guint16 silent_port, drip_port;
+	char *allow[6];		/* NULL-terminated; [4] for one test */
+	char *store, *keyring;
+} t;
+
+/* --- servers ----------------------------------------------------------- */
+
+static void kill_children(void)
+{
+	for (guint i = 0; i < n_children; i++) {
+		kill(-children[i], SIGKILL);
+		waitpid(children[i], NULL, 0);
+	}
+	n_children = 0;
+}
+
+static void cleanup(void)
+{
+	kill_children();
+	if (root && !g_getenv("PC_KEEP_TEST_DIR")) {
+		const char *argv[] = { "rm", "-rf", root, NULL };
+
+		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
+			     NULL, NULL, NULL, NULL, NULL, NULL);
+	}
+}
+
+/* A failed assertion aborts: the servers go first, the files stay. */
+static void on_abort(int sig)
+{
+	static const char kept[] = "server logs and files kept in ";
+
+	for (guint i = 0; i < n_children; i++)
+		kill(-children[i], SIGKILL);
+	if (root && write(2, kept, sizeof(kept) - 1) > 0 &&
+	    write(2, root, strlen(root)) > 0)
+		(void)!write(2, "\n", 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void child_setup(gpointer data)
+{
+	setsid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void skip_without(const char *path, const char *package)
+{
+	if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE)) {
+		g_printerr("SKIP: %s is missing (%s)\n", path, package);
+		exit(77);
+	}
+}
+
+static char **child_env(void)
+{
+	g_autofree char *home = g_build_filename(root, "work", "home", NULL);
+	char **env = g_new0(char *, 6);
+
+	env[0] = g_strdup(ENV_PATH);
+	env[1] = g_strdup("LANG=C.UTF-8");
+	env[2] = g_strdup("GIT_CONFIG_NOSYSTEM=1");
+	env[3] = g_strdup_printf("HOME=%s", home);
+	return env;
+}
+
+static void spawn(const char *const *argv, const char *log_name)
+{
+	g_autofree char *log = g_build_filename(root, log_name, NULL);
+	g_auto(GStrv) env = child_env();
+	g_autoptr(GError) error = NULL;
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	GPid pid;
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv, env,
+					     G_SPAWN_DO_NOT_REAP_CHILD,
+					     child_setup, NULL, &pid, -1, fd,
+					     fd, &error));
+	g_assert_no_error(error);
+	close(fd);
+	g_assert_cmpuint(n_children, <, G_N_ELEMENTS(children));
+	children[n_children++] = pid;
+}
+
+/* Runs @argv to the end; its stdout, or NULL if it failed. */
+static char *run_cmd_full(const char *const *argv, gboolean quiet)
+{
+	g_auto(GStrv) env = child_env();
+	g_autofree char *err = NULL;
+	char *out = NULL;
+	int status;
+
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, env, 0, NULL, NULL,
+				   &out, &err, &status, NULL));
+	if (!g_spawn_check_wait_status(status, NULL)) {
+		if (!quiet)
+			g_test_message("%s failed: %s", argv[0], err);
+		g_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static char *run_cmd(const char *const *argv)
+{
+	return run_cmd_full(argv, FALSE);
+}
+
+static guint16 free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+	g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Ready means a real git ls-remote answers, not an open port. */
+static void wait_git(const char *url)
+{
+	const char *argv[] = { "/usr/bin/git", "ls-remote", url, NULL };
+
+	for (int i = 0; i < 100; i++) {
+		g_autofree char *out = run_cmd_full(argv, TRUE);
+
+		if (out && *out)
+			return;
+		g_usleep(100 * 1000);
+	}
+	g_error("no git server answers at %s; logs in %s", url, root);
+}
+
+static gboolean port_open(guint16 port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	gboolean ok;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void start_git_daemon(const char *srv)
+{
+	guint16 port = free_port();
+	g_autofree char *base = g_strdup_printf("--base-path=%s", srv);
+	g_autofree char *port_arg = g_strdup_printf("--port=%u", port);
+	const char *argv[] = { "/usr/bin/git", "daemon", "--export-all",
+			       base, "--listen=127.0.0.1", port_arg,
+			       "--reuseaddr", srv, NULL };
+	g_autofree char *url = NULL;
+
+	spawn(argv, "git-daemon.log");
+	t.git = g_strdup_printf("git://127.0.0.1:%u", port);
+	url = g_strdup_printf("%s/mainline.git", t.git);
+	wait_git(url);
+}
+
+static void start_lighttpd(const char *srv)
+{
+	guint16 port = free_port();
+	g_autofree char *dir = g_build_filename(root, "http", NULL);
+	g_autofree char *conf = g_build_filename(dir, "lighttpd.conf", NULL);
+	g_autofree char *text = NULL, *url = NULL;
+	const char *argv[] = { LIGHTTPD, "-D", "-f", conf, NULL };
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	text = g_strdup_printf(
+		"server.document-root = \"%s\"\n"
+		"server.bind = \"127.0.0.1\"\n"
+		"server.port = %u\n"
+		"server.errorlog = \"%s/error.log\"\n"
+		"server.modules = ( \"mod_alias\", \"mod_cgi\", \"mod_setenv\" )\n"
+		"alias.url = ( \"/git/\" => \"" HTTP_BACKEND "/\" )\n"
+		"$HTTP[\"url\"] =~ \"^/git/\" {\n"
+		"\tcgi.assign = ( \"\" => \"\" )\n"
+		"\tsetenv.set-environment = ( \"GIT_PROJECT_ROOT\" => \"%s\",\n"
+		"\t\t\"GIT_HTTP_EXPORT_ALL\" => \"1\",\n"
+		"\t\t\"PATH\" => \"/usr/bin:/bin\" )\n"
+		"}\n", dir, port, dir, srv);
+	g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+	spawn(argv, "lighttpd.log");
+	t.http = g_strdup_printf("http://127.0.0.1:%u/git", port);
+	url = g_strdup_printf("%s/mainline.git", t.http);
+	wait_git(url);
+}
+
+static guint16 start_slow(const char *mode)
+{
+	guint16 port = free_port();
+	g_autofree char *script = g_build_filename(PC_INTEGRATION_DIR,
+						   "slow_server.py", NULL);
+	g_autofree char *port_arg = g_strdup_printf("%u", port);
+	g_autofree char *log = g_strdup_printf("slow-%s.log", mode);
+	const char *argv[] = { PYTHON, script, mode, port_arg, NULL };
+
+	spawn(argv, log);
+	for (int i = 0; i < 100 && !port_open(port); i++)
+		g_usleep(50 * 1000);
+	g_assert_true(port_open(port));
+	return port;
+}
+
+static void read_ids(void)
+{
+	g_autofree char *path = g_build_filename(root, "ids", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	t.ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		char *eq = strchr(lines[i], '=');
+
+		if (eq)
+			g_hash_table_insert(t.ids,
+					    g_strndup(lines[i], eq - lines[i]),
+					    g_strdup(eq + 1));
+	}
+}
+
+static const char *id(const char *name)
+{
+	const char *v = g_hash_table_lookup(t.ids, name);
+
+	g_assert_nonnull(v);
+	return v;
+}
+
+/* Repositories, servers and the store, once per process. */
+static void need_servers(void)
+{
+	g_autofree char *script = g_build_filename(PC_INTEGRATION_DIR,
+						   "fetch_repos.sh", NULL);
+	g_autofree char *srv = g_build_filename(root, "srv", NULL);
+	const char *argv[] = { "/bin/bash", script, root, NULL };
+	g_autofree char *out = NULL;
+
+	if (t.up)
+		return;
+	out = run_cmd(argv);
+	g_assert_nonnull(out);
+	read_ids();
+	start_git_daemon(srv);
+	start_lighttpd(srv);
+	t.silent_port = start_slow("silent");
+	t.drip_port = start_slow("drip");
+	t.allow[0] = g_strdup_printf("%s/", t.git);
+	t.allow[1] = g_strdup_printf("%s/", t.http);
+	t.allow[2] = g_strdup_printf("git://127.0.0.1:%u/", t.silent_port);
+	t.allow[3] = g_strdup_printf("http://127.0.0.1:%u/", t.drip_port);
+	t.store = g_build_filename(root, "store", NULL);
+	t.keyring = g_build_filename(root, "keyring", NULL);
+	t.up = TRUE;
+}
+
+/* --- helpers ----------------------------------------------------------- */
+
+typedef struct {
+	char *mainline;
+	PcFetchOptions o;
+} Opts;
+
+static void opts_init(Opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mainline = g_strdup_printf("%s/mainline.git", t.git);
+	o->o.store = t.store;
+	o->o.allow_urls = (const char *const *)t.allow;
+	o->o.timeout = 30;
+	o->o.max_bytes = 64 << 20;
+	o->o.keyring = t.keyring;
+	o->o.tree = PC_FETCH_TREE_TIP;
+	o->o.mainline_url = o->mainline;
+}
+
+static void opts_clear(Opts *o)
+{
+	g_free(o->mainline);
+}
+
+static void pr_set(PcPullreq *pr, const char *url, const char *ref,
+		   const char *base, const char *end)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->is_pull_request = TRUE;
+	pr->repo_url = g_strdup(url);
+	pr->fetch_url = g_strdup(url);
+	pr->ref = g_strdup(ref);
+	pr->base_commit = g_strdup(base);
+	pr->end_commit = g_strdup(end);
+	pr->signed_tag = PC_TRI_NULL;
+}
+
+static void dump(const PcFetchResult *r)
+{
+	g_test_message("url=%s ref=%s resolved=%s tip=%s tag=%s sig=%s "
+		       "signer=%s base=%s commits=%u files=%u +%u -%u "
+		       "tree=%s/%s %" G_GUINT64_FORMAT " bytes in %.3f s, "
+		       "all %.3f s", r->url, r->ref,
+		       r->resolved_ref, r->tip_commit, r->tag_object,
+		       r->signature, r->signer, r->base_commit, r->commits,
+		       r->files_changed, r->insertions, r->deletions,
+		       r->tree_kind, r->tree_commit, r->received_bytes,
+		       r->fetch_s,
+		       r->duration_s);
+	for (guint i = 0; r->reasons && i < r->reasons->len; i++) {
+		const PcReason *x = r->reasons->pdata[i];
+
+		g_test_message("  %s [%s] %s", x->code, x->severity, x->text);
+	}
+}
+
+/* Fetches @ref from @repo (a URL, or a name under the git daemon). */
+static void fetch(const Opts *o, const char *job, const char *repo,
+		  const char *ref, const char *base, const char *end,
+		  PcFetchResult *res)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *url = NULL;
+	PcPullreq pr;
+
+	url = !repo || strstr(repo, ":") ? g_strdup(repo) :
+		g_strdup_printf("%s/%s", t.git, repo);
+	pr_set(&pr, url, ref, base, end);
+	g_assert_true(pc_fetch_run(&o->o, job, &pr, res, &error));
+	g_assert_no_error(error);
+	g_assert_false(res->infra_failure);
+	dump(res);
+	pc_pullreq_clear(&pr);
+}
+
+static const PcReason *find(const PcFetchResult *r, const char *code)
+{
+	for (guint i = 0; i < r->reasons->len; i++) {
+		const PcReason *x = r->reasons->pdata[i];
+
+		if (!strcmp(x->code, code))
+			return x;
+	}
+	return NULL;
+}
+
+static const PcReason *expect(const PcFetchResult *r, const char *code,
+			      const char *severity)
+{
+	const PcReason *x = find(r, code);
+
+	if (!x)
+		g_error("no reason %s", code);
+	g_assert_cmpstr(x->severity, ==, severity);
+	g_assert_true(g_str_has_suffix(x->text, ".") ||
+		      g_str_has_suffix(x->text, "?"));
+	return x;
+}
+
+/* No error and no warning: what a clean pull request gives. */
+static void expect_clean(const PcFetchResult *r)
+{
+	g_assert_null(pc_reasons_find(r->reasons, PC_SEVERITY_ERROR));
+	g_assert_null(pc_reasons_find(r->reasons, PC_SEVERITY_WARNING));
+}
+
+static guint n_reasons(const PcFetchResult *r, const char *severity)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < r->reasons->len; i++)
+		n += !strcmp(((PcReason *)r->reasons->pdata[i])->severity,
+			     severity);
+	return n;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* --- git:// ------------------------------------------------------------ */
+
+static void test_prime(void)
+{
+	g_autoptr(GError) error = NULL;
+	git_repository *repo;
+	git_object *head;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	g_assert_true(pc_fetch_prime_mainline(&o.o, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(git_repository_open_bare(&repo, t.store), ==, 0);
+	g_assert_cmpint(git_revparse_single(&head, repo,
+					    "refs/pullcheck/mainline/HEAD"),
+			==, 0);
+	g_assert_cmpstr(git_oid_tostr_s(git_object_id(head)), ==, id("M3"));
+	git_object_free(head);
+	g_assert_cmpint(git_revparse_single(&head, repo,
+					    "refs/pullcheck/mainline/tags/v1.0"),
+			==, 0);
+	git_object_free(head);
+	git_repository_free(repo);
+	opts_clear(&o);
+}
+
+/* The pull request as it should be: a branch, the mail's base and end. */
+static void test_branch(gconstpointer data)
+{
+	const char *host = data;
+	g_autofree char *url = NULL;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	url = g_strdup_printf("%s/maint.git", !strcmp(host, "http") ? t.http :
+			      t.git);
+	fetch(&o, host, url, "for-linus", id("M2"), id("F3"), &r);
+	expect_clean(&r);
+	g_assert_cmpstr(r.url, ==, url);
+	g_assert_cmpstr(r.resolved_ref, ==, "refs/heads/for-linus");
+	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+	g_assert_null(r.tag_object);
+	g_assert_cmpint(r.signed_, ==, PC_TRI_NULL);
+	g_assert_cmpstr(r.signature, ==, PC_FETCH_SIG_NONE);
+	g_assert_cmpstr(r.base_commit, ==, id("M2"));
+	g_assert_true(r.base_from_mail);
+	/* git diff --stat M2..F3: bar.c +7, sched.c +1 -1, README +1. */
+	g_assert_cmpuint(r.commits, ==, 3);
+	g_assert_cmpuint(r.files_changed, ==, 3);
+	g_assert_cmpuint(r.insertions, ==, 9);
+	g_assert_cmpuint(r.deletions, ==, 1);
+	g_assert_cmpuint(r.changed_files->len, ==, 3);
+	g_assert_null(r.changed_files->pdata[3]);	/* a string vector */
+	g_assert_cmpuint(r.merge_conflicts->len, ==, 0);
+	g_assert_cmpstr(r.mainline_commit, ==, id("M3"));
+	g_assert_cmpstr(r.tree_kind, ==, PC_FETCH_TREE_TIP);
+	g_assert_cmpstr(r.tree_commit, ==, id("F3"));
+	g_assert_null(r.worktree);
+	g_assert_cmpfloat(r.fetch_s, >, 0);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* An annotated tag, by its bare name and as tags/NAME: peeled, unsigned. */
+static void test_annotated_tag(void)
+{
+	const char *refs[] = { "v1-pull", "tags/v1-pull", "refs/tags/v1-pull" };
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	for (guint i = 0; i < G_N_ELEMENTS(refs); i++) {
+		g_autofree char *job = g_strdup_printf("tag%u", i);
+		PcFetchResult r;
+
+		fetch(&o, job, "maint.git", refs[i], id("M2"), id("F3"), &r);
+		g_assert_cmpstr(r.resolved_ref, ==, "refs/tags/v1-pull");
+		g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+		g_assert_cmpstr(r.tag_object, ==, id("T_V1"));
+		g_assert_cmpint(r.signed_, ==, PC_TRI_FALSE);
+		g_assert_cmpstr(r.signature, ==, PC_FETCH_SIG_NONE);
+		expect(&r, "tag-unsigned", PC_SEVERITY_WARNING);
+		g_assert_null(pc_reasons_find(r.reasons, PC_SEVERITY_ERROR));
+		g_assert_cmpuint(r.commits, ==, 3);
+		pc_fetch_result_clear(&r);
+	}
+	opts_clear(&o);
+}
+
+static void test_lightweight_tag(void)
+{
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "lw", "maint.git", "lw-tag", NULL, id("F3"), &r);
+	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+	g_assert_null(r.tag_object);
+	g_assert_cmpint(r.signed_, ==, PC_TRI_FALSE);
+	expect(&r, "tag-unsigned", PC_SEVERITY_WARNING);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+static void test_tag_not_pushed(void)
+{
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "notpushed", "maint.git", "not-pushed", id("M2"), id("F3"),
+	      &r);
+	x = expect(&r, "ref-not-found", PC_SEVERITY_ERROR);
+	g_assert_nonnull(strstr(x->text, "was it pushed?"));
+	g_assert_null(r.tip_commit);
+	g_assert_null(r.signature);
+	g_assert_null(r.tree_commit);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* The mail was written at F2; the branch has moved on to F3. */
+static void test_tip_mismatch(void)
+{
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "moved", "maint.git", "for-linus", id("M2"), id("F2"), &r);
+	x = expect(&r, "tip-mismatch", PC_SEVERITY_ERROR);
+	g_assert_nonnull(strstr(x->text, id("F3")));
+	g_assert_nonnull(strstr(x->text, id("F2")));
+	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+	g_assert_cmpuint(n_reasons(&r, PC_SEVERITY_ERROR), ==, 1);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* M3 came after the branch point: no base of for-linus. */
+static void test_base_not_ancestor(void)
+{
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "badbase", "maint.git", "for-linus", id("M3"), id("F3"), &r);
+	expect(&r, "base-not-ancestor", PC_SEVERITY_ERROR);
+	/* The statistics fall back to the merge-base with mainline. */
+	g_assert_false(r.base_from_mail);
+	g_assert_cmpstr(r.base_commit, ==, id("M2"));
+	g_assert_cmpuint(r.commits, ==, 3);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+static void test_base_unknown(void)
+{
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "nobase", "maint.git", "for-linus",
+	      "0123456789abcdef0123456789abcdef01234567", id("F3"), &r);
+	expect(&r, "base-unknown", PC_SEVERITY_WARNING);
+	g_assert_null(pc_reasons_find(r.reasons, PC_SEVERITY_ERROR));
+	g_assert_cmpstr(r.base_commit, ==, id("M2"));
+	pc_fetch_result_clear(&r);
+
+	/* No base in the mail at all: the merge-base, quietly. */
+	fetch(&o, "nobase2", "maint.git", "for-linus", NULL, NULL, &r);
+	expect_clean(&r);
+	g_assert_false(r.base_from_mail);
+	g_assert_cmpstr(r.base_commit, ==, id("M2"));
+	g_assert_cmpuint(r.commits, ==, 3);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* The mail names the tag object, and the remote's is another. */
+static void test_tag_mismatch(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *url = g_strdup_printf("%s/maint.git", t.git);
+	const PcReason *x;
+	PcFetchResult r;
+	PcPullreq pr;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	pr_set(&pr, url, "v1-pull", id("M2"), id("F3"));
+	pr.tag_commit = g_strdup(id("T_GOOD"));
+	g_assert_true(pc_fetch_run(&o.o, "tagmismatch", &pr, &r, &error));
+	g_assert_no_error(error);
+	dump(&r);
+	x = expect(&r, "tag-mismatch", PC_SEVERITY_ERROR);
+	g_assert_nonnull(strstr(x->text, id("T_V1")));
+	g_assert_nonnull(strstr(x->text, id("T_GOOD")));
+	g_assert_null(find(&r, "tip-mismatch"));
+	pc_fetch_result_clear(&r);
+	pc_pullreq_clear(&pr);
+	opts_clear(&o);
+}
+
+/* Mainline's own master: nothing new, already merged. */
+static void test_already_merged(void)
+{
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "merged", "mainline.git", "master", NULL, id("M3"), &r);
+	expect(&r, "already-merged", PC_SEVERITY_INFO);
+	expect_clean(&r);
+	g_assert_cmpuint(r.commits, ==, 0);
+	g_assert_cmpuint(r.merge_conflicts->len, ==, 0);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* What the store has does not travel again. */
+static void test_warm_store(void)
+{
+	PcFetchResult r;
+	guint64 first;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "warm1", "maint.git", "big", NULL, NULL, &r);
+	first = r.received_bytes;
+	g_assert_cmpuint(first, >, 2 << 20);
+	pc_fetch_result_clear(&r);
+	fetch(&o, "warm2", "maint.git", "big", NULL, NULL, &r);
+	g_test_message("first fetch %" G_GUINT64_FORMAT " bytes, second %"
+		       G_GUINT64_FORMAT, first, r.received_bytes);
+	g_assert_cmpuint(r.received_bytes, <, 16 << 10);
+	g_assert_cmpuint(r.commits, ==, 1);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* No ref: the remote's HEAD, which is main-dev here, never "master". */
+static void test_remote_head(void)
+{
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "head", "maint.git", NULL, NULL, NULL, &r);
+	g_assert_null(r.ref);
+	g_assert_cmpstr(r.resolved_ref, ==, "refs/heads/main-dev");
+	g_assert_cmpstr(r.tip_commit, ==, id("D1"));
+	expect(&r, "ref-from-head", PC_SEVERITY_INFO);
+	expect_clean(&r);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* What git itself takes for `git pull URL NAME`. */
+static char *git_pull_takes(const char *url, const char *name)
+{
+	g_autofree char *dir = g_build_filename(root, "work", "gitpull", NULL);
+	const char *init[] = { "/usr/bin/git", "init", "-q", dir, NULL };
+	const char *fetch_argv[] = { "/usr/bin/git", "-C", dir, "fetch", "-q",
+				     url, name, NULL };
+	const char *parse[] = { "/usr/bin/git", "-C", dir, "rev-parse",
+				"FETCH_HEAD^{commit}", NULL };
+	char *out;
+
+	g_free(run_cmd(init));
+	g_free(run_cmd(fetch_argv));
+	out = run_cmd(parse);
+	g_assert_nonnull(out);
+	return g_strchomp(out);
+}
+
+/* A branch at F1 and a tag at F2 both called amb: git takes the tag. */
+static void test_ambiguous(void)
+{
+	g_autofree char *url = g_strdup_printf("%s/maint.git", t.git);
+	g_autofree char *git_tip = NULL;
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "amb", url, "amb", NULL, NULL, &r);
+	x = expect(&r, "ref-ambiguous", PC_SEVERITY_WARNING);
+	g_assert_nonnull(strstr(x->text, "refs/tags/amb"));
+	g_assert_cmpstr(r.resolved_ref, ==, "refs/tags/amb");
+	g_assert_cmpstr(r.tip_commit, ==, id("F2"));
+	git_tip = git_pull_takes(url, "amb");
+	g_assert_cmpstr(r.tip_commit, ==, git_tip);
+	pc_fetch_result_clear(&r);
+
+	/* Said in full, it is not ambiguous. */
+	fetch(&o, "amb2", url, "refs/heads/amb", NULL, NULL, &r);
+	g_assert_null(find(&r, "ref-ambiguous"));
+	g_assert_cmpstr(r.tip_commit, ==, id("F1"));
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* --- signed tags ------------------------------------------------------- */
+
+static void test_signed_verified(gconstpointer data)
+{
+	const char *host = data;
+	g_autofree char *url = NULL;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	url = g_strdup_printf("%s/maint.git", !strcmp(host, "http") ? t.http :
+			      t.git);
+	fetch(&o, "signed", url, "signed-good", id("M2"), id("F3"), &r);
+	expect_clean(&r);
+	g_assert_cmpint(r.signed_, ==, PC_TRI_TRUE);
+	g_assert_cmpstr(r.signature, ==, PC_FETCH_SIG_VERIFIED);
+	g_assert_nonnull(r.signer);
+	g_assert_true(g_str_has_prefix(r.signer, id("FPR_A")));
+	g_assert_nonnull(strstr(r.signer, "Test Signer A <a@example.org>"));
+	g_assert_cmpstr(r.tag_object, ==, id("T_GOOD"));
+	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+static void test_signed_unknown_key(void)
+{
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "unknownkey", "maint.git", "signed-unknown", id("M2"),
+	      id("F3"), &r);
+	g_assert_cmpint(r.signed_, ==, PC_TRI_TRUE);
+	g_assert_cmpstr(r.signature, ==, PC_FETCH_SIG_UNKNOWN_KEY);
+	g_assert_cmpstr(r.signer, ==, id("FPR_B"));
+	x = expect(&r, "tag-key-unknown", PC_SEVERITY_WARNING);
+	g_assert_nonnull(strstr(x->text, id("FPR_B")));
+	g_assert_null(find(&r, "tag-unsigned"));
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+static void test_signed_bad(void)
+{
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "badsig", "maint.git", "signed-bad", id("M2"), id("F3"),
+	      &r);
+	g_assert_cmpint(r.signed_, ==, PC_TRI_TRUE);
+	g_assert_cmpstr(r.signature, ==, PC_FETCH_SIG_BAD);
+	expect(&r, "tag-signature-bad", PC_SEVERITY_ERROR);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+static void test_signed_no_keyring(void)
+{
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.keyring = NULL;
+	fetch(&o, "nokeyring", "maint.git", "signed-good", id("M2"), id("F3"),
+	      &r);
+	g_assert_cmpint(r.signed_, ==, PC_TRI_TRUE);
+	g_assert_cmpstr(r.signature, ==, PC_FETCH_SIG_UNCHECKED);
+	expect(&r, "tag-signature-unchecked", PC_SEVERITY_INFO);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* --- the merge with mainline ------------------------------------------- */
+
+static void test_merge_conflict(void)
+{
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "conflict", "maint.git", "conflict", id("M2"), id("C1"), &r);
+	x = expect(&r, "merge-conflict", PC_SEVERITY_WARNING);
+	g_assert_nonnull(strstr(x->text, "drivers/net/foo.c"));
+	g_assert_cmpuint(r.merge_conflicts->len, ==, 1);
+	g_assert_cmpstr(r.merge_conflicts->pdata[0], ==, "drivers/net/foo.c");
+	g_assert_cmpstr(r.tree_kind, ==, PC_FETCH_TREE_TIP);
+	pc_fetch_result_clear(&r);
+
+	/* tree = merge cannot build a merge that conflicts: the tip. */
+	o.o.tree = PC_FETCH_TREE_MERGE;
+	fetch(&o, "conflict2", "maint.git", "conflict", id("M2"), id("C1"),
+	      &r);
+	expect(&r, "merge-conflict", PC_SEVERITY_WARNING);
+	expect(&r, "tree-tip", PC_SEVERITY_INFO);
+	g_assert_cmpstr(r.tree_kind, ==, PC_FETCH_TREE_TIP);
+	g_assert_cmpstr(r.tree_commit, ==, id("C1"));
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+static char *read_file(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	char *text = NULL;
+
+	g_file_get_contents(path, &text, NULL, NULL);
+	return text;
+}
+
+/* tree = merge: a merge commit of mainline and the tip, checked out. */
+static void test_tree_merge(void)
+{
+	g_autofree char *wt = g_build_filename(root, "wt-merge", NULL);
+	g_autofree char *foo = NULL, *bar = NULL;
+	git_repository *repo;
+	git_commit *merge;
+	git_oid oid;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.tree = PC_FETCH_TREE_MERGE;
+	o.o.worktree = wt;
+	fetch(&o, "merge", "maint.git", "for-linus", id("M2"), id("F3"), &r);
+	expect_clean(&r);
+	g_assert_cmpstr(r.tree_kind, ==, PC_FETCH_TREE_MERGE);
+	g_assert_cmpstr(r.worktree, ==, wt);
+	g_assert_cmpint(git_repository_open_bare(&repo, t.store), ==, 0);
+	g_assert_cmpint(git_oid_fromstr(&oid, r.tree_commit), ==, 0);
+	g_assert_cmpint(git_commit_lookup(&merge, repo, &oid), ==, 0);
+	g_assert_cmpuint(git_commit_parentcount(merge), ==, 2);
+	g_assert_cmpstr(git_oid_tostr_s(git_commit_parent_id(merge, 0)), ==,
+			id("M3"));
+	g_assert_cmpstr(git_oid_tostr_s(git_commit_parent_id(merge, 1)), ==,
+			id("F3"));
+	git_commit_free(merge);
+	git_repository_free(repo);
+	/* Mainline's M3 and the branch's F1, both in the tree. */
+	foo = read_file(wt, "drivers/net/foo.c");
+	bar = read_file(wt, "drivers/net/bar.c");
+	g_assert_nonnull(strstr(foo, "foo line five (mainline)"));
+	g_assert_nonnull(bar);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* --- smart HTTP ---------------------------------------------------------- */
+
+static void test_http_tag(void)
+{
+	g_autofree char *url = NULL;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	url = g_strdup_printf("%s/maint.git", t.http);
+	fetch(&o, "httptag", url, "tags/v1-pull", id("M2"), id("F3"), &r);
+	g_assert_cmpstr(r.tag_object, ==, id("T_V1"));
+	expect(&r, "tag-unsigned", PC_SEVERITY_WARNING);
+	pc_fetch_result_clear(&r);
+
+	fetch(&o, "httpmissing", url, "no-such-branch", NULL, NULL, &r);
+	expect(&r, "ref-not-found", PC_SEVERITY_ERROR);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* --- refused before any network ---------------------------------------- */
+
+static void expect_refused(const char *url, const char *ref,
+			   const char *code)
+{
+	static const char *const allow[] = {
+		"https://git.kernel.org/", "git://git.kernel.org",
+		"https://github.com/", NULL,
+	};
+	g_autofree char *store = g_build_filename(root, "never", NULL);
+	PcFetchOptions o = {
+		.store = store,
+		.allow_urls = allow,
+		.timeout = 1,
+		.max_bytes = 1 << 20,
+		.mainline_url = "git://127.0.0.1:1/mainline.git",
+	};
+	g_autoptr(GError) error = NULL;
+	PcFetchResult r;
+	PcPullreq pr;
+
+	pr_set(&pr, url, ref, NULL, NULL);
+	g_assert_true(pc_fetch_run(&o, "refused", &pr, &r, &error));
+	g_assert_no_error(error);
+	dump(&r);
+	g_assert_cmpuint(r.reasons->len, ==, 1);
+	expect(&r, code, PC_SEVERITY_ERROR);
+	g_assert_null(r.tip_commit);
+	g_assert_false(g_file_test(o.store, G_FILE_TEST_EXISTS));
+	pc_fetch_result_clear(&r);
+	pc_pullreq_clear(&pr);
+}
+
+static void test_refuse_url(void)
+{
+	static const char *const urls[] = {
+		"file:///srv/git/linux.git",
+		"/srv/git/linux.git",
+		"../linux.git",
+		"ext::sh -c touch% /tmp/pwned",
+		"ext::sh",
+		"ssh://git@git.kernel.org/pub/scm/linux.git",
+		"https://user:secret@git.kernel.org/pub/scm/linux.git",
+		"https://user@git.kernel.org/pub/scm/linux.git",
+		"http://user@git.kernel.org/pub/scm/linux.git",
+		"https://git.kernel.org.evil.example/pub/scm/linux.git",
+		"https://evil.example/git.kernel.org/linux.git",
+		"https://git.kernel.org/pub/../../evil/linux.git",
+		"https://git.kernel.org/pub/%2e%2e/evil/linux.git",
+		"https://git.kernel.org/pub/scm/linux.git?x=1",
+		"https://git.kernel.org/pub/scm/linux.git#frag",
+		"https://git.kernel.org/pub scm/linux.git",
+		"https://git.kernel.org/pub/scm/linux.git\n",
+		"https://git.kernel.org",
+		"https://git.kernel.org:8443/pub/scm/linux.git",
+		"http://git.kernel.org/pub/scm/linux.git",
+		"git://git.kernel.org:9419/pub/scm/linux.git",
+		"https://githubXcom/x/y.git",
+		"https://github.com.evil.example/x/y.git",
+		NULL,
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(urls); i++)
+		expect_refused(urls[i], "for-linus", "url-not-allowed");
+}
+
+static void test_refuse_ref(void)
+{
+	static const char *const refs[] = {
+		"-upload-pack=touch /tmp/pwned", "--upload-pack=x", "-x",
+		"a..b", "for-linus@{1}", "for linus", "for\tlinus",
+		"for\001linus", "for-linus.lock", "x:y", "x~1", "x^", "*",
+		"refs/heads/a/../b", "a//b", "", "x\\y", "/x", "x/",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(refs); i++)
+		expect_refused("https://git.kernel.org/pub/scm/linux.git",
+			       refs[i], "ref-invalid");
+}
+
+/* The normalised form is what is compared and what is fetched. */
+static void test_normalise(void)
+{
+	static const char *const allow[] = { "https://git.kernel.org/",
+					     "git://GIT.kernel.org:9418",
+					     "https://github.com/torvalds",
+					     NULL };
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+		{ "HTTPS://Git.Kernel.ORG:443/pub/scm/linux.git/",
+		  "https://git.kernel.org/pub/scm/linux.git" },
+		{ "git://git.kernel.org/pub/scm/x.git",
+		  "git://git.kernel.org/pub/scm/x.git" },
+		{ "https://github.com/torvalds/linux",
+		  "https://github.com/torvalds/linux" },
+	};
+	char *norm, *why;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
+		why = pc_fetch_check_url(ok[i].in, allow, &norm);
+		g_assert_null(why);
+		g_assert_cmpstr(norm, ==, ok[i].out);
+		g_free(norm);
+	}
+	/* A prefix ends at a path segment. */
+	why = pc_fetch_check_url("https://github.com/torvaldsevil/linux",
+				 allow, &norm);
+	g_assert_nonnull(why);
+	g_assert_null(norm);
+	g_free(why);
+	g_assert_null(pc_fetch_check_ref("for-linus"));
+	g_assert_null(pc_fetch_check_ref("tags/for-linus-6.13"));
+	g_assert_null(pc_fetch_check_ref("refs/tags/v6.13-rc1"));
+	g_assert_null(pc_fetch_check_ref("HEAD"));
+	g_assert_null(pc_fetch_check_ref(NULL));
+}
+
+static void test_bad_job_id(void)
+{
+	static const char *const allow[] = { "https://git.kernel.org/", NULL };
+	g_autofree char *store = g_build_filename(root, "never", NULL);
+	PcFetchOptions o = { .store = store, .allow_urls = allow,
+			     .mainline_url = "git://127.0.0.1:1/x" };
+	const char *jobs[] = { "", "mainline", "../x", "a/b", "-x", "x.lock",
+			       NULL };
+	PcPullreq pr;
+
+	pr_set(&pr, "https://git.kernel.org/x.git", "x", NULL, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(jobs); i++) {
+		g_autoptr(GError) error = NULL;
+		PcFetchResult r;
+
+		g_assert_false(pc_fetch_run(&o, jobs[i], &pr, &r, &error));
+		g_assert_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_INVALID);
+		g_assert_true(r.infra_failure);
+		pc_fetch_result_clear(&r);
+	}
+	pc_pullreq_clear(&pr);
+}
+
+/* --- limits ------------------------------------------------------------ */
+
+/* Accepts the connection and never says a word (or never finishes). */
+static void test_never_answers(gconstpointer data)
+{
+	const char *kind = data;
+	const guint timeout = 3;
+	g_autofree char *url = NULL;
+	const PcReason *x;
+	PcFetchResult r;
+	double cpu;
+	gint64 start;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	/* Mainline first, so the clock below is the PR's fetch alone. */
+	g_assert_true(pc_fetch_prime_mainline(&o.o, NULL));
+	o.o.timeout = timeout;
+	if (!strcmp(kind, "drip"))
+		url = g_strdup_printf("http://127.0.0.1:%u/x.git", t.drip_port);
+	else
+		url = g_strdup_printf("%s://127.0.0.1:%u/x.git", kind,
+				      t.silent_port);
+	g_free(t.allow[4]);
+	t.allow[4] = g_strdup(url);
+	cpu = cpu_seconds();
+	start = g_get_monotonic_time();
+	fetch(&o, "silent", url, "for-linus", NULL, NULL, &r);
+	g_test_message("%s: %.3f s wall, %.3f s CPU", kind,
+		       (g_get_monotonic_time() - start) / 1e6,
+		       cpu_seconds() - cpu);
+	x = expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
+	g_assert_nonnull(strstr(x->text, "time limit of 3 seconds"));
+	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, >=,
+			  timeout - 0.1);
+	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, <,
+			  timeout + 5);
+	/* Waited in poll(), not spun. */
+	g_assert_cmpfloat(cpu_seconds() - cpu, <, 1.0);
+	g_assert_null(r.tip_commit);
+	pc_fetch_result_clear(&r);
+	g_clear_pointer(&t.allow[4], g_free);
+	opts_clear(&o);
+}
+
+static void test_byte_cap(void)
+{
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	g_assert_true(pc_fetch_prime_mainline(&o.o, NULL));
+	o.o.max_bytes = 256 << 10;
+	fetch(&o, "big", "maint.git", "big", NULL, NULL, &r);
+	x = expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
+	g_assert_nonnull(strstr(x->text, "limit of 262144 bytes"));
+	g_assert_null(r.tip_commit);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+static void test_refused_connection(void)
+{
+	g_autofree char *url = NULL;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	g_assert_true(pc_fetch_prime_mainline(&o.o, NULL));
+	url = g_strdup_printf("git://127.0.0.1:%u/x.git", free_port());
+	g_free(t.allow[4]);
+	t.allow[4] = g_strdup(url);
+	fetch(&o, "refused", url, "x", NULL, NULL, &r);
+	expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
+	g_assert_cmpfloat(r.duration_s, <, 2);
+	pc_fetch_result_clear(&r);
+	g_clear_pointer(&t.allow[4], g_free);
+	opts_clear(&o);
+}
+
+/* Mainline itself cannot be fetched: our side, not the pull request's. */
+static void test_mainline_down(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-nomainline",
+						  NULL);
+	g_autofree char *url = g_strdup_printf("%s/maint.git", t.git);
+	g_autoptr(GError) error = NULL;
+	PcFetchResult r;
+	PcPullreq pr;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.store = store;
+	o.o.timeout = 2;
+	g_free(o.mainline);
+	o.mainline = g_strdup_printf("git://127.0.0.1:%u/mainline.git",
+				     t.silent_port);
+	o.o.mainline_url = o.mainline;
+	pr_set(&pr, url, "for-linus", NULL, NULL);
+	g_assert_false(pc_fetch_run(&o.o, "nomainline", &pr, &r, &error));
+	g_assert_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_MAINLINE);
+	g_test_message("%s", error->message);
+	g_assert_true(r.infra_failure);
+	g_assert_cmpfloat(r.duration_s, <, 7);
+	pc_fetch_result_clear(&r);
+	pc_pullreq_clear(&pr);
+	opts_clear(&o);
+}
+
+/* --- the incremental checkout ------------------------------------------ */
+
+static struct timespec mtime_of(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	return st.st_mtim;
+}
+
+static const char *const kept_files[] = {
+	"README", ".gitignore", "drivers/net/foo.c", "include/linux/x.h",
+};
+
+/* Sets every file of for-linus to an old mtime, so a rewrite shows. */
+static void age_files(const char *dir)
+{
+	const char *names[] = { "README", ".gitignore", "drivers/net/foo.c",
+				"include/linux/x.h", "kernel/sched.c",
+				"drivers/net/bar.c" };
+	struct timespec old[2] = { { .tv_sec = 978307200 },
+				   { .tv_sec = 978307200 } };
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *path = g_build_filename(dir, names[i], NULL);
+
+		g_assert_cmpint(utimensat(AT_FDCWD, path, old, 0), ==, 0);
+	}
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static void test_incremental(void)
+{
+	g_autofree char *wt = g_build_filename(root, "wt", NULL);
+	g_autofree char *sched = NULL, *foo = NULL, *obj = NULL;
+	g_autofree char *bar = NULL, *baz = NULL;
+	g_autofree char *stray = g_build_filename(wt, "stray.c", NULL);
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.worktree = wt;
+	fetch(&o, "step1", "maint.git", "for-linus", NULL, id("F3"), &r);
+	g_assert_cmpstr(r.worktree, ==, wt);
+	pc_fetch_result_clear(&r);
+	age_files(wt);
+	/* A stray file, an edited tracked file, build output (ignored). */
+	write_file(wt, "stray.c", "stray\n");
+	write_file(wt, "include/linux/x.h", "edited by someone\n");
+	write_file(wt, "kernel/sched.o", "object\n");
+
+	fetch(&o, "step2", "maint.git", "step2", NULL, id("S1"), &r);
+	g_assert_cmpstr(r.tree_commit, ==, id("S1"));
+	pc_fetch_result_clear(&r);
+
+	/* Unchanged between the two tips, untouched: mtimes kept. */
+	for (guint i = 0; i < G_N_ELEMENTS(kept_files); i++) {
+		if (!strcmp(kept_files[i], "include/linux/x.h"))
+			continue;
+		g_assert_cmpint(mtime_of(wt, kept_files[i]).tv_sec, ==,
+				978307200);
+	}
+	/* Changed: rewritten. Deleted: gone. Added: there. */
+	g_assert_cmpint(mtime_of(wt, "kernel/sched.c").tv_sec, >, 978307200);
+	sched = read_file(wt, "kernel/sched.c");
+	g_assert_nonnull(strstr(sched, "sched line nine"));
+	bar = read_file(wt, "drivers/net/bar.c");
+	g_assert_null(bar);
+	baz = read_file(wt, "drivers/net/baz.c");
+	g_assert_nonnull(baz);
+	/* The edit is undone, the stray file goes, build output stays. */
+	foo = read_file(wt, "include/linux/x.h");
+	g_assert_cmpstr(foo, ==, "x line 1\nx line 2\nx line 3\nx line 4\n"
+				 "x line 5\n");
+	g_assert_false(g_file_test(stray, G_FILE_TEST_EXISTS));
+	obj = read_file(wt, "kernel/sched.o");
+	g_assert_cmpstr(obj, ==, "object\n");
+	opts_clear(&o);
+}
+
+static void test_forget(void)
+{
+	g_autoptr(GError) error = NULL;
+	git_repository *repo;
+	git_reference *ref;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, "forget", "maint.git", "for-linus", NULL, NULL, &r);
+	pc_fetch_result_clear(&r);
+	g_assert_cmpint(git_repository_open_bare(&repo, t.store), ==, 0);
+	g_assert_cmpint(git_reference_lookup(&ref, repo,
+		"refs/pullcheck/forget/remote/heads/for-linus"), ==, 0);
+	git_reference_free(ref);
+	g_assert_true(pc_fetch_forget(&o.o, "forget", &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(git_reference_lookup(&ref, repo,
+		"refs/pullcheck/forget/remote/heads/for-linus"), ==,
+		GIT_ENOTFOUND);
+	g_assert_cmpint(git_reference_lookup(&ref, repo,
+		"refs/pullcheck/mainline/HEAD"), ==, 0);
+	git_reference_free(ref);
+	git_repository_free(repo);
+	opts_clear(&o);
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	skip_without("/usr/bin/git", "git");
+	skip_without(HTTP_BACKEND, "git");
+	skip_without(LIGHTTPD, "lighttpd");
+	skip_without("/usr/bin/gpg", "gnupg");
+	skip_without(PYTHON, "python3");
+	root = g_dir_make_tmp("pc-fetch-XXXXXX", &error);
+	g_assert_no_error(error);
+	atexit(cleanup);
+	signal(SIGABRT, on_abort);
+	signal(SIGTERM, on_abort);
+	signal(SIGINT, on_abort);
+	git_libgit2_init();
+
+	g_test_add_func("/fetch/git/prime", test_prime);
+	g_test_add_data_func("/fetch/git/branch", "git", test_branch);
+	g_test_add_func("/fetch/git/annotated-tag", test_annotated_tag);
+	g_test_add_func("/fetch/git/lightweight-tag", test_lightweight_tag);
+	g_test_add_func("/fetch/git/tag-not-pushed", test_tag_not_pushed);
+	g_test_add_func("/fetch/git/tip-mismatch", test_tip_mismatch);
+	g_test_add_func("/fetch/git/base-not-ancestor", test_base_not_ancestor);
+	g_test_add_func("/fetch/git/base-unknown", test_base_unknown);
+	g_test_add_func("/fetch/git/remote-head", test_remote_head);
+	g_test_add_func("/fetch/git/tag-mismatch", test_tag_mismatch);
+	g_test_add_func("/fetch/git/already-merged", test_already_merged);
+	g_test_add_func("/fetch/git/warm-store", test_warm_store);
+	g_test_add_func("/fetch/git/ambiguous", test_ambiguous);
+	g_test_add_data_func("/fetch/git/signed-verified", "git",
+			     test_signed_verified);
+	g_test_add_func("/fetch/git/signed-unknown-key",
+			test_signed_unknown_key);
+	g_test_add_func("/fetch/git/signed-bad", test_signed_bad);
+	g_test_add_func("/fetch/git/signed-no-keyring", test_signed_no_keyring);
+	g_test_add_func("/fetch/git/merge-conflict", test_merge_conflict);
+	g_test_add_func("/fetch/git/tree-merge", test_tree_merge);
+	g_test_add_func("/fetch/git/forget", test_forget);
+
+	g_test_add_data_func("/fetch/http/branch", "http", test_branch);
+	g_test_add_data_func("/fetch/http/signed-verified", "http",
+			     test_signed_verified);
+	g_test_add_func("/fetch/http/tag", test_http_tag);
+
+	g_test_add_func("/fetch/refuse/url", test_refuse_url);
+	g_test_add_func("/fetch/refuse/ref", test_refuse_ref);
+	g_test_add_func("/fetch/refuse/normalise", test_normalise);
+	g_test_add_func("/fetch/refuse/job-id", test_bad_job_id);
+
+	g_test_add_data_func("/fetch/limits/never-answers-git", "git",
+			     test_never_answers);
+	g_test_add_data_func("/fetch/limits/never-answers-http", "http",
+			     test_never_answers);
+	g_test_add_data_func("/fetch/limits/never-answers-https", "https",
+			     test_never_answers);
+	g_test_add_data_func("/fetch/limits/never-finishes-http", "drip",
+			     test_never_answers);
+	g_test_add_func("/fetch/limits/byte-cap", test_byte_cap);
+	g_test_add_func("/fetch/limits/refused", test_refused_connection);
+	g_test_add_func("/fetch/limits/mainline-down", test_mainline_down);
+
+	g_test_add_func("/fetch/checkout/incremental", test_incremental);
+
+	ret = g_test_run();
+	git_libgit2_shutdown();
+	return ret;
+}
