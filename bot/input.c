@@ -50,29 +50,74 @@ static gboolean emit_error(const char *file, const GError *error,
 	return func(&msg, data);
 }
 
+/*
+ * The offset of the next "From " line after @from, or -1. Used to step
+ * over a message GMime could not read, so one bad message does not hide
+ * the rest of the mbox.
+ */
+static gint64 next_from_line(GMimeStream *stream, gint64 from)
+{
+	char buf[65536 + 6];
+	gsize keep = 0;
+	gint64 base = from;
+
+	if (g_mime_stream_seek(stream, from, GMIME_STREAM_SEEK_SET) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = g_mime_stream_read(stream, buf + keep,
+					       sizeof(buf) - keep);
+		gsize len;
+
+		if (n <= 0)
+			return -1;
+		len = keep + n;
+		for (gsize i = 0; i + 6 <= len; i++)
+			if (!memcmp(buf + i, "\nFrom ", 6))
+				return base + i + 1;
+		/* A boundary may straddle two reads: keep the tail. */
+		keep = MIN(len, 5);
+		memmove(buf, buf + len - keep, keep);
+		base += len - keep;
+	}
+}
+
 /* Takes @fd. */
 static gboolean read_mbox(const char *file, int fd, PcInputFunc func,
 			  gpointer data)
 {
 	g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
-	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+	g_autoptr(GMimeParser) parser = g_mime_parser_new();
+	gint64 start = 0;
 	gboolean more = TRUE;
 
+	g_mime_parser_init_with_stream(parser, stream);
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
 	while (more && !g_mime_parser_eos(parser)) {
 		g_autoptr(GMimeMessage) message =
 			g_mime_parser_construct_message(parser, NULL);
-		gint64 start, end;
+		gint64 end, next;
 
-		if (!message)
-			break;
-		start = g_mime_parser_get_mbox_marker_offset(parser);
-		end = g_mime_parser_tell(parser);
-		more = emit(file, message, end > start ? end - start : 0,
+		if (message) {
+			start = g_mime_parser_get_mbox_marker_offset(parser);
+			end = g_mime_parser_tell(parser);
+			more = emit(file, message, end > start ? end - start : 0,
+				    PC_MAIL_MBOX, func, data);
+			start = end;
+			continue;
+		}
+		/* Not a message: report it, then start again at the next. */
+		next = next_from_line(stream, start + 1);
+		end = next >= 0 ? next : g_mime_stream_length(stream);
+		more = emit(file, NULL, end > start ? end - start : 0,
 			    PC_MAIL_MBOX, func, data);
+		if (next < 0)
+			break;
+		g_mime_stream_seek(stream, next, GMIME_STREAM_SEEK_SET);
+		g_mime_parser_init_with_stream(parser, stream);
+		start = next;
 	}
-	return TRUE;
+	return more;
 }
 
 /* Takes @fd. */
@@ -213,14 +258,19 @@ gboolean pc_input_foreach(const char *path, guint64 cap, PcInputFunc func,
 {
 	int fd;
 
+	/* The readers' own results only say whether @func wants more. */
 	if (!strcmp(path, "-")) {
 		fd = spool_stdin(error);
-		return fd >= 0 && read_fd(path, fd, cap, func, data);
+		if (fd < 0)
+			return FALSE;
+		read_fd(path, fd, cap, func, data);
+		return TRUE;
 	}
 	if (g_file_test(path, G_FILE_TEST_IS_DIR))
 		return read_maildir(path, cap, func, data, error);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return set_errno_error(error, path);
-	return read_fd(path, fd, cap, func, data);
+	read_fd(path, fd, cap, func, data);
+	return TRUE;
 }

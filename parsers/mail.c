@@ -8,8 +8,10 @@
  */
 #define G_LOG_DOMAIN "pullcheck-mail"
 
+#include <nettle/sha2.h>
 #include <string.h>
 
+#include "autocleanup.h"
 #include "mail.h"
 
 G_DEFINE_QUARK(pc-mail-error-quark, pc_mail_error)
@@ -185,6 +187,34 @@ typedef struct {
 	gboolean pgp_signed;
 } Walk;
 
+static gboolean is_utf8_charset(const char *charset)
+{
+	return !charset || !g_ascii_strcasecmp(charset, "utf-8") ||
+	       !g_ascii_strcasecmp(charset, "utf8") ||
+	       !g_ascii_strcasecmp(charset, "us-ascii");
+}
+
+/*
+ * The part's text in UTF-8. Most mail says utf-8 or us-ascii (or
+ * nothing): then only the transfer encoding is undone, which is much
+ * cheaper than GMime's iconv pass; anything else goes through GMime's
+ * charset conversion. Invalid UTF-8 is repaired by the caller.
+ */
+static char *decode_text(GMimeTextPart *part, GMimeDataWrapper *content)
+{
+	const char *charset = g_mime_text_part_get_charset(part);
+	g_autoptr(GMimeStream) mem = NULL;
+	GByteArray *bytes;
+
+	if (!is_utf8_charset(charset) || !content)
+		return g_mime_text_part_get_text(part);
+	mem = g_mime_stream_mem_new();
+	if (g_mime_data_wrapper_write_to_stream(content, mem) < 0)
+		return NULL;
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	return g_strndup((const char *)bytes->data, bytes->len);
+}
+
 static void add_text_part(Walk *w, GMimeTextPart *part)
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
@@ -200,7 +230,7 @@ static void add_text_part(Walk *w, GMimeTextPart *part)
 		return;
 	}
 	w->budget -= encoded;
-	text = g_mime_text_part_get_text(part);
+	text = decode_text(part, content);
 	if (!text)
 		return;
 	if (!g_utf8_validate(text, -1, NULL)) {
@@ -348,6 +378,27 @@ void pc_mail_unquote_from(char *text)
 	*w = '\0';
 }
 
+/*
+ * SHA-256 of the body, for the job key. Nettle rather than GChecksum:
+ * the same hash, but with the CPU's SHA instructions where it has them,
+ * which took the hash from 13% of `pullcheck parse` to almost nothing.
+ */
+static void hash_hex(const char *data, gsize len, char hex[65])
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	static const char digits[] = "0123456789abcdef";
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, (const uint8_t *)data);
+	sha256_digest(&ctx, sizeof(digest), digest);
+	for (gsize i = 0; i < sizeof(digest); i++) {
+		hex[2 * i] = digits[digest[i] >> 4];
+		hex[2 * i + 1] = digits[digest[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
 static gboolean has_any_header(GMimeObject *obj)
 {
 	static const char *const names[] = {
@@ -383,7 +434,6 @@ gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
 	Walk w = { .body = g_string_new(NULL), .budget = max_bytes };
 	GMimeObject *root;
 	gboolean inline_signed = FALSE;
-	g_autofree char *sha = NULL;
 	char *body;
 
 	memset(mail, 0, sizeof(*mail));
@@ -405,14 +455,19 @@ gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
 			    " bytes", max_bytes);
 		return FALSE;
 	}
-	drop_cr(body);
-	if (flags & PC_MAIL_MBOX)
+	/* Each pass only where its marker is: most mail needs none. */
+	if (strchr(body, '\r'))
+		drop_cr(body);
+	if ((flags & PC_MAIL_MBOX) && strstr(body, "From "))
 		pc_mail_unquote_from(body);
-	mail->body = strip_inline_pgp(body, &inline_signed);
-	g_free(body);
+	if (strstr(body, "-----BEGIN PGP SIGNED MESSAGE-----")) {
+		mail->body = strip_inline_pgp(body, &inline_signed);
+		g_free(body);
+	} else {
+		mail->body = body;
+	}
 	mail->pgp_signed = w.pgp_signed || inline_signed;
-	sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, mail->body, -1);
-	g_strlcpy(mail->body_sha256, sha, sizeof(mail->body_sha256));
+	hash_hex(mail->body, strlen(mail->body), mail->body_sha256);
 	return TRUE;
 }
 

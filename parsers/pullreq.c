@@ -75,7 +75,7 @@ static pcre2_code *compile(const char *pattern, uint32_t options)
 	pcre2_code *re;
 
 	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-			   options | PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS |
+			   options | PCRE2_CASELESS |
 				   PCRE2_MULTILINE,
 			   &code, &offset, NULL);
 	if (!re) {
@@ -137,7 +137,7 @@ static gboolean find_opt(const pcre2_code *re, const char *text, gsize len,
 	int rc;
 
 	rc = pcre2_match(re, (PCRE2_SPTR)text, len, from,
-			 options | PCRE2_NO_UTF_CHECK, md, NULL);
+			 options, md, NULL);
 	if (rc < 0)
 		return FALSE;
 	ov = pcre2_get_ovector_pointer(md);
@@ -522,12 +522,19 @@ void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 	memset(pr, 0, sizeof(*pr));
 	pr->signed_tag = PC_TRI_NULL;
 	text = clean_text(mail->body ? mail->body : "", FALSE);
-	if (matches(p->merged, text)) {
+	/*
+	 * strstr() first: these texts are fixed lower-case phrases, and a
+	 * SIMD substring search is far cheaper than a caseless regex pass
+	 * over every patch in an mbox.
+	 */
+	if (strstr(text, "merged") && matches(p->merged, text)) {
 		pr->reason = g_strdup("a merge acknowledgement (\"has been "
 				      "merged into\"), not a pull request");
 		return;
 	}
-	if (matches(p->robot, text) || is_robot_sender(mail->from_addr)) {
+	if (is_robot_sender(mail->from_addr) ||
+	    ((strstr(text, "robot") || strstr(text, "syzbot")) &&
+	     matches(p->robot, text))) {
 		pr->reason = g_strdup("a report from a build or fuzzing robot, "
 				      "not a pull request");
 		return;
