@@ -14,6 +14,8 @@
 typedef struct {
 	PcPullreqParser *parser;
 	JsonGenerator *gen;
+	JsonBuilder *builder;
+	GString *line;		/* the output line, reused */
 	guint64 cap;
 	gboolean failed;
 } ParseRun;
@@ -36,11 +38,11 @@ static void add_tri(JsonBuilder *b, const char *name, PcTri value)
 		json_builder_add_boolean_value(b, value == PC_TRI_TRUE);
 }
 
-static JsonNode *to_json(const char *file, const PcMail *mail,
+/* One builder for the whole run: reset, not made anew, per message. */
+static JsonNode *to_json(JsonBuilder *b, const char *file, const PcMail *mail,
 			 const PcPullreq *pr, gboolean has_body)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-
+	json_builder_reset(b);
 	json_builder_begin_object(b);
 	add_string(b, "file", file);
 	add_string(b, "message_id", mail->message_id);
@@ -64,11 +66,11 @@ static JsonNode *to_json(const char *file, const PcMail *mail,
 
 static void print_json(ParseRun *run, JsonNode *node)
 {
-	g_autofree char *text = NULL;
-
+	g_string_truncate(run->line, 0);
 	json_generator_set_root(run->gen, node);
-	text = json_generator_to_data(run->gen, NULL);
-	puts(text);
+	json_generator_to_gstring(run->gen, run->line);
+	g_string_append_c(run->line, '\n');
+	fwrite(run->line->str, 1, run->line->len, stdout);
 }
 
 /*
@@ -118,7 +120,7 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 		return TRUE;
 	}
 	has_body = read_message(run, msg, &mail, &pr);
-	node = to_json(msg->file, &mail, &pr, has_body);
+	node = to_json(run->builder, msg->file, &mail, &pr, has_body);
 	print_json(run, node);
 	pc_pullreq_clear(&pr);
 	pc_mail_clear(&mail);
@@ -130,6 +132,8 @@ int pc_cmd_parse(int argc, char **argv)
 	g_autoptr(PcConfig) config = NULL;
 	g_autoptr(PcPullreqParser) parser = NULL;
 	g_autoptr(JsonGenerator) gen = NULL;
+	g_autoptr(JsonBuilder) builder = NULL;
+	g_autoptr(GString) line = NULL;
 	ParseRun run = { 0 };
 	int status;
 
@@ -154,6 +158,10 @@ int pc_cmd_parse(int argc, char **argv)
 	}
 	parser = pc_pullreq_parser_new();
 	gen = json_generator_new();
+	builder = json_builder_new();
+	line = g_string_sized_new(1024);
+	run.builder = builder;
+	run.line = line;
 	run.parser = parser;
 	run.gen = gen;
 	run.cap = config->max_message_bytes;

@@ -159,7 +159,8 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 	run->pr.signed_tag = PC_TRI_NULL;
 	run->reasons = pc_reasons_new();
 	if (!pc_mail_init_from_message(&run->mail, message,
-				       config->max_message_bytes, flags, error))
+				       config->max_message_bytes,
+				       flags | PC_MAIL_RECIPIENTS, error))
 		return FALSE;
 	run->key = job_key(&run->mail);
 	pc_pullreq_parse(parser, &run->mail, &run->pr);

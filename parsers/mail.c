@@ -82,10 +82,13 @@ static void read_from(PcMail *mail, GMimeMessage *message)
 
 	if (!list || internet_address_list_length(list) == 0)
 		return;
-	g_autofree char *text = internet_address_list_to_string(list, NULL,
-								FALSE);
-
-	mail->from = dup_nonempty(text);
+	/*
+	 * The header as GMime decoded it (RFC 2047, unfolded): what the
+	 * sender wrote, and much cheaper than re-serialising the parsed
+	 * address list, which also runs IDN conversion.
+	 */
+	mail->from = dup_nonempty(g_mime_object_get_header(GMIME_OBJECT(message),
+							   "From"));
 	first = internet_address_list_get_address(list, 0);
 	if (INTERNET_ADDRESS_IS_MAILBOX(first)) {
 		const char *addr = internet_address_mailbox_get_addr(
@@ -116,12 +119,14 @@ static void add_addresses(GPtrArray *out, InternetAddressList *list)
 	}
 }
 
-static char **read_to_cc(GMimeMessage *message)
+static char **read_to_cc(GMimeMessage *message, PcMailFlags flags)
 {
 	GPtrArray *out = g_ptr_array_new();
 
-	add_addresses(out, g_mime_message_get_to(message));
-	add_addresses(out, g_mime_message_get_cc(message));
+	if (flags & PC_MAIL_RECIPIENTS) {
+		add_addresses(out, g_mime_message_get_to(message));
+		add_addresses(out, g_mime_message_get_cc(message));
+	}
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);
 }
@@ -411,7 +416,8 @@ static gboolean has_any_header(GMimeObject *obj)
 	return FALSE;
 }
 
-static void read_headers(PcMail *mail, GMimeMessage *message)
+static void read_headers(PcMail *mail, GMimeMessage *message,
+			 PcMailFlags flags)
 {
 	GMimeObject *obj = GMIME_OBJECT(message);
 
@@ -419,7 +425,7 @@ static void read_headers(PcMail *mail, GMimeMessage *message)
 	mail->subject = dup_nonempty(g_mime_message_get_subject(message));
 	read_from(mail, message);
 	read_date(mail, message);
-	mail->to_cc = read_to_cc(message);
+	mail->to_cc = read_to_cc(message, flags);
 	mail->in_reply_to = header_msgid(obj, "In-Reply-To");
 	mail->references = header_references(obj);
 	mail->auto_submitted = dup_nonempty(
@@ -437,7 +443,7 @@ gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
 	char *body;
 
 	memset(mail, 0, sizeof(*mail));
-	read_headers(mail, message);
+	read_headers(mail, message, flags);
 	if (!has_any_header(GMIME_OBJECT(message))) {
 		g_string_free(w.body, TRUE);
 		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_NOT_MAIL,

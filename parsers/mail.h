@@ -30,7 +30,8 @@ typedef struct {
 	char *from;		/* "Name <addr>" as decoded */
 	char *from_addr;	/* the bare address, lower-cased */
 	char *date;		/* RFC 3339 */
-	char **to_cc;		/* To and Cc addresses, lower-cased; never NULL */
+	char **to_cc;		/* To and Cc, lower-cased (PC_MAIL_RECIPIENTS);
+				 * never NULL */
 	char *in_reply_to;	/* without the angle brackets */
 	char **references;	/* NULL-terminated, oldest first; never NULL */
 	char *auto_submitted;	/* the header's value as written */
@@ -48,6 +49,11 @@ typedef struct {
 typedef enum {
 	PC_MAIL_NONE = 0,
 	PC_MAIL_MBOX = 1 << 0,	/* came from an mbox: undo ">From " quoting */
+	/*
+	 * Fill @to_cc. Parsing a kernel mail's long Cc list is a good part
+	 * of reading it, and only a reply needs it.
+	 */
+	PC_MAIL_RECIPIENTS = 1 << 1,
 } PcMailFlags;
 
 /*
