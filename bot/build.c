@@ -218,17 +218,162 @@ static char *explain_rust_off(const char *src, const char *config_text)
 	return g_string_free(out, FALSE);
 }
 
-static gboolean makefile_names(const char *dir, const char *object)
+static gboolean symbol_on(const char *config_text, const char *symbol)
 {
-	const char *const names[] = { "Makefile", "Kbuild" };
+	g_autofree char *v = config_value(config_text, symbol);
+
+	return !strcmp(v, "y") || !strcmp(v, "m");
+}
+
+/* "$(CONFIG_FOO)" at @s: FOO, else NULL. (transfer full) */
+static char *config_ref(const char *s)
+{
+	const char *end;
+
+	if (!g_str_has_prefix(s, "$(CONFIG_"))
+		return NULL;
+	s += strlen("$(CONFIG_");
+	end = strchr(s, ')');
+	return end ? g_strndup(s, end - s) : NULL;
+}
+
+/*
+ * Whether an ifdef/ifndef/ifeq/ifneq line holds under @config. Only the
+ * forms kbuild Makefiles use on CONFIG_ symbols are understood; any
+ * other condition counts as true.
+ */
+static gboolean condition_holds(const char *line, const char *config)
+{
+	gboolean negate = g_str_has_prefix(line, "ifndef") ||
+			  g_str_has_prefix(line, "ifneq");
+	const char *arg = line + strcspn(line, " \t(");
+	g_autofree char *sym = NULL;
+
+	arg += strspn(arg, " \t(");
+	if (g_str_has_prefix(line, "ifdef") || g_str_has_prefix(line, "ifndef")) {
+		if (!g_str_has_prefix(arg, "CONFIG_"))
+			return TRUE;
+		sym = g_strndup(arg + 7, strcspn(arg + 7, " \t"));
+		return symbol_on(config, sym) != negate;
+	}
+	/* ifeq ($(CONFIG_X),y), ($(CONFIG_X),m), ($(CONFIG_X),) */
+	sym = config_ref(arg);
+	if (!sym || !strchr(arg, ','))
+		return TRUE;
+	{
+		const char *want = strchr(arg, ',') + 1;
+		g_autofree char *v = config_value(config, sym);
+		gboolean equal;
+
+		if (*want == ')')
+			equal = !strcmp(v, "n");
+		else if (!g_str_has_prefix(want, "y)") &&
+			 !g_str_has_prefix(want, "m)"))
+			return TRUE;
+		else
+			equal = v[0] == want[0] && !v[1];
+		return equal != negate;
+	}
+}
+
+static gboolean has_word(const char *text, const char *word)
+{
+	gsize n = strlen(word);
+
+	for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
+		if ((p == text || g_ascii_isspace(p[-1])) &&
+		    (!p[n] || g_ascii_isspace(p[n])))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean object_configured(const char *dir, const char *objo,
+				  const char *config, guint depth);
+
+/*
+ * An assignment "LHS += ... OBJ ..." that builds @objo: obj-y and
+ * obj-$(CONFIG_X) directly; "name-y", "name-objs" and
+ * "name-$(CONFIG_X)" as a part of name.o, which must then be built too.
+ */
+static gboolean assignment_builds(const char *dir, const char *lhs,
+				  const char *config, guint depth)
+{
+	const char *dash = strrchr(lhs, '-');
+	g_autofree char *sym = NULL, *name = NULL, *composite = NULL;
+
+	if (!dash)
+		return FALSE;
+	sym = config_ref(dash + 1);
+	if (sym && !symbol_on(config, sym))
+		return FALSE;
+	if (!sym && strcmp(dash + 1, "y") && strcmp(dash + 1, "m") &&
+	    strcmp(dash + 1, "objs"))
+		return FALSE;
+	if (g_str_has_prefix(lhs, "obj-"))
+		return TRUE;
+	name = g_strndup(lhs, dash - lhs);
+	composite = g_strconcat(name, ".o", NULL);
+	return object_configured(dir, composite, config, depth + 1);
+}
+
+/* The Makefile (or Kbuild) of @dir as logical lines: continuations joined. */
+static char **makefile_lines(const char *dir)
+{
+	const char *const names[] = { "Kbuild", "Makefile" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
 		g_autofree char *path = g_build_filename(dir, names[i], NULL);
 		g_autofree char *text = NULL;
+		g_auto(GStrv) parts = NULL;
 
-		if (g_file_get_contents(path, &text, NULL, NULL) &&
-		    strstr(text, object))
-			return TRUE;
+		if (!g_file_get_contents(path, &text, NULL, NULL))
+			continue;
+		parts = g_strsplit(text, "\\\n", -1);
+		g_free(text);
+		text = g_strjoinv(" ", parts);
+		return g_strsplit(text, "\n", -1);
+	}
+	return NULL;
+}
+
+/*
+ * Whether kbuild builds @objo in @dir under @config: a small reading of
+ * the directory's Makefile (assignments, ifdef/ifeq on CONFIG_ symbols).
+ * Asking make for one object the .config does not build fails with
+ * errors that are not the pull request's, so only these are asked for.
+ */
+static gboolean object_configured(const char *dir, const char *objo,
+				  const char *config, guint depth)
+{
+	g_auto(GStrv) lines = depth < 3 ? makefile_lines(dir) : NULL;
+	gboolean stack[32];
+	guint top = 0, off = 0;
+
+	for (char **l = lines; l && *l; l++) {
+		char *line = g_strstrip(*l);
+		char *op;
+
+		if (g_str_has_prefix(line, "if") && top < G_N_ELEMENTS(stack)) {
+			stack[top] = condition_holds(line, config);
+			off += !stack[top++];
+		} else if (!strcmp(line, "else") && top) {
+			off -= !stack[top - 1];
+			stack[top - 1] = !stack[top - 1];
+			off += !stack[top - 1];
+		} else if (g_str_has_prefix(line, "endif") && top) {
+			off -= !stack[--top];
+		} else if (!off && (op = strchr(line, '='))) {
+			/* "=", ":=", "+=" (and "?="): the left side ends before. */
+			gsize lhs_len = op - line;
+			g_autofree char *lhs = NULL;
+
+			if (lhs_len && strchr("+:?", line[lhs_len - 1]))
+				lhs_len--;
+			lhs = g_strstrip(g_strndup(line, lhs_len));
+			if (has_word(op + 1, objo) &&
+			    assignment_builds(dir, lhs, config, depth))
+				return TRUE;
+		}
 	}
 	return FALSE;
 }
@@ -238,7 +383,7 @@ static gboolean makefile_names(const char *dir, const char *object)
  * its .o; other .rs files are modules of a crate and build with it.
  */
 static void add_rust_objects(GPtrArray *targets, const char *src,
-			     const char *rel)
+			     const char *rel, const char *config)
 {
 	g_autofree char *dir = g_build_filename(src, rel, NULL);
 	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -255,12 +400,12 @@ static void add_rust_objects(GPtrArray *targets, const char *src,
 			continue;
 		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
 		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-			add_rust_objects(targets, src, child);
+			add_rust_objects(targets, src, child, config);
 		} else if (g_str_has_suffix(name, ".rs")) {
 			g_autofree char *obj = g_strndup(name, strlen(name) - 3);
 			g_autofree char *objo = g_strconcat(obj, ".o", NULL);
 
-			if (makefile_names(dir, objo))
+			if (object_configured(dir, objo, config, 0))
 				g_ptr_array_add(targets, g_build_filename(
 							rel, objo, NULL));
 		}
@@ -268,7 +413,7 @@ static void add_rust_objects(GPtrArray *targets, const char *src,
 }
 
 static void add_changed_c_objects(GPtrArray *targets, const char *src,
-				  const char *const *changed)
+				  const char *const *changed, const char *config)
 {
 	for (const char *const *c = changed; c && *c; c++) {
 		g_autofree char *dir = NULL, *base = NULL, *objo = NULL;
@@ -282,13 +427,16 @@ static void add_changed_c_objects(GPtrArray *targets, const char *src,
 		base[strlen(base) - 2] = '\0';
 		objo = g_strconcat(base, ".o", NULL);
 		abs_dir = g_build_filename(src, dir, NULL);
-		if (makefile_names(abs_dir, objo))
+		if (object_configured(abs_dir, objo, config, 0))
 			g_ptr_array_add(targets, g_build_filename(dir, objo, NULL));
 	}
 }
 
-/* What the rust scope builds after prepare. (transfer full) */
-static char **rust_targets(const PcBuildSpec *spec)
+/*
+ * What the rust scope builds after prepare, given the .config that was
+ * made. (transfer full)
+ */
+static char **rust_targets(const PcBuildSpec *spec, const char *config)
 {
 	GPtrArray *t = g_ptr_array_new();
 	g_autofree char *samples = g_build_filename(spec->src, "samples",
@@ -297,8 +445,8 @@ static char **rust_targets(const PcBuildSpec *spec)
 	g_ptr_array_add(t, g_strdup("rust/"));
 	if (g_file_test(samples, G_FILE_TEST_IS_DIR))
 		g_ptr_array_add(t, g_strdup("samples/rust/"));
-	add_rust_objects(t, spec->src, "");
-	add_changed_c_objects(t, spec->src, spec->changed);
+	add_rust_objects(t, spec->src, "", config);
+	add_changed_c_objects(t, spec->src, spec->changed, config);
 	g_ptr_array_add(t, NULL);
 	return (char **)g_ptr_array_free(t, FALSE);
 }
@@ -319,6 +467,41 @@ static void read_diagnostics(Build *b)
 	b->result->diagnostics = g_steal_pointer(&diags.items);
 	b->result->diagnostics_total = diags.total;
 	pc_diagnostics_clear(&diags);
+}
+
+/*
+ * "the build failed" says little: name the first error, so the verdict
+ * line of the reply already points at the file and line.
+ */
+static void name_first_error(PcBuildResult *result)
+{
+	PcReason *failed = NULL;
+	const PcDiagnostic *d = NULL;
+	char *text;
+
+	for (guint i = 0; i < result->reasons->len; i++)
+		if (!strcmp(((PcReason *)result->reasons->pdata[i])->code,
+			    "build-failed"))
+			failed = result->reasons->pdata[i];
+	for (guint i = 0; result->diagnostics && i < result->diagnostics->len; i++) {
+		const PcDiagnostic *x = result->diagnostics->pdata[i];
+
+		if (!strcmp(x->severity, "error")) {
+			d = x;
+			break;
+		}
+	}
+	if (!failed || !d)
+		return;
+	if (d->file)
+		text = g_strdup_printf("%s; the first error, in %s code, is at "
+				       "%s:%u: %s", failed->text, d->language,
+				       d->file, d->line, d->message);
+	else
+		text = g_strdup_printf("%s; the first error (%s): %s",
+				       failed->text, d->tool, d->message);
+	g_free(failed->text);
+	failed->text = text;
 }
 
 static void set_reproduce(Build *b, char **targets)
@@ -412,7 +595,12 @@ static void compile(Build *b)
 	gboolean ok;
 
 	if (!strcmp(b->result->scope, "rust")) {
-		targets = rust_targets(b->spec);
+		g_autofree char *path = g_build_filename(b->spec->out, ".config",
+							 NULL);
+		g_autofree char *config = NULL;
+
+		g_file_get_contents(path, &config, NULL, NULL);
+		targets = rust_targets(b->spec, config ? config : "");
 		b->result->targets = g_strdupv(targets);
 		if (!make(b, "prepare", prepare, &ok))
 			return;
@@ -532,6 +720,7 @@ gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 		command_recipe(&b);
 	g_free(b.jobs);
 	read_diagnostics(&b);
+	name_first_error(result);
 	result->duration_s = (g_get_monotonic_time() - start) / 1e6;
 	return TRUE;
 }

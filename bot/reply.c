@@ -277,12 +277,18 @@ static char *diffstat_text(JsonObject *fetch)
 	if (!files || JSON_NODE_HOLDS_NULL(files) ||
 	    !member_string(fetch, "tip_commit"))
 		return NULL;
-	return g_strdup_printf(
-		"%" G_GINT64_FORMAT " files changed, %" G_GINT64_FORMAT
-		" insertions(+), %" G_GINT64_FORMAT " deletions(-)",
-		json_node_get_int(files),
-		json_object_get_int_member_with_default(fetch, "insertions", 0),
-		json_object_get_int_member_with_default(fetch, "deletions", 0));
+	gint64 n = json_node_get_int(files);
+	gint64 ins = json_object_get_int_member_with_default(fetch,
+							     "insertions", 0);
+	gint64 del = json_object_get_int_member_with_default(fetch,
+							     "deletions", 0);
+
+	/* git's own wording, singulars included */
+	return g_strdup_printf("%" G_GINT64_FORMAT " file%s changed, %"
+			       G_GINT64_FORMAT " insertion%s(+), %"
+			       G_GINT64_FORMAT " deletion%s(-)",
+			       n, n == 1 ? "" : "s", ins, ins == 1 ? "" : "s",
+			       del, del == 1 ? "" : "s");
 }
 
 /* RFC 3339 back into the form a mail's Date header has. */
@@ -308,6 +314,14 @@ static void scope_set_fetch_texts(TmplScope *scope, JsonObject *fetch)
 	sig = signature_text(fetch);
 	diffstat = diffstat_text(fetch);
 	tmpl_scope_set_string(scope, "fetch_signature_text", sig);
+	{
+		gint64 n = json_object_get_int_member_with_default(fetch,
+								   "commits", 0);
+		g_autofree char *commits = g_strdup_printf(
+			"%" G_GINT64_FORMAT " commit%s", n, n == 1 ? "" : "s");
+
+		tmpl_scope_set_string(scope, "fetch_commits_text", commits);
+	}
 	if (diffstat)
 		tmpl_scope_set_string(scope, "fetch_diffstat", diffstat);
 	else
@@ -557,30 +571,53 @@ static void set_verdict_headers(GMimeMessage *msg, JsonObject *result,
 /*
  * Lines a maintainer reads stay under 80 columns: a long line breaks at
  * its last space before column 78 and goes on indented four more than it
- * began. Quoted lines ("> ") and commands ("$ ") are left whole, to stay
- * exact and copyable; so is a word too long for any line.
+ * began. Quoted lines ("> "), commands ("$ ") and code frames are left
+ * whole, to stay exact and copyable; so is a word too long for any line.
  */
+/* A compiler's code frame ("294 |  let x", "    |  ^^^"): never wrapped. */
+static gboolean is_code_frame(const char *trimmed)
+{
+	const char *bar = strchr(trimmed, '|');
+
+	return bar && bar - trimmed < 8 &&
+	       strspn(trimmed, "0123456789 ") == (gsize)(bar - trimmed);
+}
+
 static void wrap_line(GString *out, const char *line)
 {
 	const char *trimmed = line + strspn(line, " ");
-	gsize indent = trimmed - line;
+	gsize hang = (trimmed - line) + 4;
+	gsize room = 79;	/* columns left for @line on this output line */
+	gsize floor = trimmed - line;	/* never break inside the indent */
 
 	if (g_utf8_strlen(line, -1) < 80 || g_str_has_prefix(trimmed, "> ") ||
-	    g_str_has_prefix(trimmed, "$ ")) {
+	    g_str_has_prefix(trimmed, "$ ") || is_code_frame(trimmed)) {
 		g_string_append(out, line);
 		return;
 	}
-	while (g_utf8_strlen(line, -1) >= 80) {
-		const char *cut = g_utf8_offset_to_pointer(line, 78);
-		const char *space = cut;
+	/* "  label       value": go on under the value. */
+	{
+		const char *word_end = trimmed + strcspn(trimmed, " ");
 
-		while (space > line + indent && *space != ' ')
+		if (g_str_has_prefix(word_end, "  ")) {
+			gsize col = word_end + strspn(word_end, " ") - line;
+
+			if (col < 40)
+				hang = col;
+		}
+	}
+	while ((gsize)g_utf8_strlen(line, -1) > room) {
+		const char *space = g_utf8_offset_to_pointer(line, room);
+
+		while (space > line + floor && *space != ' ')
 			space--;
-		if (space <= line + indent)
+		if (space <= line + floor)
 			break;
 		g_string_append_len(out, line, space - line);
-		g_string_append_printf(out, "\n%*s", (int)indent + 4, "");
+		g_string_append_printf(out, "\n%*s", (int)hang, "");
 		line = space + 1;
+		room = 79 - hang;
+		floor = 0;
 	}
 	g_string_append(out, line);
 }

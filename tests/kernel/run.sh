@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# run.sh PULLCHECK [CACHE]
+#
+# The CONFIG_RUST=y policy check on a real kernel: Debian 13's
+# linux-source-6.12 as mainline, maintainer branches made from it, served
+# by a real `git daemon`, mails written by real `git request-pull`, and
+# `pullcheck check --dry-run --json` with [build] scope = rust in the
+# Debian 13 build root. Each case asserts the verdict and what the reply
+# and JSON say:
+#   pass          a C-only change that keeps the Rust bindings whole
+#   rust-break    a C helper that rust/kernel calls changes signature:
+#                 fail, first diagnostic a rustc error in rust/kernel/
+#   bindgen-break a header bindgen reads does not parse: fail, bindgen
+#   kconfig-break `config RUST` made unselectable: fail, rust-disabled
+#   no-root       the build root missing: could not check
+#
+# CACHE (default $PULLCHECK_TEST_CACHE or /var/tmp/pullcheck-kernel) keeps
+# the build root, the source, the object store and O= between runs, so a
+# second run is warm. Prints the time of each case.
+set -uo pipefail
+pc=$(realpath "$1")
+cache=$(realpath -m "${2:-${PULLCHECK_TEST_CACHE:-/var/tmp/pullcheck-kernel}}")
+here=$(dirname "$(realpath "$0")")
+py=/usr/bin/python3
+for tool in git bwrap mmdebstrap; do
+	command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+done
+
+"$here/prepare.sh" "$pc" "$cache" || { echo "FAIL prepare"; exit 1; }
+
+work=$(mktemp -d)
+daemon_pid=
+cleanup() {
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0 fail=0
+check() {
+	if [ "$2" -eq 0 ]; then echo "PASS $1"; pass=$((pass + 1))
+	else echo "FAIL $1"; fail=$((fail + 1)); fi
+}
+jget() { $py -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+stamp() { printf '[kernel %s] %s\n' "$(date +%T)" "$*"; }
+
+export GIT_AUTHOR_NAME='Ann Maintainer' GIT_AUTHOR_EMAIL=ann@example.org
+export GIT_COMMITTER_NAME='Ann Maintainer' GIT_COMMITTER_EMAIL=ann@example.org
+export GIT_AUTHOR_DATE='2024-12-01T10:00:00+0100'
+export GIT_COMMITTER_DATE='2024-12-01T10:00:00+0100'
+
+# The maintainer's repository: branches from v6.12, one per case. Made
+# once into the cache; the branches are deterministic.
+maint=$cache/maint.git
+if [ ! -d "$maint" ]; then
+	stamp "making the maintainer branches"
+	git clone -q --shared "$cache/mainline.git" "$work/m" || exit 1
+	cd "$work/m"
+	git checkout -q -b pass v6.12
+	sed -i 's|^#include <linux/kthread.h>$|&\n/* Kernel threads: created by kthreadd, on behalf of others. */|' kernel/kthread.c
+	git commit -q -am 'kthread: say who creates kernel threads'
+	git tag -a -m 'pass: a C-only change' pass-tag
+
+	git checkout -q -b rust-break v6.12
+	sed -i 's|^long rust_helper_PTR_ERR(__force const void \*ptr)$|long rust_helper_PTR_ERR(__force const void *ptr, bool strict)|' rust/helpers/err.c
+	git commit -q -am 'rust: helpers: PTR_ERR learns strictness'
+	git tag -a -m 'rust-break' rust-break-tag
+
+	git checkout -q -b bindgen-break v6.12
+	sed -i 's|^const char \*errname(int err);$|const char *errname(int err) __must_check_name;|' include/linux/errname.h
+	git commit -q -am 'errname: annotate errname()'
+	git tag -a -m 'bindgen-break' bindgen-break-tag
+
+	git checkout -q -b kconfig-break v6.12
+	sed -i '/^config RUST$/,/^\thelp$/ s|^\tdepends on HAVE_RUST$|&\n\tdepends on BROKEN|' init/Kconfig
+	git commit -q -am 'rust: not yet'
+	git tag -a -m 'kconfig-break' kconfig-break-tag
+	for b in pass rust-break bindgen-break kconfig-break; do
+		[ "$(git rev-list --count v6.12..$b)" = 1 ] ||
+			{ echo "FAIL: branch $b did not change anything"; exit 1; }
+	done
+	git clone -q --bare . "$maint.partial" && mv "$maint.partial" "$maint"
+	cd / && rm -rf "$work/m"
+fi
+
+srv=$work/srv
+mkdir -p "$srv"
+ln -s "$cache/mainline.git" "$srv/mainline.git"
+ln -s "$maint" "$srv/maint.git"
+port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+git daemon --export-all --base-path="$srv" --listen=127.0.0.1 --port="$port" \
+	--reuseaddr "$srv" >/dev/null 2>&1 &
+daemon_pid=$!
+url=git://127.0.0.1:$port/maint.git
+for i in $(seq 100); do git ls-remote "$url" >/dev/null 2>&1 && break; sleep 0.1; done
+
+conf() {	# conf FILE ROOT
+	cat >"$1" <<CONF
+[pullcheck]
+state_dir = $cache/state
+[fetch]
+mainline_url = git://127.0.0.1:$port/mainline.git
+allow_urls = git://127.0.0.1:$port/;
+timeout = 1800
+max_bytes = 8G
+[build]
+root = $2
+scope = rust
+cache_dir = $cache/build
+timeout = 3600
+[reply]
+from = pullcheck <pullcheck@checker.example.org>
+CONF
+}
+conf "$work/pullcheck.conf" "$cache/root"
+conf "$work/no-root.conf" "$cache/no-such-root"
+
+# case NAME TAG [CONFIG]: mail from git request-pull, then pullcheck check.
+case_run() {
+	local name=$1 tag=$2 config=${3:-$work/pullcheck.conf}
+	{
+		printf 'From: Ann Maintainer <ann@example.org>\n'
+		printf 'To: Linus Torvalds <torvalds@example.org>\n'
+		printf 'Subject: [GIT PULL] %s\n' "$name"
+		printf 'Date: Mon, 2 Dec 2024 10:00:00 +0100\n'
+		printf 'Message-ID: <%s@example.org>\n\n' "$name"
+		printf 'Hi Linus,\n\nPlease pull.\n\n'
+		git --git-dir="$maint" request-pull v6.12 "$url" "tags/$tag" 2>/dev/null
+	} >"$work/$name.eml"
+	local t0=$(date +%s)
+	stamp "case $name"
+	"$pc" check --config "$config" --dry-run --json "$work/$name.eml" \
+		>"$work/$name.json" 2>"$work/$name.err"
+	st=$?
+	stamp "case $name: exit $st in $(($(date +%s) - t0)) s"
+	[ -s "$work/$name.json" ] || { tail -20 "$work/$name.err"; echo '{}' >"$work/$name.json"; }
+}
+verdict() { jget "$work/$1.json" 'j.get("verdict")'; }
+codes() { jget "$work/$1.json" '" ".join(r["code"] for r in j.get("reasons", []))'; }
+first_diag() { jget "$work/$1.json" '(lambda d: "%s %s %s %s" % (d["tool"], d["language"], d["file"], d["message"]))(j["build"]["diagnostics"][0])'; }
+
+case_run pass pass-tag
+check "pass: verdict pass" $([ "$(verdict pass)" = pass ]; echo $?)
+check "pass: CONFIG_RUST=y in the .config built" $([ "$(jget "$work/pass.json" 'j["build"]["config"]["rust"]')" = y ]; echo $?)
+check "pass: scope rust named" $([ "$(jget "$work/pass.json" 'j["build"]["scope"]')" = rust ]; echo $?)
+check "pass: the changed C object was built" $(jget "$work/pass.json" 'j["build"]["targets"]' | grep -q "kernel/kthread.o"; echo $?)
+check "pass: toolchain recorded" $(jget "$work/pass.json" 'j["build"]["toolchain"]["rustc"]' | grep -q "^rustc 1\."; echo $?)
+check "pass: reply says passes" $(jget "$work/pass.json" 'j["reply"]' | grep -q "^passes: it builds as x86-64 allmodconfig with CONFIG_RUST=y"; echo $?)
+
+case_run rust-break rust-break-tag
+check "rust-break: verdict fail" $([ "$(verdict rust-break)" = fail ]; echo $?)
+check "rust-break: first diagnostic rustc in rust/kernel/" $(first_diag rust-break | grep -q "^rustc rust rust/kernel/"; echo $?)
+check "rust-break: reply names the file" $(jget "$work/rust-break.json" 'j["reply"]' | grep -q "rust/kernel/"; echo $?)
+
+case_run bindgen-break bindgen-break-tag
+check "bindgen-break: verdict fail" $([ "$(verdict bindgen-break)" = fail ]; echo $?)
+check "bindgen-break: a bindgen diagnostic" $(jget "$work/bindgen-break.json" '" ".join(d["tool"] for d in j["build"]["diagnostics"])' | grep -qw bindgen; echo $?)
+check "bindgen-break: in include/linux/errname.h" $(first_diag bindgen-break | grep -q "include/linux/errname.h"; echo $?)
+
+case_run kconfig-break kconfig-break-tag
+check "kconfig-break: verdict fail" $([ "$(verdict kconfig-break)" = fail ]; echo $?)
+check "kconfig-break: rust-disabled" $(codes kconfig-break | grep -qw rust-disabled; echo $?)
+check "kconfig-break: explains with BROKEN" $(jget "$work/kconfig-break.json" '[r["text"] for r in j["reasons"] if r["code"] == "rust-disabled"][0]' | grep -q "BROKEN=n"; echo $?)
+
+case_run no-root pass-tag "$work/no-root.conf"
+check "no-root: could-not-check" $([ "$(verdict no-root)" = could-not-check ]; echo $?)
+check "no-root: toolchain-missing" $(codes no-root | grep -qw toolchain-missing; echo $?)
+
+# The reply a maintainer would get for the Rust break, for the record.
+jget "$work/rust-break.json" 'j["reply"]' >"$cache/rust-break.reply" 2>/dev/null
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
