@@ -291,8 +291,8 @@ static gboolean object_configured(const char *dir, const char *objo,
 				  const char *config, guint depth);
 
 /*
- * An assignment "LHS += ... OBJ ..." that builds @objo: obj-y and
- * obj-$(CONFIG_X) directly; "name-y", "name-objs" and
+ * An assignment "LHS += ... OBJ ..." that builds @objo: obj-y, lib-y and
+ * their $(CONFIG_X) forms directly; "name-y", "name-objs" and
  * "name-$(CONFIG_X)" as a part of name.o, which must then be built too.
  */
 static gboolean assignment_builds(const char *dir, const char *lhs,
@@ -309,7 +309,7 @@ static gboolean assignment_builds(const char *dir, const char *lhs,
 	if (!sym && strcmp(dash + 1, "y") && strcmp(dash + 1, "m") &&
 	    strcmp(dash + 1, "objs"))
 		return FALSE;
-	if (g_str_has_prefix(lhs, "obj-"))
+	if (g_str_has_prefix(lhs, "obj-") || g_str_has_prefix(lhs, "lib-"))
 		return TRUE;
 	name = g_strndup(lhs, dash - lhs);
 	composite = g_strconcat(name, ".o", NULL);

@@ -494,17 +494,24 @@ static gboolean is_robot_sender(const char *addr)
 			g_str_has_prefix(addr, "syzbot@"));
 }
 
-static char *why_not(PcPullreqParser *p, const PcMail *mail, const char *text)
+/*
+ * @asks says a request phrase is anywhere in the body, quoted or not;
+ * without one, no quoted pull request needs looking for.
+ */
+static char *why_not(PcPullreqParser *p, const PcMail *mail, const char *text,
+		     gboolean asks)
 {
 	g_autofree char *quoted = NULL;
 	PcPullreq in_quote = { 0 };
-	gboolean quotes_one;
+	gboolean quotes_one = FALSE;
 
 	if (matches(p->patch, text))
 		return g_strdup("a patch, not a pull request");
-	quoted = clean_text(mail->body ? mail->body : "", TRUE);
-	quotes_one = find_request(p, quoted, &in_quote);
-	pc_pullreq_clear(&in_quote);
+	if (asks) {
+		quoted = clean_text(mail->body ? mail->body : "", TRUE);
+		quotes_one = find_request(p, quoted, &in_quote);
+		pc_pullreq_clear(&in_quote);
+	}
 	if (quotes_one)
 		return g_strdup("a reply that only quotes a pull request "
 				"(quoted lines do not count)");
@@ -518,6 +525,7 @@ static char *why_not(PcPullreqParser *p, const PcMail *mail, const char *text)
 void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 {
 	g_autofree char *text = NULL;
+	gboolean asks;
 
 	memset(pr, 0, sizeof(*pr));
 	pr->signed_tag = PC_TRI_NULL;
@@ -539,9 +547,15 @@ void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 				      "not a pull request");
 		return;
 	}
-	if (!find_request(p, text, pr)) {
+	/*
+	 * One pass of the request phrases over the whole body first: most
+	 * mail has none anywhere, and then neither its own lines nor its
+	 * quoted ones hold a pull request.
+	 */
+	asks = matches(p->intro, mail->body ? mail->body : "");
+	if (!asks || !find_request(p, text, pr)) {
 		pc_pullreq_clear(pr);
-		pr->reason = why_not(p, mail, text);
+		pr->reason = why_not(p, mail, text, asks);
 		return;
 	}
 	pr->is_pull_request = TRUE;
