@@ -102,9 +102,8 @@ char *pc_buildroot_mirror(GError **error)
 static gboolean run_mmdebstrap(const char *partial, const char *mirror,
 			       GError **error)
 {
-	g_autofree char *include = g_strconcat(
-		"--include=", g_strjoinv(",", (char **)pc_buildroot_packages),
-		NULL);
+	g_autofree char *pkgs = g_strjoinv(",", (char **)pc_buildroot_packages);
+	g_autofree char *include = g_strconcat("--include=", pkgs, NULL);
 	const char *argv[] = { "mmdebstrap", "--variant=apt", include,
 			       PC_BUILDROOT_SUITE, partial, mirror, NULL };
 	g_autoptr(GSubprocess) proc = NULL;

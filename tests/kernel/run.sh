@@ -132,6 +132,7 @@ case_run() {
 		>"$work/$name.json" 2>"$work/$name.err"
 	st=$?
 	stamp "case $name: exit $st in $(($(date +%s) - t0)) s"
+	check "$name: no sanitizer report" $(! grep -q "Sanitizer\|runtime error:" "$work/$name.err"; echo $?)
 	[ -s "$work/$name.json" ] || { tail -20 "$work/$name.err"; echo '{}' >"$work/$name.json"; }
 }
 verdict() { jget "$work/$1.json" 'j.get("verdict")'; }
@@ -139,6 +140,7 @@ codes() { jget "$work/$1.json" '" ".join(r["code"] for r in j.get("reasons", [])
 first_diag() { jget "$work/$1.json" '(lambda d: "%s %s %s %s" % (d["tool"], d["language"], d["file"], d["message"]))(j["build"]["diagnostics"][0])'; }
 
 case_run pass pass-tag
+check "pass: exit 0" $([ $st -eq 0 ]; echo $?)
 check "pass: verdict pass" $([ "$(verdict pass)" = pass ]; echo $?)
 check "pass: CONFIG_RUST=y in the .config built" $([ "$(jget "$work/pass.json" 'j["build"]["config"]["rust"]')" = y ]; echo $?)
 check "pass: scope rust named" $([ "$(jget "$work/pass.json" 'j["build"]["scope"]')" = rust ]; echo $?)
@@ -147,6 +149,7 @@ check "pass: toolchain recorded" $(jget "$work/pass.json" 'j["build"]["toolchain
 check "pass: reply says passes" $(jget "$work/pass.json" 'j["reply"]' | grep -q "^passes: it builds as x86-64 allmodconfig with CONFIG_RUST=y"; echo $?)
 
 case_run rust-break rust-break-tag
+check "rust-break: exit 1" $([ $st -eq 1 ]; echo $?)
 check "rust-break: verdict fail" $([ "$(verdict rust-break)" = fail ]; echo $?)
 check "rust-break: first diagnostic rustc in rust/kernel/" $(first_diag rust-break | grep -q "^rustc rust rust/kernel/"; echo $?)
 check "rust-break: reply names the file" $(jget "$work/rust-break.json" 'j["reply"]' | grep -q "rust/kernel/"; echo $?)
@@ -162,6 +165,7 @@ check "kconfig-break: rust-disabled" $(codes kconfig-break | grep -qw rust-disab
 check "kconfig-break: explains with BROKEN" $(jget "$work/kconfig-break.json" '[r["text"] for r in j["reasons"] if r["code"] == "rust-disabled"][0]' | grep -q "BROKEN=n"; echo $?)
 
 case_run no-root pass-tag "$work/no-root.conf"
+check "no-root: exit 3" $([ $st -eq 3 ]; echo $?)
 check "no-root: could-not-check" $([ "$(verdict no-root)" = could-not-check ]; echo $?)
 check "no-root: toolchain-missing" $(codes no-root | grep -qw toolchain-missing; echo $?)
 
