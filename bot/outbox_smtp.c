@@ -19,22 +19,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
 #include "outbox_drivers.h"
+#include "tls.h"
 
-/* A longer chain than this is refused rather than allocated for. */
-#define MAX_CHAIN 16
 /* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
 #define MAX_PATH 254
-#define MAX_PASSWORD 4096
 
 typedef struct {
 	PcOutbox parent;
 	char *password;		/* NULL without [smtp] user */
-	gnutls_x509_trust_list_t trust;	/* NULL for tls = none */
+	PcTls *tls;		/* NULL for tls = none */
 } SmtpOutbox;
 
 /* One connection, for the length of one send. */
@@ -122,83 +118,15 @@ static int connect_fd(const PcConfig *c, GError **error)
 	return fd;
 }
 
-/* libetpan's hook before the handshake: SNI, for a name (not an address). */
-static void tls_setup(struct mailstream_ssl_context *ctx, void *data)
-{
-	const char *host = data;
-
-	if (!g_hostname_is_ip_address(host))
-		mailstream_ssl_set_server_name(ctx, (char *)host);
-}
-
-static gboolean verify_chain(SmtpOutbox *self, carray *chain,
-			     const char *host, GError **error)
-{
-	gnutls_x509_crt_t certs[MAX_CHAIN];
-	guint n = carray_count(chain);
-	gnutls_typed_vdata_st data[] = {
-		{ GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)host, 0 },
-		{ GNUTLS_DT_KEY_PURPOSE_OID,
-		  (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0 },
-	};
-	unsigned int status = 0;
-	guint imported = 0;
-	int r = GNUTLS_E_CERTIFICATE_ERROR;
-
-	if (n == 0 || n > MAX_CHAIN)
-		goto out;
-	for (; imported < n; imported++) {
-		MMAPString *der = carray_get(chain, imported);
-		gnutls_datum_t d = { (unsigned char *)der->str, der->len };
-
-		if (gnutls_x509_crt_init(&certs[imported]) < 0)
-			goto out;
-		if (gnutls_x509_crt_import(certs[imported], &d,
-					   GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(certs[imported]);
-			goto out;
-		}
-	}
-	r = gnutls_x509_trust_list_verify_crt2(self->trust, certs, n, data,
-					       G_N_ELEMENTS(data), 0, &status,
-					       NULL);
-out:
-	while (imported > 0)
-		gnutls_x509_crt_deinit(certs[--imported]);
-	if (r < 0 || status) {
-		gnutls_datum_t why = { NULL, 0 };
-
-		if (r >= 0 && gnutls_certificate_verification_status_print(
-				      status, GNUTLS_CRT_X509, &why, 0) == 0)
-			g_strstrip((char *)why.data);
-		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
-			    "the certificate of %s is not trusted: %s", host,
-			    why.data ? (char *)why.data
-				     : "no usable certificate chain");
-		gnutls_free(why.data);
-		return FALSE;
-	}
-	return TRUE;
-}
-
+/* The server's certificate, checked for [smtp] host: a TLS failure is temporary. */
 static gboolean verify_peer(Session *s, mailstream *stream, GError **error)
 {
-	/*
-	 * libetpan 1.9.4 returns garbage rather than NULL for a server with
-	 * no certificate; GnuTLS's "NORMAL" priorities, which libetpan sets,
-	 * offer no anonymous suites, so a handshake that worked had one.
-	 */
-	carray *chain = mailstream_get_certificate_chain(stream);
-	gboolean ok;
+	g_autoptr(GError) local = NULL;
 
-	if (!chain) {
-		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
-			    "%s sent no certificate", s->c->smtp_host);
-		return FALSE;
-	}
-	ok = verify_chain(s->self, chain, s->c->smtp_host, error);
-	mailstream_certificate_chain_free(chain);
-	return ok;
+	if (pc_tls_verify(s->self->tls, stream, s->c->smtp_host, &local))
+		return TRUE;
+	g_set_error_literal(error, PC_OUTBOX_ERROR, TEMPORARY, local->message);
+	return FALSE;
 }
 
 static gboolean open_stream(Session *s, GError **error)
@@ -213,7 +141,7 @@ static gboolean open_stream(Session *s, GError **error)
 		return FALSE;
 	if (smtps)
 		stream = mailstream_ssl_open_with_callback_timeout(
-			fd, c->smtp_timeout, tls_setup, c->smtp_host);
+			fd, c->smtp_timeout, pc_tls_setup, c->smtp_host);
 	else
 		stream = mailstream_socket_open_timeout(fd, c->smtp_timeout);
 	if (!stream) {
@@ -259,7 +187,7 @@ static gboolean starttls(Session *s, GError **error)
 			    "([smtp] tls = starttls)");
 		return FALSE;
 	}
-	r = mailsmtp_socket_starttls_with_callback(s->smtp, tls_setup,
+	r = mailsmtp_socket_starttls_with_callback(s->smtp, pc_tls_setup,
 						   s->c->smtp_host);
 	if (r == MAILSMTP_ERROR_SSL) {
 		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
@@ -480,8 +408,7 @@ static void smtp_free(PcOutbox *out)
 		explicit_bzero(self->password, strlen(self->password));
 		g_free(self->password);
 	}
-	if (self->trust)
-		gnutls_x509_trust_list_deinit(self->trust, 1);
+	pc_tls_free(self->tls);
 	g_free(self);
 }
 
@@ -492,50 +419,27 @@ static const PcOutboxOps smtp_ops = {
 };
 
 /* The first line of [smtp] password_file, without its line end. */
-static char *read_password(const char *path, GError **error)
+/* Configuration that cannot work is permanent: retrying will not mend it. */
+static char *password(const char *path, GError **error)
 {
-	g_autofree char *text = NULL;
-	char *pw = NULL;
-	gsize len, n;
+	g_autoptr(GError) local = NULL;
+	char *pw = pc_tls_read_password(path, "smtp", &local);
 
-	if (!g_file_get_contents(path, &text, &len, error)) {
-		g_prefix_error(error, "[smtp] password_file: ");
-		return NULL;
-	}
-	n = strcspn(text, "\r\n");	/* stops at a NUL too */
-	if (n < len && text[n] == '\0')
-		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
-			    "[smtp] password_file %s holds a NUL byte", path);
-	else if (n == 0 || n > MAX_PASSWORD)
-		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
-			    "[smtp] password_file %s: no password on its "
-			    "first line", path);
-	else
-		pw = g_strndup(text, n);
-	explicit_bzero(text, len);
+	if (!pw)
+		g_set_error_literal(error, PC_OUTBOX_ERROR, PERMANENT,
+				    local->message);
 	return pw;
 }
 
-static gboolean load_trust(SmtpOutbox *self, const char *ca_file,
-			   GError **error)
+static PcTls *trust(const char *ca_file, GError **error)
 {
-	int r;
+	g_autoptr(GError) local = NULL;
+	PcTls *tls = pc_tls_new(ca_file, &local);
 
-	if (gnutls_x509_trust_list_init(&self->trust, 0) < 0)
-		g_error("out of memory");
-	if (ca_file)
-		r = gnutls_x509_trust_list_add_trust_file(
-			self->trust, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
-	else
-		r = gnutls_x509_trust_list_add_system_trust(self->trust, 0, 0);
-	if (r <= 0) {
-		g_set_error(error, PC_OUTBOX_ERROR, PERMANENT,
-			    "no CA certificates in %s%s%s",
-			    ca_file ? ca_file : "the system's store",
-			    r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
-		return FALSE;
-	}
-	return TRUE;
+	if (!tls)
+		g_set_error_literal(error, PC_OUTBOX_ERROR, PERMANENT,
+				    local->message);
+	return tls;
 }
 
 PcOutbox *pc_outbox_smtp_new(const PcConfig *config, GError **error)
@@ -549,14 +453,11 @@ PcOutbox *pc_outbox_smtp_new(const PcConfig *config, GError **error)
 			    "[smtp] user is set but password_file is not");
 		goto fail;
 	}
-	if (config->smtp_user) {
-		self->password = read_password(config->smtp_password_file,
-					       error);
-		if (!self->password)
-			goto fail;
-	}
+	if (config->smtp_user &&
+	    !(self->password = password(config->smtp_password_file, error)))
+		goto fail;
 	if (strcmp(config->smtp_tls, "none") &&
-	    !load_trust(self, config->smtp_ca_file, error))
+	    !(self->tls = trust(config->smtp_ca_file, error)))
 		goto fail;
 	if (config->smtp_user && !strcmp(config->smtp_tls, "none"))
 		g_warning("[smtp] tls = none: the password for %s goes to "

@@ -29,11 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
 #include "source_drivers.h"
+#include "tls.h"
 
 /* Seconds for each network read or write (there is no [imap] key). */
 #define IO_TIMEOUT 60
@@ -44,9 +43,6 @@
  * ended and issued again before 29.
  */
 #define IDLE_MAX_S (28 * 60)
-/* A longer chain than this is refused rather than allocated for. */
-#define MAX_CHAIN 16
-#define MAX_PASSWORD 4096
 
 typedef struct {
 	guint32 uid;
@@ -61,7 +57,7 @@ typedef struct {
 typedef struct {
 	PcSource parent;
 	char *password;
-	gnutls_x509_trust_list_t trust;	/* NULL for tls = none */
+	PcTls *tls;		/* NULL for tls = none */
 	char *mailbox;		/* the folder's name on the wire (UTF-7) */
 	char *url;		/* imap://user@host:port/folder, for logs */
 	char *key_uidvalidity;
@@ -224,80 +220,17 @@ static int connect_fd(const PcConfig *c, GError **error)
 	return fd;
 }
 
-/* libetpan's hook before the handshake: SNI, for a name (not an address). */
-static void tls_setup(struct mailstream_ssl_context *ctx, void *data)
-{
-	const char *host = data;
-
-	if (!g_hostname_is_ip_address(host))
-		mailstream_ssl_set_server_name(ctx, (char *)host);
-}
-
-static gboolean verify_chain(ImapSource *self, carray *chain,
-			     const char *host, GError **error)
-{
-	gnutls_x509_crt_t certs[MAX_CHAIN];
-	guint n = carray_count(chain);
-	gnutls_typed_vdata_st data[] = {
-		{ GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)host, 0 },
-		{ GNUTLS_DT_KEY_PURPOSE_OID,
-		  (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0 },
-	};
-	unsigned int status = 0;
-	guint imported = 0;
-	int r = GNUTLS_E_CERTIFICATE_ERROR;
-
-	if (n == 0 || n > MAX_CHAIN)
-		goto out;
-	for (; imported < n; imported++) {
-		MMAPString *der = carray_get(chain, imported);
-		gnutls_datum_t d = { (unsigned char *)der->str, der->len };
-
-		if (gnutls_x509_crt_init(&certs[imported]) < 0)
-			goto out;
-		if (gnutls_x509_crt_import(certs[imported], &d,
-					   GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(certs[imported]);
-			goto out;
-		}
-	}
-	r = gnutls_x509_trust_list_verify_crt2(self->trust, certs, n, data,
-					       G_N_ELEMENTS(data), 0, &status,
-					       NULL);
-out:
-	while (imported > 0)
-		gnutls_x509_crt_deinit(certs[--imported]);
-	if (r < 0 || status) {
-		gnutls_datum_t why = { NULL, 0 };
-
-		if (r >= 0 && gnutls_certificate_verification_status_print(
-				      status, GNUTLS_CRT_X509, &why, 0) == 0)
-			g_strstrip((char *)why.data);
-		g_set_error(error, PC_SOURCE_ERROR, CONNECT,
-			    "the certificate of %s is not trusted: %s", host,
-			    why.data ? (char *)why.data
-				     : "no usable certificate chain");
-		gnutls_free(why.data);
-		return FALSE;
-	}
-	return TRUE;
-}
-
+/* The server's certificate, checked for [imap] host. */
 static gboolean verify_peer(ImapSource *self, mailstream *stream,
 			    GError **error)
 {
-	const char *host = self->parent.config->imap_host;
-	carray *chain = mailstream_get_certificate_chain(stream);
-	gboolean ok;
+	g_autoptr(GError) local = NULL;
 
-	if (!chain) {
-		g_set_error(error, PC_SOURCE_ERROR, CONNECT,
-			    "%s sent no certificate", host);
-		return FALSE;
-	}
-	ok = verify_chain(self, chain, host, error);
-	mailstream_certificate_chain_free(chain);
-	return ok;
+	if (pc_tls_verify(self->tls, stream, self->parent.config->imap_host,
+			  &local))
+		return TRUE;
+	g_set_error_literal(error, PC_SOURCE_ERROR, CONNECT, local->message);
+	return FALSE;
 }
 
 /* TCP, TLS for imaps (checked before the greeting is read), greeting. */
@@ -313,7 +246,7 @@ static gboolean open_stream(ImapSource *self, GError **error)
 		return FALSE;
 	if (imaps)
 		stream = mailstream_ssl_open_with_callback_timeout(
-			fd, IO_TIMEOUT, tls_setup, c->imap_host);
+			fd, IO_TIMEOUT, pc_tls_setup, c->imap_host);
 	else
 		stream = mailstream_socket_open_timeout(fd, IO_TIMEOUT);
 	if (!stream) {
@@ -363,7 +296,7 @@ static gboolean starttls(ImapSource *self, GError **error)
 			    "([imap] tls = starttls)");
 		return FALSE;
 	}
-	r = mailimap_socket_starttls_with_callback(self->imap, tls_setup,
+	r = mailimap_socket_starttls_with_callback(self->imap, pc_tls_setup,
 						   (void *)host);
 	/* After the server's OK, a stream error is the handshake's. */
 	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_SSL) {
@@ -1058,8 +991,7 @@ static void imap_free(PcSource *src)
 		explicit_bzero(self->password, strlen(self->password));
 		g_free(self->password);
 	}
-	if (self->trust)
-		gnutls_x509_trust_list_deinit(self->trust, 1);
+	pc_tls_free(self->tls);
 	g_free(self->mailbox);
 	g_free(self->url);
 	g_free(self->key_uidvalidity);
@@ -1082,58 +1014,27 @@ static const PcSourceOps imap_ops = {
 
 /* --- set-up -------------------------------------------------------------- */
 
-/* The first line of [imap] password_file, without its line end. */
-static char *read_password(const char *path, GError **error)
+/* Our side's set-up: local errors. */
+static char *password(const char *path, GError **error)
 {
-	g_autofree char *text = NULL;
 	g_autoptr(GError) local = NULL;
-	char *pw = NULL;
-	gsize len, n;
+	char *pw = pc_tls_read_password(path, "imap", &local);
 
-	if (!path) {
-		g_set_error(error, PC_SOURCE_ERROR, LOCAL,
-			    "[imap] password_file is not set");
-		return NULL;
-	}
-	if (!g_file_get_contents(path, &text, &len, &local)) {
-		g_set_error(error, PC_SOURCE_ERROR, LOCAL,
-			    "[imap] password_file: %s", local->message);
-		return NULL;
-	}
-	n = strcspn(text, "\r\n");	/* stops at a NUL too */
-	if (n < len && text[n] == '\0')
-		g_set_error(error, PC_SOURCE_ERROR, LOCAL,
-			    "[imap] password_file %s holds a NUL byte", path);
-	else if (n == 0 || n > MAX_PASSWORD)
-		g_set_error(error, PC_SOURCE_ERROR, LOCAL,
-			    "[imap] password_file %s: no password on its "
-			    "first line", path);
-	else
-		pw = g_strndup(text, n);
-	explicit_bzero(text, len);
+	if (!pw)
+		g_set_error_literal(error, PC_SOURCE_ERROR, LOCAL,
+				    local->message);
 	return pw;
 }
 
-static gboolean load_trust(ImapSource *self, const char *ca_file,
-			   GError **error)
+static PcTls *trust(const char *ca_file, GError **error)
 {
-	int r;
+	g_autoptr(GError) local = NULL;
+	PcTls *tls = pc_tls_new(ca_file, &local);
 
-	if (gnutls_x509_trust_list_init(&self->trust, 0) < 0)
-		g_error("out of memory");
-	if (ca_file)
-		r = gnutls_x509_trust_list_add_trust_file(
-			self->trust, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
-	else
-		r = gnutls_x509_trust_list_add_system_trust(self->trust, 0, 0);
-	if (r <= 0) {
-		g_set_error(error, PC_SOURCE_ERROR, LOCAL,
-			    "no CA certificates in %s%s%s",
-			    ca_file ? ca_file : "the system's store",
-			    r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
-		return FALSE;
-	}
-	return TRUE;
+	if (!tls)
+		g_set_error_literal(error, PC_SOURCE_ERROR, LOCAL,
+				    local->message);
+	return tls;
 }
 
 /*
@@ -1230,11 +1131,11 @@ PcSource *pc_source_imap_new(const PcConfig *config, PcStore *store,
 				    config->imap_folder);
 	self->key_uidvalidity = g_strconcat(key, "/uidvalidity", NULL);
 	self->key_last_uid = g_strconcat(key, "/last_uid", NULL);
-	self->password = read_password(config->imap_password_file, error);
+	self->password = password(config->imap_password_file, error);
 	if (!self->password || !load_state(self, error))
 		goto fail;
 	if (strcmp(config->imap_tls, "none") &&
-	    !load_trust(self, config->imap_ca_file, error))
+	    !(self->tls = trust(config->imap_ca_file, error)))
 		goto fail;
 	if (!strcmp(config->imap_tls, "none") &&
 	    !is_loopback(config->imap_host))

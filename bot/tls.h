@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tls: what the IMAP source and the SMTP outbox share about talking to a
+ * mail server: verifying its certificate, and reading a password file.
+ *
+ * Debian's libetpan 1.9.4 does TLS with GnuTLS and checks no certificate
+ * (mailstream_ssl_set_server_certicate is a stub there), so the chain,
+ * the host name and the key purpose are checked here with GnuTLS, right
+ * after the handshake and before any command goes over TLS.
+ */
+#ifndef PC_TLS_H
+#define PC_TLS_H
+
+#include <glib.h>
+#include <libetpan/libetpan.h>
+
+G_BEGIN_DECLS
+
+#define PC_TLS_ERROR (pc_tls_error_quark())
+GQuark pc_tls_error_quark(void);
+
+typedef enum {
+	PC_TLS_ERROR_UNTRUSTED,	/* the server's certificate does not verify */
+	PC_TLS_ERROR_TRUST,	/* no CA certificates could be loaded */
+	PC_TLS_ERROR_PASSWORD,	/* the password file is unusable */
+} PcTlsError;
+
+typedef struct _PcTls PcTls;
+
+/* Trusts @ca_file (PEM), or the system's CAs when NULL. (transfer full) */
+PcTls *pc_tls_new(const char *ca_file, GError **error);
+void pc_tls_free(PcTls *tls);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcTls, pc_tls_free)
+
+/*
+ * libetpan's hook before a handshake, with the host name as @data: sets
+ * SNI for a name (not for an address).
+ */
+void pc_tls_setup(struct mailstream_ssl_context *ctx, void *data);
+
+/* Verifies the certificate chain @stream's server sent, for @host. */
+gboolean pc_tls_verify(PcTls *tls, mailstream *stream, const char *host,
+		       GError **error);
+
+/*
+ * The password on the first line of @path, for [@section]
+ * password_file. The file's bytes are wiped from memory after reading.
+ * (transfer full)
+ */
+char *pc_tls_read_password(const char *path, const char *section,
+			   GError **error);
+
+G_END_DECLS
+
+#endif
