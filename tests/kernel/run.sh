@@ -144,30 +144,30 @@ check "pass: exit 0" $([ $st -eq 0 ]; echo $?)
 check "pass: verdict pass" $([ "$(verdict pass)" = pass ]; echo $?)
 check "pass: CONFIG_RUST=y in the .config built" $([ "$(jget "$work/pass.json" 'j["build"]["config"]["rust"]')" = y ]; echo $?)
 check "pass: scope rust named" $([ "$(jget "$work/pass.json" 'j["build"]["scope"]')" = rust ]; echo $?)
-check "pass: the changed C object was built" $(jget "$work/pass.json" 'j["build"]["targets"]' | grep -q "kernel/kthread.o"; echo $?)
-check "pass: toolchain recorded" $(jget "$work/pass.json" 'j["build"]["toolchain"]["rustc"]' | grep -q "^rustc 1\."; echo $?)
-check "pass: reply says passes" $(jget "$work/pass.json" 'j["reply"]' | grep -q "^passes: it builds as x86-64 allmodconfig with CONFIG_RUST=y"; echo $?)
+check "pass: the changed C object was built" $(jget "$work/pass.json" 'j["build"]["targets"]' | grep -c "kernel/kthread.o" >/dev/null; echo $?)
+check "pass: toolchain recorded" $(jget "$work/pass.json" 'j["build"]["toolchain"]["rustc"]' | grep -c "^rustc 1\." >/dev/null; echo $?)
+check "pass: reply says passes" $(jget "$work/pass.json" 'j["reply"]' | grep -c "^passes: it builds as x86-64 allmodconfig with CONFIG_RUST=y" >/dev/null; echo $?)
 
 case_run rust-break rust-break-tag
 check "rust-break: exit 1" $([ $st -eq 1 ]; echo $?)
 check "rust-break: verdict fail" $([ "$(verdict rust-break)" = fail ]; echo $?)
-check "rust-break: first diagnostic rustc in rust/kernel/" $(first_diag rust-break | grep -q "^rustc rust rust/kernel/"; echo $?)
-check "rust-break: reply names the file" $(jget "$work/rust-break.json" 'j["reply"]' | grep -q "rust/kernel/"; echo $?)
+check "rust-break: first diagnostic rustc in rust/kernel/" $(first_diag rust-break | grep -c "^rustc rust rust/kernel/" >/dev/null; echo $?)
+check "rust-break: reply names the file" $(jget "$work/rust-break.json" 'j["reply"]' | grep -c "rust/kernel/" >/dev/null; echo $?)
 
 case_run bindgen-break bindgen-break-tag
 check "bindgen-break: verdict fail" $([ "$(verdict bindgen-break)" = fail ]; echo $?)
-check "bindgen-break: a bindgen diagnostic" $(jget "$work/bindgen-break.json" '" ".join(d["tool"] for d in j["build"]["diagnostics"])' | grep -qw bindgen; echo $?)
-check "bindgen-break: in include/linux/errname.h" $(first_diag bindgen-break | grep -q "include/linux/errname.h"; echo $?)
+check "bindgen-break: a bindgen diagnostic" $(jget "$work/bindgen-break.json" '" ".join(d["tool"] for d in j["build"]["diagnostics"])' | grep -cw bindgen >/dev/null; echo $?)
+check "bindgen-break: in include/linux/errname.h" $(first_diag bindgen-break | grep -c "include/linux/errname.h" >/dev/null; echo $?)
 
 case_run kconfig-break kconfig-break-tag
 check "kconfig-break: verdict fail" $([ "$(verdict kconfig-break)" = fail ]; echo $?)
-check "kconfig-break: rust-disabled" $(codes kconfig-break | grep -qw rust-disabled; echo $?)
-check "kconfig-break: explains with BROKEN" $(jget "$work/kconfig-break.json" '[r["text"] for r in j["reasons"] if r["code"] == "rust-disabled"][0]' | grep -q "BROKEN=n"; echo $?)
+check "kconfig-break: rust-disabled" $(codes kconfig-break | grep -cw rust-disabled >/dev/null; echo $?)
+check "kconfig-break: explains with BROKEN" $(jget "$work/kconfig-break.json" '[r["text"] for r in j["reasons"] if r["code"] == "rust-disabled"][0]' | grep -c "BROKEN=n" >/dev/null; echo $?)
 
 case_run no-root pass-tag "$work/no-root.conf"
 check "no-root: exit 3" $([ $st -eq 3 ]; echo $?)
 check "no-root: could-not-check" $([ "$(verdict no-root)" = could-not-check ]; echo $?)
-check "no-root: toolchain-missing" $(codes no-root | grep -qw toolchain-missing; echo $?)
+check "no-root: toolchain-missing" $(codes no-root | grep -cw toolchain-missing >/dev/null; echo $?)
 
 # The reply a maintainer would get for the Rust break, for the record.
 jget "$work/rust-break.json" 'j["reply"]' >"$cache/rust-break.reply" 2>/dev/null
