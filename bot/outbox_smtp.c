@@ -118,15 +118,11 @@ static int connect_fd(const PcConfig *c, GError **error)
 	return fd;
 }
 
-/* The server's certificate, checked for [smtp] host: a TLS failure is temporary. */
+/* The server's certificate, for [smtp] host: a TLS failure is temporary. */
 static gboolean verify_peer(Session *s, mailstream *stream, GError **error)
 {
-	g_autoptr(GError) local = NULL;
-
-	if (pc_tls_verify(s->self->tls, stream, s->c->smtp_host, &local))
-		return TRUE;
-	g_set_error_literal(error, PC_OUTBOX_ERROR, TEMPORARY, local->message);
-	return FALSE;
+	return pc_tls_verify(s->self->tls, stream, s->c->smtp_host,
+			     PC_OUTBOX_ERROR, TEMPORARY, error);
 }
 
 static gboolean open_stream(Session *s, GError **error)
@@ -418,30 +414,6 @@ static const PcOutboxOps smtp_ops = {
 	.free = smtp_free,
 };
 
-/* The first line of [smtp] password_file, without its line end. */
-/* Configuration that cannot work is permanent: retrying will not mend it. */
-static char *password(const char *path, GError **error)
-{
-	g_autoptr(GError) local = NULL;
-	char *pw = pc_tls_read_password(path, "smtp", &local);
-
-	if (!pw)
-		g_set_error_literal(error, PC_OUTBOX_ERROR, PERMANENT,
-				    local->message);
-	return pw;
-}
-
-static PcTls *trust(const char *ca_file, GError **error)
-{
-	g_autoptr(GError) local = NULL;
-	PcTls *tls = pc_tls_new(ca_file, &local);
-
-	if (!tls)
-		g_set_error_literal(error, PC_OUTBOX_ERROR, PERMANENT,
-				    local->message);
-	return tls;
-}
-
 PcOutbox *pc_outbox_smtp_new(const PcConfig *config, GError **error)
 {
 	SmtpOutbox *self = g_new0(SmtpOutbox, 1);
@@ -453,11 +425,15 @@ PcOutbox *pc_outbox_smtp_new(const PcConfig *config, GError **error)
 			    "[smtp] user is set but password_file is not");
 		goto fail;
 	}
+	/* Configuration that cannot work is permanent: a retry won't mend it. */
 	if (config->smtp_user &&
-	    !(self->password = password(config->smtp_password_file, error)))
+	    !(self->password = pc_tls_read_password(config->smtp_password_file,
+						    "smtp", PC_OUTBOX_ERROR,
+						    PERMANENT, error)))
 		goto fail;
 	if (strcmp(config->smtp_tls, "none") &&
-	    !(self->tls = trust(config->smtp_ca_file, error)))
+	    !(self->tls = pc_tls_new(config->smtp_ca_file, PC_OUTBOX_ERROR,
+				     PERMANENT, error)))
 		goto fail;
 	if (config->smtp_user && !strcmp(config->smtp_tls, "none"))
 		g_warning("[smtp] tls = none: the password for %s goes to "

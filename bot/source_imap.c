@@ -220,17 +220,12 @@ static int connect_fd(const PcConfig *c, GError **error)
 	return fd;
 }
 
-/* The server's certificate, checked for [imap] host. */
+/* The server's certificate, for [imap] host. */
 static gboolean verify_peer(ImapSource *self, mailstream *stream,
 			    GError **error)
 {
-	g_autoptr(GError) local = NULL;
-
-	if (pc_tls_verify(self->tls, stream, self->parent.config->imap_host,
-			  &local))
-		return TRUE;
-	g_set_error_literal(error, PC_SOURCE_ERROR, CONNECT, local->message);
-	return FALSE;
+	return pc_tls_verify(self->tls, stream, self->parent.config->imap_host,
+			     PC_SOURCE_ERROR, CONNECT, error);
 }
 
 /* TCP, TLS for imaps (checked before the greeting is read), greeting. */
@@ -1014,29 +1009,6 @@ static const PcSourceOps imap_ops = {
 
 /* --- set-up -------------------------------------------------------------- */
 
-/* Our side's set-up: local errors. */
-static char *password(const char *path, GError **error)
-{
-	g_autoptr(GError) local = NULL;
-	char *pw = pc_tls_read_password(path, "imap", &local);
-
-	if (!pw)
-		g_set_error_literal(error, PC_SOURCE_ERROR, LOCAL,
-				    local->message);
-	return pw;
-}
-
-static PcTls *trust(const char *ca_file, GError **error)
-{
-	g_autoptr(GError) local = NULL;
-	PcTls *tls = pc_tls_new(ca_file, &local);
-
-	if (!tls)
-		g_set_error_literal(error, PC_SOURCE_ERROR, LOCAL,
-				    local->message);
-	return tls;
-}
-
 /*
  * A folder name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3), in
  * which "&" is "&-" and other than printable ASCII goes as UTF-16 in a
@@ -1131,11 +1103,14 @@ PcSource *pc_source_imap_new(const PcConfig *config, PcStore *store,
 				    config->imap_folder);
 	self->key_uidvalidity = g_strconcat(key, "/uidvalidity", NULL);
 	self->key_last_uid = g_strconcat(key, "/last_uid", NULL);
-	self->password = password(config->imap_password_file, error);
+	self->password = pc_tls_read_password(config->imap_password_file,
+					       "imap", PC_SOURCE_ERROR, LOCAL,
+					       error);
 	if (!self->password || !load_state(self, error))
 		goto fail;
 	if (strcmp(config->imap_tls, "none") &&
-	    !(self->tls = trust(config->imap_ca_file, error)))
+	    !(self->tls = pc_tls_new(config->imap_ca_file, PC_SOURCE_ERROR,
+				     LOCAL, error)))
 		goto fail;
 	if (!strcmp(config->imap_tls, "none") &&
 	    !is_loopback(config->imap_host))

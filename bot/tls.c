@@ -10,8 +10,6 @@
 
 #include "tls.h"
 
-G_DEFINE_QUARK(pc-tls-error-quark, pc_tls_error)
-
 /* Longest chain and password taken from a server or a file. */
 #define MAX_CHAIN 16
 #define MAX_PASSWORD 4096
@@ -20,7 +18,8 @@ struct _PcTls {
 	gnutls_x509_trust_list_t trust;
 };
 
-PcTls *pc_tls_new(const char *ca_file, GError **error)
+PcTls *pc_tls_new(const char *ca_file, GQuark domain, gint code,
+		  GError **error)
 {
 	g_autofree PcTls *tls = g_new0(PcTls, 1);
 	int r;
@@ -33,7 +32,7 @@ PcTls *pc_tls_new(const char *ca_file, GError **error)
 	else
 		r = gnutls_x509_trust_list_add_system_trust(tls->trust, 0, 0);
 	if (r <= 0) {
-		g_set_error(error, PC_TLS_ERROR, PC_TLS_ERROR_TRUST,
+		g_set_error(error, domain, code,
 			    "no CA certificates in %s%s%s",
 			    ca_file ? ca_file : "the system's store",
 			    r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
@@ -60,7 +59,7 @@ void pc_tls_setup(struct mailstream_ssl_context *ctx, void *data)
 }
 
 static gboolean verify_chain(PcTls *tls, carray *chain, const char *host,
-			     GError **error)
+			     GQuark domain, gint code, GError **error)
 {
 	gnutls_x509_crt_t certs[MAX_CHAIN];
 	guint n = carray_count(chain);
@@ -99,7 +98,7 @@ out:
 		if (r >= 0 && gnutls_certificate_verification_status_print(
 				      status, GNUTLS_CRT_X509, &why, 0) == 0)
 			g_strstrip((char *)why.data);
-		g_set_error(error, PC_TLS_ERROR, PC_TLS_ERROR_UNTRUSTED,
+		g_set_error(error, domain, code,
 			    "the certificate of %s is not trusted: %s", host,
 			    why.data ? (char *)why.data
 				     : "no usable certificate chain");
@@ -110,7 +109,7 @@ out:
 }
 
 gboolean pc_tls_verify(PcTls *tls, mailstream *stream, const char *host,
-		       GError **error)
+		       GQuark domain, gint code, GError **error)
 {
 	/*
 	 * libetpan 1.9.4 gives garbage rather than NULL for a server with no
@@ -121,17 +120,17 @@ gboolean pc_tls_verify(PcTls *tls, mailstream *stream, const char *host,
 	gboolean ok;
 
 	if (!chain) {
-		g_set_error(error, PC_TLS_ERROR, PC_TLS_ERROR_UNTRUSTED,
+		g_set_error(error, domain, code,
 			    "%s sent no certificate", host);
 		return FALSE;
 	}
-	ok = verify_chain(tls, chain, host, error);
+	ok = verify_chain(tls, chain, host, domain, code, error);
 	mailstream_certificate_chain_free(chain);
 	return ok;
 }
 
 char *pc_tls_read_password(const char *path, const char *section,
-			   GError **error)
+			   GQuark domain, gint code, GError **error)
 {
 	g_autofree char *text = NULL;
 	g_autoptr(GError) local = NULL;
@@ -139,22 +138,22 @@ char *pc_tls_read_password(const char *path, const char *section,
 	gsize len, n;
 
 	if (!path) {
-		g_set_error(error, PC_TLS_ERROR, PC_TLS_ERROR_PASSWORD,
+		g_set_error(error, domain, code,
 			    "[%s] password_file is not set", section);
 		return NULL;
 	}
 	if (!g_file_get_contents(path, &text, &len, &local)) {
-		g_set_error(error, PC_TLS_ERROR, PC_TLS_ERROR_PASSWORD,
+		g_set_error(error, domain, code,
 			    "[%s] password_file: %s", section, local->message);
 		return NULL;
 	}
 	n = strcspn(text, "\r\n");	/* stops at a NUL too */
 	if (n < len && text[n] == '\0')
-		g_set_error(error, PC_TLS_ERROR, PC_TLS_ERROR_PASSWORD,
+		g_set_error(error, domain, code,
 			    "[%s] password_file %s holds a NUL byte", section,
 			    path);
 	else if (n == 0 || n > MAX_PASSWORD)
-		g_set_error(error, PC_TLS_ERROR, PC_TLS_ERROR_PASSWORD,
+		g_set_error(error, domain, code,
 			    "[%s] password_file %s: no password on its first "
 			    "line", section, path);
 	else

@@ -16,19 +16,17 @@
 
 G_BEGIN_DECLS
 
-#define PC_TLS_ERROR (pc_tls_error_quark())
-GQuark pc_tls_error_quark(void);
-
-typedef enum {
-	PC_TLS_ERROR_UNTRUSTED,	/* the server's certificate does not verify */
-	PC_TLS_ERROR_TRUST,	/* no CA certificates could be loaded */
-	PC_TLS_ERROR_PASSWORD,	/* the password file is unusable */
-} PcTlsError;
+/*
+ * Errors are set in the caller's @domain with its @code: whether a
+ * failure is temporary or needs a human is the driver's to say (a TLS
+ * failure is temporary to the outbox, a connect error to the source).
+ */
 
 typedef struct _PcTls PcTls;
 
 /* Trusts @ca_file (PEM), or the system's CAs when NULL. (transfer full) */
-PcTls *pc_tls_new(const char *ca_file, GError **error);
+PcTls *pc_tls_new(const char *ca_file, GQuark domain, gint code,
+		  GError **error);
 void pc_tls_free(PcTls *tls);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcTls, pc_tls_free)
 
@@ -40,7 +38,7 @@ void pc_tls_setup(struct mailstream_ssl_context *ctx, void *data);
 
 /* Verifies the certificate chain @stream's server sent, for @host. */
 gboolean pc_tls_verify(PcTls *tls, mailstream *stream, const char *host,
-		       GError **error);
+		       GQuark domain, gint code, GError **error);
 
 /*
  * The password on the first line of @path, for [@section]
@@ -48,7 +46,7 @@ gboolean pc_tls_verify(PcTls *tls, mailstream *stream, const char *host,
  * (transfer full)
  */
 char *pc_tls_read_password(const char *path, const char *section,
-			   GError **error);
+			   GQuark domain, gint code, GError **error);
 
 G_END_DECLS
 
