@@ -23,6 +23,9 @@ int pc_cmd_parse(int argc, char **argv);
 int pc_cmd_check_config(int argc, char **argv);
 int pc_cmd_setup_root(int argc, char **argv);
 int pc_cmd_check(int argc, char **argv);
+int pc_cmd_watch(int argc, char **argv);
+int pc_cmd_status(int argc, char **argv);
+int pc_cmd_report(int argc, char **argv);
 
 /*
  * Parses the options every subcommand shares (--config) plus @entries,

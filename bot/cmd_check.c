@@ -47,43 +47,18 @@ static void show_progress(const char *line, gpointer data)
 		fprintf(stderr, "%s\n", line);
 }
 
-static void add_addresses(GPtrArray *out, InternetAddressList *list)
-{
-	int n = list ? internet_address_list_length(list) : 0;
-
-	for (int i = 0; i < n; i++) {
-		InternetAddress *a = internet_address_list_get_address(list, i);
-
-		if (INTERNET_ADDRESS_IS_MAILBOX(a))
-			g_ptr_array_add(out, (gpointer)internet_address_mailbox_get_addr(
-					INTERNET_ADDRESS_MAILBOX(a)));
-	}
-}
-
 static gboolean send_reply(const PcConfig *config, GMimeMessage *reply,
 			   GError **error)
 {
 	g_autoptr(PcOutbox) outbox = pc_outbox_new(config, error);
-	g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
-	g_autofree char *text = NULL;
+	char *text;
 	g_autoptr(GBytes) bytes = NULL;
-	InternetAddressList *from = g_mime_message_get_from(reply);
-	InternetAddress *sender;
-	gsize len;
 
 	if (!outbox)
 		return FALSE;
-	add_addresses(rcpts, g_mime_message_get_to(reply));
-	add_addresses(rcpts, g_mime_message_get_cc(reply));
-	g_ptr_array_add(rcpts, NULL);
-	sender = internet_address_list_get_address(from, 0);
 	text = g_mime_object_to_string(GMIME_OBJECT(reply), NULL);
-	len = strlen(text);
-	bytes = g_bytes_new_take(g_steal_pointer(&text), len);
-	return outbox->ops->send(outbox,
-				 internet_address_mailbox_get_addr(
-					 INTERNET_ADDRESS_MAILBOX(sender)),
-				 (const char *const *)rcpts->pdata, bytes, error);
+	bytes = g_bytes_new_take(text, strlen(text));
+	return pc_outbox_send_reply(outbox, bytes, error);
 }
 
 static void print_result(CheckRun *c, const PcJobRun *run)

@@ -79,6 +79,9 @@ static const Key KEYS[] = {
 	KEY_NUM("build", "jobs", T_UINT, build_jobs, "1", 1, 64),
 	KEY_NUM("build", "timeout", T_UINT, build_timeout, "14400", 1, 7 * 86400),
 	KEY("build", "cache_dir", T_STRING, build_cache_dir, "@STATE@/cache"),
+	KEY_NUM("build", "retries", T_UINT, build_retries, "3", 0, 100),
+	KEY_NUM("build", "retry_delay", T_UINT, build_retry_delay, "300", 1,
+		86400),
 
 	KEY("reply", "from", T_STRING, reply_from,
 	    "pullcheck <pullcheck@localhost>"),

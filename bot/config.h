@@ -54,6 +54,8 @@ typedef struct {
 	guint build_jobs;
 	guint build_timeout;
 	char *build_cache_dir;
+	guint build_retries;	/* infra failures retried before reporting */
+	guint build_retry_delay;	/* seconds before the first retry */
 
 	char *reply_from;
 	char **reply_cc_lists;

@@ -125,35 +125,10 @@ static void build_step(const PcConfig *config, const PcJobOptions *options,
 		set_verdict(run, PC_VERDICT_PASS);
 }
 
-static void check_pull_request(const PcConfig *config,
-			       const PcJobOptions *options, PcJobRun *run)
-{
-	set_verdict(run, PC_VERDICT_UNCHECKED);
-	if (!fetch_step(config, run))
-		goto out;
-	if (!run->fetch.worktree) {
-		pc_reasons_add(run->reasons, "no-worktree", PC_SEVERITY_INFRA,
-			       "the fetch left no tree to build");
-		goto out;
-	}
-	if (!options->build) {
-		pc_reasons_add(run->reasons, "build-skipped", PC_SEVERITY_INFRA,
-			       "the build was skipped (--no-build): the fetch "
-			       "checks passed, but the policy needs a build");
-		goto out;
-	}
-	build_step(config, options, run);
-out:
-	if (verdict_of(run->reasons))
-		set_verdict(run, verdict_of(run->reasons));
-}
-
-gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
-		      PcMailFlags flags, const PcJobOptions *options,
-		      PcJobRun *run, GError **error)
+gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
+		     PcMailFlags flags, PcJobRun *run, GError **error)
 {
 	g_autoptr(PcPullreqParser) parser = pc_pullreq_parser_new();
-	g_autoptr(JsonObject) json = NULL;
 
 	memset(run, 0, sizeof(*run));
 	run->pr.signed_tag = PC_TRI_NULL;
@@ -170,16 +145,83 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 			       PC_SEVERITY_INFO, "%s", run->pr.reason);
 		return TRUE;
 	}
-	if (run->pr.reason) {	/* a pull request, with a URL we cannot use */
+	set_verdict(run, PC_VERDICT_UNCHECKED);
+	if (run->pr.reason)	/* a pull request, with a URL we cannot use */
 		pc_reasons_add(run->reasons, "url-not-fetchable",
 			       PC_SEVERITY_INFRA, "%s", run->pr.reason);
-		set_verdict(run, PC_VERDICT_UNCHECKED);
-	} else {
-		check_pull_request(config, options, run);
+	return TRUE;
+}
+
+gboolean pc_job_fetch(const PcConfig *config, PcJobRun *run)
+{
+	if (verdict_of(run->reasons) || !fetch_step(config, run))
+		return FALSE;
+	if (!run->fetch.worktree) {
+		pc_reasons_add(run->reasons, "no-worktree", PC_SEVERITY_INFRA,
+			       "the fetch left no tree to build");
+		return FALSE;
 	}
+	return TRUE;
+}
+
+void pc_job_build(const PcConfig *config, const PcJobOptions *options,
+		  PcJobRun *run)
+{
+	if (!options->build) {
+		pc_reasons_add(run->reasons, "build-skipped", PC_SEVERITY_INFRA,
+			       "the build was skipped (--no-build): the fetch "
+			       "checks passed, but the policy needs a build");
+		return;
+	}
+	build_step(config, options, run);
+}
+
+gboolean pc_job_finish(const PcConfig *config, PcJobRun *run, GError **error)
+{
+	g_autoptr(JsonObject) json = NULL;
+
+	if (!strcmp(run->verdict, PC_VERDICT_NOT_PR))
+		return TRUE;
+	if (verdict_of(run->reasons))
+		set_verdict(run, verdict_of(run->reasons));
 	json = pc_job_run_to_json(run);
+	g_clear_object(&run->reply);
 	run->reply = pc_reply_build(config, &run->mail, &run->pr, json, error);
 	return run->reply != NULL;
+}
+
+/*
+ * Our own failures that may go away by themselves: the network, the
+ * sandbox, a build root being replaced. Worth another try before the
+ * "could not check" reply goes out.
+ */
+static const char *const TRANSIENT[] = {
+	"fetch-failed",	   "fetch-infra",   "sandbox-failed", "build-setup",
+	"toolchain-missing", "no-worktree", "config-missing", NULL
+};
+
+const char *pc_job_transient(const PcJobRun *run)
+{
+	if (g_strcmp0(run->verdict, PC_VERDICT_UNCHECKED))
+		return NULL;
+	for (guint i = 0; run->reasons && i < run->reasons->len; i++) {
+		const PcReason *r = run->reasons->pdata[i];
+
+		if (g_strv_contains(TRANSIENT, r->code))
+			return r->code;
+	}
+	return NULL;
+}
+
+gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
+		      PcMailFlags flags, const PcJobOptions *options,
+		      PcJobRun *run, GError **error)
+{
+	if (!pc_job_read(config, message, flags, run, error))
+		return FALSE;
+	if (pc_job_fetch(config, run))
+		pc_job_build(config, options, run);
+	return pc_job_finish(config, run, error);
 }
 
 static void add_string(JsonBuilder *b, const char *name, const char *value)

@@ -47,7 +47,28 @@ typedef struct {
 } PcJobRun;
 
 /*
- * Reads @message and, if it is a pull request, fetches and builds what
+ * The steps one at a time, for the daemon, which records each in the
+ * store before the next. pc_job_read parses (run->verdict is then
+ * not-a-pull-request, or could-not-check until a later step says
+ * more); pc_job_fetch returns FALSE when the fetch already decided the
+ * verdict; pc_job_finish sets the verdict and renders the reply.
+ */
+gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
+		     PcMailFlags flags, PcJobRun *run, GError **error);
+gboolean pc_job_fetch(const PcConfig *config, PcJobRun *run);
+void pc_job_build(const PcConfig *config, const PcJobOptions *options,
+		  PcJobRun *run);
+gboolean pc_job_finish(const PcConfig *config, PcJobRun *run,
+		       GError **error);
+
+/*
+ * For a could-not-check verdict caused by something that may pass (the
+ * network, the sandbox), the reason code; else NULL.
+ */
+const char *pc_job_transient(const PcJobRun *run);
+
+/*
+ * All the steps: reads @message and, if it is a pull request, fetches and builds what
  * it names and renders the reply. Policy failures and our own are
  * verdicts; FALSE is for a message that could not be read at all.
  */

@@ -5,8 +5,10 @@
  */
 #define G_LOG_DOMAIN "pullcheck-outbox"
 
+#include <gmime/gmime.h>
 #include <string.h>
 
+#include "autocleanup.h"
 #include "outbox.h"
 #include "outbox_drivers.h"
 
@@ -71,4 +73,43 @@ char *pc_outbox_message_id(GBytes *message)
 		p = fend;
 	}
 	return NULL;
+}
+
+static void add_addresses(GPtrArray *out, InternetAddressList *list)
+{
+	int n = list ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			g_ptr_array_add(out, g_strdup(internet_address_mailbox_get_addr(
+						     INTERNET_ADDRESS_MAILBOX(a))));
+	}
+}
+
+gboolean pc_outbox_send_reply(PcOutbox *out, GBytes *message, GError **error)
+{
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(
+		g_bytes_get_data(message, NULL), g_bytes_get_size(message));
+	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+	g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser,
+								      NULL);
+	g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func(g_free);
+
+	if (msg) {
+		add_addresses(from, g_mime_message_get_from(msg));
+		add_addresses(rcpts, g_mime_message_get_to(msg));
+		add_addresses(rcpts, g_mime_message_get_cc(msg));
+	}
+	if (!from->len || !rcpts->len) {
+		g_set_error(error, PC_OUTBOX_ERROR, PC_OUTBOX_ERROR_PERMANENT,
+			    "the reply names no sender or no recipient");
+		return FALSE;
+	}
+	g_ptr_array_add(rcpts, NULL);
+	return out->ops->send(out, from->pdata[0],
+			      (const char *const *)rcpts->pdata, message,
+			      error);
 }

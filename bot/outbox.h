@@ -48,6 +48,13 @@ PcOutbox *pc_outbox_new(const PcConfig *config, GError **error);
 void pc_outbox_free(PcOutbox *out);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcOutbox, pc_outbox_free)
 
+/*
+ * Sends one of our replies, the envelope read from its own From, To
+ * and Cc.
+ */
+gboolean pc_outbox_send_reply(PcOutbox *out, GBytes *message,
+			      GError **error);
+
 G_END_DECLS
 
 #endif

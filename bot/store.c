@@ -37,6 +37,10 @@ static const char *const MIGRATIONS[] = {
 	"  job_id INTEGER NOT NULL REFERENCES jobs (id),"
 	"  at INTEGER NOT NULL, state TEXT NOT NULL, note TEXT);"
 	"CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT);",
+	/* 2: the message itself, so a job outlives its source's copy. */
+	"ALTER TABLE jobs ADD COLUMN raw BLOB;"
+	"ALTER TABLE jobs ADD COLUMN topic TEXT;"
+	"CREATE INDEX jobs_thread ON jobs (thread, state);",
 };
 
 static gboolean sql_error(PcStore *store, GError **error, const char *what)
@@ -116,6 +120,11 @@ static gboolean migrate(PcStore *store, GError **error)
 			return FALSE;
 	}
 	return TRUE;
+}
+
+char *pc_store_path(const char *state_dir)
+{
+	return g_build_filename(state_dir, "pullcheck.db", NULL);
 }
 
 PcStore *pc_store_open(const char *path, GError **error)
@@ -230,8 +239,8 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 	stmt = prepare(store,
 		       "INSERT INTO jobs (message_id, body_sha256, source,"
 		       " subject, from_addr, thread, state, reason,"
-		       " received_at, updated_at)"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       " received_at, updated_at, raw, topic)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		       error);
 	if (!stmt)
 		return FALSE;
@@ -245,6 +254,14 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 	bind_text(stmt, 8, job->reason);
 	sqlite3_bind_int64(stmt, 9, job->received_at ? job->received_at : t);
 	sqlite3_bind_int64(stmt, 10, t);
+	if (job->raw) {
+		gsize len;
+		const void *raw = g_bytes_get_data(job->raw, &len);
+
+		sqlite3_bind_blob64(stmt, 11, raw ? raw : "", len,
+				    SQLITE_STATIC);
+	}
+	bind_text(stmt, 12, job->topic);
 	if (!step_done(store, stmt, error))
 		return FALSE;
 	*a->id = sqlite3_last_insert_rowid(store->db);
@@ -306,7 +323,8 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 #define JOB_COLUMNS                                                         \
 	"id, message_id, body_sha256, source, subject, from_addr, thread,"  \
 	" state, reason, verdict, result_json, reply_message_id, reply,"    \
-	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at"
+	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at," \
+	" topic"
 
 static char *column_dup(sqlite3_stmt *stmt, int i)
 {
@@ -337,6 +355,7 @@ static PcJob *job_from_row(sqlite3_stmt *stmt)
 	job->updated_at = sqlite3_column_int64(stmt, 15);
 	job->next_attempt_at = sqlite3_column_int64(stmt, 16);
 	job->reply_sent_at = sqlite3_column_int64(stmt, 17);
+	job->topic = column_dup(stmt, 18);
 	return job;
 }
 
@@ -399,6 +418,33 @@ GPtrArray *pc_store_list_jobs(PcStore *store, guint limit, GError **error)
 	return g_steal_pointer(&jobs);
 }
 
+GPtrArray *pc_store_list_jobs_received(PcStore *store, gint64 since,
+				       gint64 until, guint limit,
+				       GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT " JOB_COLUMNS " FROM jobs WHERE received_at >= ?"
+		" AND received_at < ? ORDER BY received_at DESC, id DESC LIMIT ?",
+		error);
+	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)pc_job_free);
+	int rc;
+
+	if (!stmt)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, since);
+	sqlite3_bind_int64(stmt, 2, until);
+	sqlite3_bind_int64(stmt, 3, limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(jobs, job_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		sql_error(store, error, "list jobs received");
+		return NULL;
+	}
+	return g_steal_pointer(&jobs);
+}
+
 typedef struct {
 	gint64 id;
 	const char *verdict, *result_json, *reply_message_id, *reply;
@@ -411,7 +457,9 @@ static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
 		store,
 		"UPDATE jobs SET verdict = ?, result_json = ?,"
 		" reply_message_id = ?, reply = ?, state = '" PC_STATE_REPORTING
-		"', updated_at = ? WHERE id = ? AND reply_sent_at = 0",
+		"', updated_at = ? WHERE id = ? AND reply_sent_at = 0"
+		" AND state IN ('" PC_STATE_QUEUED "', '" PC_STATE_FETCHING
+		"', '" PC_STATE_BUILDING "', '" PC_STATE_FAILED_INFRA "')",
 		error);
 
 	if (!stmt)
@@ -426,7 +474,8 @@ static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
 		return FALSE;
 	if (sqlite3_changes(store->db) != 1) {
 		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE,
-			    "job %" G_GINT64_FORMAT " has already replied",
+			    "job %" G_GINT64_FORMAT " has replied or was "
+			    "superseded",
 			    r->id);
 		return FALSE;
 	}
@@ -559,6 +608,171 @@ gboolean pc_store_set_value(PcStore *store, const char *key,
 	return step_done(store, stmt, error);
 }
 
+GBytes *pc_store_get_raw(PcStore *store, gint64 id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store, "SELECT raw FROM jobs WHERE id = ?", error);
+	int rc;
+
+	if (!stmt)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_BLOB)
+		return g_bytes_new(sqlite3_column_blob(stmt, 0),
+				   sqlite3_column_bytes(stmt, 0));
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		sql_error(store, error, "read message");
+	else
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE,
+			    "job %" G_GINT64_FORMAT " has no stored message",
+			    id);
+	return NULL;
+}
+
+/* Moves every job in @state to @to, each with an event. */
+typedef struct {
+	const char *const *states;
+	const char *to, *reason;
+	const char *thread, *sender, *topic;	/* supersede only */
+	gint64 below;			/* supersede only: older jobs */
+	guint count;
+} Sweep;
+
+static gboolean sweep_txn(PcStore *store, gpointer data, GError **error)
+{
+	Sweep *w = data;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT id, state FROM jobs WHERE reply_sent_at = 0"
+		" AND (?2 IS NULL OR (from_addr = ?2 AND id < ?3"
+		"  AND (thread = ?1 OR topic = ?4))) ORDER BY id",
+		error);
+	int rc;
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, w->thread);
+	bind_text(stmt, 2, w->sender);
+	sqlite3_bind_int64(stmt, 3, w->below);
+	bind_text(stmt, 4, w->topic);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(stmt, 0);
+		const char *state = (const char *)sqlite3_column_text(stmt, 1);
+
+		if (state && g_strv_contains(w->states, state))
+			g_array_append_val(ids, id);
+	}
+	if (rc != SQLITE_DONE)
+		return sql_error(store, error, "sweep");
+	for (guint i = 0; i < ids->len; i++) {
+		Transition t = { g_array_index(ids, gint64, i), NULL, w->to,
+				 w->reason };
+
+		if (!transition_txn(store, &t, error))
+			return FALSE;
+	}
+	w->count = ids->len;
+	return TRUE;
+}
+
+gboolean pc_store_recover(PcStore *store, guint *count, GError **error)
+{
+	static const char *const busy[] = { PC_STATE_FETCHING,
+					    PC_STATE_BUILDING, NULL };
+	Sweep w = { busy, PC_STATE_QUEUED,
+		    "interrupted: the step starts again" };
+
+	if (!in_transaction(store, sweep_txn, &w, error))
+		return FALSE;
+	*count = w.count;
+	return TRUE;
+}
+
+gboolean pc_store_supersede(PcStore *store, const char *thread,
+			    const char *topic, const char *sender, gint64 newer,
+			    guint *count, GError **error)
+{
+	static const char *const open[] = {
+		PC_STATE_RECEIVED, PC_STATE_QUEUED,	 PC_STATE_FETCHING,
+		PC_STATE_BUILDING, PC_STATE_FAILED_INFRA, PC_STATE_REPORTING,
+		NULL
+	};
+	g_autofree char *reason = g_strdup_printf(
+		"superseded by job %" G_GINT64_FORMAT, newer);
+	Sweep w = { open, PC_STATE_SUPERSEDED, reason, thread, sender, topic,
+		    newer };
+
+	*count = 0;
+	if (!sender)
+		return TRUE;
+	if (!in_transaction(store, sweep_txn, &w, error))
+		return FALSE;
+	*count = w.count;
+	return TRUE;
+}
+
+gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,
+				   const char *verdict, gboolean *found,
+				   GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT 1 FROM jobs WHERE thread = ? AND verdict = ?"
+		" AND reply_sent_at > 0 LIMIT 1",
+		error);
+	int rc;
+
+	*found = FALSE;
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, thread);
+	bind_text(stmt, 2, verdict);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sql_error(store, error, "thread replies");
+	*found = rc == SQLITE_ROW;
+	return TRUE;
+}
+
+gboolean pc_store_next_due(PcStore *store, gint64 *at, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT min(next_attempt_at) FROM jobs WHERE state IN ('"
+		PC_STATE_REPORTING "', '" PC_STATE_FAILED_INFRA "')"
+		" AND next_attempt_at > ? AND next_attempt_at < ?",
+		error);
+
+	*at = 0;
+	if (!stmt)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, now());
+	sqlite3_bind_int64(stmt, 2, G_MAXINT64);
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		return sql_error(store, error, "next due");
+	*at = sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+gboolean pc_store_count_states(PcStore *store, GHashTable *counts,
+			       GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store, "SELECT state, count(*) FROM jobs GROUP BY state", error);
+	int rc;
+
+	if (!stmt)
+		return FALSE;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_hash_table_insert(counts, column_dup(stmt, 0),
+				    GUINT_TO_POINTER(sqlite3_column_int(stmt, 1)));
+	if (rc != SQLITE_DONE)
+		return sql_error(store, error, "count states");
+	return TRUE;
+}
+
 void pc_job_clear(PcJob *job)
 {
 	g_free(job->message_id);
@@ -567,12 +781,14 @@ void pc_job_clear(PcJob *job)
 	g_free(job->subject);
 	g_free(job->from_addr);
 	g_free(job->thread);
+	g_free(job->topic);
 	g_free(job->state);
 	g_free(job->reason);
 	g_free(job->verdict);
 	g_free(job->result_json);
 	g_free(job->reply_message_id);
 	g_free(job->reply);
+	g_clear_pointer(&job->raw, g_bytes_unref);
 	memset(job, 0, sizeof(*job));
 }
 

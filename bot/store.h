@@ -44,6 +44,7 @@ typedef struct {
 	char *subject;
 	char *from_addr;
 	char *thread;		/* Message-ID of the thread's root */
+	char *topic;		/* the subject without Re:, tags' versions */
 	char *state;
 	char *reason;		/* why ignored, or the last infra failure */
 	char *verdict;		/* NULL until known */
@@ -53,13 +54,17 @@ typedef struct {
 	guint attempts;
 	gint64 received_at;	/* Unix seconds */
 	gint64 updated_at;
-	gint64 next_attempt_at;
+	gint64 next_attempt_at;	/* G_MAXINT64: never again */
 	gint64 reply_sent_at;	/* 0 until the server said 250 */
+	GBytes *raw;		/* the message: written by add_job only */
 } PcJob;
 
 void pc_job_clear(PcJob *job);
 void pc_job_free(PcJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcJob, pc_job_free)
+
+/* Where the job store lives: STATE/pullcheck.db. (transfer full) */
+char *pc_store_path(const char *state_dir);
 
 /* Opens or creates the database at @path, migrating it. (transfer full) */
 PcStore *pc_store_open(const char *path, GError **error);
@@ -92,6 +97,15 @@ PcJob *pc_store_next_job(PcStore *store, const char *state, GError **error);
 GPtrArray *pc_store_list_jobs(PcStore *store, guint limit, GError **error);
 
 /*
+ * The jobs received from @since up to but not including @until (Unix
+ * seconds), newest first, at most @limit. A read only: it takes no
+ * write lock, so it runs beside a working daemon. (transfer full, PcJob*)
+ */
+GPtrArray *pc_store_list_jobs_received(PcStore *store, gint64 since,
+				       gint64 until, guint limit,
+				       GError **error);
+
+/*
  * Stores the verdict, the result and the rendered reply with its
  * Message-ID, and moves the job to reporting, in one transaction: the
  * reply exists before anything tries to send it.
@@ -111,6 +125,36 @@ gboolean pc_store_defer(PcStore *store, gint64 id, const char *reason,
 /* Replies sent to @sender since @since (Unix seconds). */
 gboolean pc_store_count_replies(PcStore *store, const char *sender,
 				gint64 since, guint *count, GError **error);
+
+/* The message job @id was made from. (transfer full) */
+GBytes *pc_store_get_raw(PcStore *store, gint64 id, GError **error);
+
+/*
+ * After a crash or a stop: jobs left in fetching or building go back
+ * to queued, so their step starts again. *@count says how many.
+ */
+gboolean pc_store_recover(PcStore *store, guint *count, GError **error);
+
+/*
+ * A corrected pull request (job @newer) from @sender, in @thread or on
+ * the same @topic ([GIT PULL v2] after [GIT PULL]): every older job of
+ * theirs there that has not replied yet becomes superseded.
+ */
+gboolean pc_store_supersede(PcStore *store, const char *thread,
+			    const char *topic, const char *sender,
+			    gint64 newer, guint *count, GError **error);
+
+/* Whether @thread already had a reply with @verdict sent. */
+gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,
+				   const char *verdict, gboolean *found,
+				   GError **error);
+
+/* When the next deferred job (a retry, a reply) is due; 0: none. */
+gboolean pc_store_next_due(PcStore *store, gint64 *at, GError **error);
+
+/* Jobs per state into @counts (char* → GUINT_TO_POINTER), owned keys. */
+gboolean pc_store_count_states(PcStore *store, GHashTable *counts,
+			       GError **error);
 
 /* A value kept between runs, such as a source's UIDVALIDITY. */
 gboolean pc_store_get_value(PcStore *store, const char *key, char **value,

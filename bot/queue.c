@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * queue: one job through its states, each committed before the step
+ * that follows it:
+ *
+ *   received → ignored (with the reason)
+ *            → queued → fetching → building → reporting → replied
+ *                          └──────────┴─────────┴─► failed-infra
+ *
+ * A crash anywhere repeats at most the step it interrupted: fetching
+ * and building start again (the fetch then finds its objects already in
+ * the store), a rendered reply is sent, a sent one (the server's 250
+ * recorded) never again. The one window left is between the server's
+ * 250 and the commit that records it; a reply sent twice through it
+ * has the same Message-ID, which archives collapse.
+ */
+#define G_LOG_DOMAIN "pullcheck-queue"
+
+#include <signal.h>
+#include <string.h>
+
+#include "autocleanup.h"
+#include "job.h"
+#include "queue.h"
+#include "reason.h"
+#include "triage.h"
+
+#define DAY_S (24 * 60 * 60)
+
+static gint64 now_s(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* One line per event, with the job and its Message-ID on each. */
+G_GNUC_PRINTF(2, 3)
+static void job_log(const PcJob *job, const char *format, ...)
+{
+	g_autofree char *text = NULL;
+	va_list args;
+
+	va_start(args, format);
+	text = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_message("job %" G_GINT64_FORMAT " <%s>: %s", job->id,
+		  job->message_id, text);
+}
+
+/*
+ * Tests stop the daemon dead (SIGKILL, as kill -9 would) right after a
+ * named state is committed: PULLCHECK_TEST_STOP_AT=building.
+ */
+static void stop_point(const char *state)
+{
+	const char *at = g_getenv("PULLCHECK_TEST_STOP_AT");
+
+	if (at && !strcmp(at, state)) {
+		g_message("PULLCHECK_TEST_STOP_AT=%s: killing myself", state);
+		raise(SIGKILL);
+	}
+}
+
+static void activity(PcQueue *q, gint64 id, const char *what)
+{
+	if (q->activity)
+		q->activity(id, what, q->data);
+}
+
+static gboolean move(PcQueue *q, const PcJob *job, const char *from,
+		     const char *to, const char *reason, GError **error)
+{
+	if (!pc_store_transition(q->store, job->id, from, to, reason, error))
+		return FALSE;
+	job_log(job, "%s%s%s", to, reason ? ": " : "", reason ? reason : "");
+	stop_point(to);
+	return TRUE;
+}
+
+/* A transition refused because the job moved on (superseded): stop. */
+static gboolean moved_on(GError *error)
+{
+	return g_error_matches(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE);
+}
+
+static GMimeMessage *message_from(GBytes *raw)
+{
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(
+		g_bytes_get_data(raw, NULL), g_bytes_get_size(raw));
+	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	return g_mime_parser_construct_message(parser, NULL);
+}
+
+/* Reads the stored message of @job into @run. */
+static gboolean read_job(PcQueue *q, const PcJob *job, PcJobRun *run,
+			 GError **error)
+{
+	g_autoptr(GBytes) raw = pc_store_get_raw(q->store, job->id, error);
+	g_autoptr(GMimeMessage) message = NULL;
+
+	memset(run, 0, sizeof(*run));
+	if (!raw)
+		return FALSE;
+	message = message_from(raw);
+	if (!message) {
+		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_NOT_MAIL,
+			    "the stored message is not mail");
+		return FALSE;
+	}
+	return pc_job_read(q->config, message, PC_MAIL_NONE, run, error);
+}
+
+static void set_keyword(PcQueue *q, const PcJob *job, const char *verdict)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!q->source || !job->source || !verdict)
+		return;
+	if (!q->source->ops->set_verdict(q->source, job->source, verdict,
+					 &error))
+		job_log(job, "the verdict keyword was not set on %s: %s",
+			job->source, error->message);
+}
+
+/* received → queued or ignored: the rules that need no fetch. */
+static gboolean triage(PcQueue *q, const PcJob *job, const PcJobRun *run,
+		       GError **error)
+{
+	g_autofree char *refusal = NULL;
+	guint sent = 0, superseded = 0;
+
+	if (!strcmp(run->verdict, PC_VERDICT_NOT_PR)) {
+		g_autofree char *why = g_strdup_printf("not a pull request: %s",
+						       run->pr.reason);
+
+		return move(q, job, PC_STATE_RECEIVED, PC_STATE_IGNORED, why,
+			    error);
+	}
+	refusal = pc_triage_refusal(q->config, &run->mail);
+	if (!refusal && run->mail.from_addr &&
+	    !pc_store_count_replies(q->store, run->mail.from_addr,
+				    now_s() - DAY_S, &sent, error))
+		return FALSE;
+	if (!refusal && sent >= q->config->reply_max_per_sender_per_day)
+		refusal = g_strdup_printf("%u replies to this sender in 24 h "
+					  "([reply] max_per_sender_per_day)",
+					  sent);
+	if (refusal)
+		return move(q, job, PC_STATE_RECEIVED, PC_STATE_IGNORED,
+			    refusal, error);
+	if (!move(q, job, PC_STATE_RECEIVED, PC_STATE_QUEUED, NULL, error))
+		return FALSE;
+	if (!pc_store_supersede(q->store, job->thread, job->topic,
+				job->from_addr, job->id, &superseded, error))
+		return FALSE;
+	if (superseded)
+		job_log(job, "supersedes %u earlier request%s from %s",
+			superseded, superseded == 1 ? "" : "s", job->from_addr);
+	return TRUE;
+}
+
+/* Mail that cannot be a job: recorded as ignored under the source's id. */
+static gboolean take_unreadable(PcQueue *q, const PcSourceMessage *msg,
+				const char *why, GError **error)
+{
+	g_autofree char *key = g_strdup_printf("source:%s", msg->id);
+	g_autofree char *hash = msg->raw
+		? g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, msg->raw)
+		: g_strdup_printf("size:%" G_GUINT64_FORMAT, msg->size);
+	PcJob job = { .message_id = key, .body_sha256 = hash,
+		      .source = (char *)msg->id, .state = PC_STATE_IGNORED,
+		      .reason = (char *)why };
+	gint64 id;
+	gboolean is_new;
+
+	if (!pc_store_add_job(q->store, &job, &id, &is_new, error))
+		return FALSE;
+	if (is_new)
+		g_message("job %" G_GINT64_FORMAT " (%s): ignored: %s", id,
+			  msg->id, why);
+	return q->source->ops->ack(q->source, msg->id, error);
+}
+
+gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
+		       GError **error)
+{
+	g_autoptr(GMimeMessage) message = NULL;
+	g_autoptr(GError) bad = NULL;
+	g_autoptr(PcJob) job = NULL;
+	g_autofree char *topic = NULL;
+	PcJob row = { 0 };
+	PcJobRun run;
+	gint64 id;
+	gboolean is_new, ok;
+
+	if (!msg->raw) {
+		g_autofree char *why = g_strdup_printf(
+			"%" G_GUINT64_FORMAT " bytes, over [pullcheck] "
+			"max_message_bytes", msg->size);
+
+		return take_unreadable(q, msg, why, error);
+	}
+	message = message_from(msg->raw);
+	if (!message)
+		return take_unreadable(q, msg, "not a mail message", error);
+	if (!pc_job_read(q->config, message, PC_MAIL_NONE, &run, &bad)) {
+		pc_job_run_clear(&run);
+		return take_unreadable(q, msg, bad->message, error);
+	}
+	topic = pc_triage_topic(run.mail.subject);
+	row = (PcJob){
+		.message_id = run.mail.message_id ? run.mail.message_id : run.key,
+		.body_sha256 = run.mail.body_sha256,
+		.source = (char *)msg->id,
+		.subject = run.mail.subject,
+		.from_addr = run.mail.from_addr,
+		.thread = (char *)pc_triage_thread(&run.mail),
+		.topic = topic,
+		.state = PC_STATE_RECEIVED,
+		.raw = msg->raw,
+	};
+	ok = pc_store_add_job(q->store, &row, &id, &is_new, error);
+	if (ok && is_new)
+		stop_point(PC_STATE_RECEIVED);
+	ok = ok && q->source->ops->ack(q->source, msg->id, error);
+	if (ok && !is_new)
+		g_message("job %" G_GINT64_FORMAT " <%s>: a copy already "
+			  "recorded (%s): nothing to do", id, row.message_id,
+			  msg->id);
+	if (ok && is_new) {
+		job = pc_store_get_job(q->store, id, error);
+		ok = job && triage(q, job, &run, error);
+	}
+	pc_job_run_clear(&run);
+	return ok;
+}
+
+gboolean pc_queue_recover(PcQueue *q, GError **error)
+{
+	guint count;
+
+	if (!pc_store_recover(q->store, &count, error))
+		return FALSE;
+	if (count)
+		g_message("%u job%s stopped in fetching or building: queued "
+			  "again", count, count == 1 ? "" : "s");
+	return TRUE;
+}
+
+static gint64 retry_at(const PcQueue *q, guint attempts)
+{
+	guint shift = MIN(attempts, 10);
+
+	return now_s() + ((gint64)q->config->build_retry_delay << shift);
+}
+
+/* reporting → replied, or ignored by a limit, or deferred. */
+static gboolean send_job(PcQueue *q, const PcJob *job, GError **error)
+{
+	g_autoptr(GBytes) reply = NULL;
+	g_autoptr(GError) failed = NULL;
+	gboolean answered = FALSE;
+	guint sent = 0;
+
+	activity(q, job->id, "sending the reply");
+	if (!pc_store_thread_has_reply(q->store, job->thread, job->verdict,
+				       &answered, error) ||
+	    !pc_store_count_replies(q->store, job->from_addr, now_s() - DAY_S,
+				    &sent, error))
+		return FALSE;
+	if (answered) {
+		g_autofree char *why = g_strdup_printf(
+			"this thread already had a \"%s\" reply", job->verdict);
+
+		set_keyword(q, job, job->verdict);
+		return move(q, job, PC_STATE_REPORTING, PC_STATE_IGNORED, why,
+			    error);
+	}
+	if (sent >= q->config->reply_max_per_sender_per_day) {
+		g_autofree char *why = g_strdup_printf(
+			"%u replies to this sender in 24 h ([reply] "
+			"max_per_sender_per_day)", sent);
+
+		set_keyword(q, job, job->verdict);
+		return move(q, job, PC_STATE_REPORTING, PC_STATE_IGNORED, why,
+			    error);
+	}
+	reply = g_bytes_new(job->reply, strlen(job->reply));
+	if (pc_outbox_send_reply(q->outbox, reply, &failed)) {
+		if (!pc_store_mark_sent(q->store, job->id, error))
+			return FALSE;
+		job_log(job, "replied (%s) as <%s>", job->verdict,
+			job->reply_message_id);
+		stop_point(PC_STATE_REPLIED);
+		return TRUE;
+	}
+	if (g_error_matches(failed, PC_OUTBOX_ERROR,
+			    PC_OUTBOX_ERROR_TEMPORARY)) {
+		guint wait = pc_source_backoff(job->attempts + 1);
+
+		job_log(job, "the reply waits %u s: %s", wait, failed->message);
+		return pc_store_defer(q->store, job->id, failed->message,
+				      now_s() + wait, error);
+	}
+	job_log(job, "the outbox refused the reply, not retried: %s",
+		failed->message);
+	return move(q, job, PC_STATE_REPORTING, PC_STATE_FAILED_INFRA,
+		    failed->message, error) &&
+	       pc_store_defer(q->store, job->id, failed->message, G_MAXINT64,
+			      error);
+}
+
+/* The verdict is known: render and record the reply, then send it. */
+static gboolean report(PcQueue *q, const PcJob *job, PcJobRun *run,
+		       GError **error)
+{
+	g_autoptr(JsonObject) json = NULL;
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	g_autofree char *result = NULL, *reply = NULL;
+	g_autoptr(PcJob) fresh = NULL;
+
+	json = pc_job_run_to_json(run);
+	json_node_set_object(node, json);
+	result = json_to_string(node, FALSE);
+	reply = g_mime_object_to_string(GMIME_OBJECT(run->reply), NULL);
+	if (!pc_store_set_reply(q->store, job->id, run->verdict, result,
+				g_mime_message_get_message_id(run->reply),
+				reply, error))
+		return FALSE;
+	job_log(job, "reporting: %s", run->verdict);
+	stop_point(PC_STATE_REPORTING);
+	set_keyword(q, job, run->verdict);
+	fresh = pc_store_get_job(q->store, job->id, error);
+	return fresh && send_job(q, fresh, error);
+}
+
+static void between_steps(PcQueue *q)
+{
+	if (q->between_steps)
+		q->between_steps(q->data);
+}
+
+/* queued → fetching → building → reporting, or failed-infra. */
+static gboolean run_job(PcQueue *q, const PcJob *job, GError **error)
+{
+	PcJobOptions options = {
+		.build = TRUE,
+		.cancellable = q->cancellable,
+		.on_line = q->on_line,
+		.on_line_data = q->data,
+	};
+	g_autoptr(GError) local = NULL;
+	const char *state = PC_STATE_FETCHING, *transient;
+	PcJobRun run;
+	gboolean ok = FALSE;
+
+	if (!read_job(q, job, &run, &local)) {
+		g_autofree char *why = g_strdup_printf(
+			"the stored message cannot be read: %s", local->message);
+
+		pc_job_run_clear(&run);
+		return move(q, job, PC_STATE_QUEUED, PC_STATE_IGNORED, why,
+			    error);
+	}
+	if (!move(q, job, PC_STATE_QUEUED, PC_STATE_FETCHING, NULL, error))
+		goto out;
+	activity(q, job->id, "fetching");
+	between_steps(q);
+	if (pc_job_fetch(q->config, &run)) {
+		if (!move(q, job, PC_STATE_FETCHING, PC_STATE_BUILDING, NULL,
+			  &local)) {
+			ok = moved_on(local);
+			if (!ok)
+				g_propagate_error(error, g_steal_pointer(&local));
+			goto out;
+		}
+		state = PC_STATE_BUILDING;
+		activity(q, job->id, "building");
+		pc_job_build(q->config, &options, &run);
+		if (g_cancellable_is_cancelled(q->cancellable)) {
+			ok = move(q, job, PC_STATE_BUILDING, PC_STATE_QUEUED,
+				  "stopped with the daemon: the build starts "
+				  "again next time", error);
+			goto out;
+		}
+	}
+	if (!pc_job_finish(q->config, &run, &local)) {
+		ok = move(q, job, state, PC_STATE_FAILED_INFRA, local->message,
+			  error) &&
+		     pc_store_defer(q->store, job->id, local->message,
+				    G_MAXINT64, error);
+		goto out;
+	}
+	transient = pc_job_transient(&run);
+	if (transient && job->attempts < q->config->build_retries) {
+		const PcReason *r = pc_reasons_find(run.reasons,
+						    PC_SEVERITY_INFRA);
+		g_autofree char *why = g_strdup_printf(
+			"%s (try %u of %u)", r ? r->text : transient,
+			job->attempts + 1, q->config->build_retries + 1);
+
+		ok = move(q, job, state, PC_STATE_FAILED_INFRA, why, &local) &&
+		     pc_store_defer(q->store, job->id, why,
+				    retry_at(q, job->attempts), &local);
+		if (!ok && moved_on(local))
+			ok = TRUE;
+		else if (!ok)
+			g_propagate_error(error, g_steal_pointer(&local));
+		goto out;
+	}
+	ok = report(q, job, &run, &local);
+	if (!ok && moved_on(local)) {
+		job_log(job, "superseded while it ran: no reply");
+		ok = TRUE;
+	} else if (!ok) {
+		g_propagate_error(error, g_steal_pointer(&local));
+	}
+out:
+	activity(q, 0, NULL);
+	pc_job_run_clear(&run);
+	return ok;
+}
+
+/* The oldest job due in @state; FALSE only for a store error. */
+static gboolean next(PcQueue *q, const char *state, PcJob **job,
+		     GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	*job = pc_store_next_job(q->store, state, &local);
+	if (local) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean triage_stored(PcQueue *q, const PcJob *job, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	PcJobRun run;
+	gboolean ok;
+
+	if (!read_job(q, job, &run, &local))
+		ok = move(q, job, PC_STATE_RECEIVED, PC_STATE_IGNORED,
+			  local->message, error);
+	else
+		ok = triage(q, job, &run, error);
+	pc_job_run_clear(&run);
+	return ok;
+}
+
+gboolean pc_queue_step(PcQueue *q, gboolean *did, GError **error)
+{
+	g_autoptr(PcJob) job = NULL;
+
+	*did = TRUE;
+	/* Replies first: they are done work waiting to go out. */
+	if (!next(q, PC_STATE_REPORTING, &job, error))
+		return FALSE;
+	if (job)
+		return send_job(q, job, error);
+	if (!next(q, PC_STATE_RECEIVED, &job, error))
+		return FALSE;
+	if (job)
+		return triage_stored(q, job, error);
+	if (!next(q, PC_STATE_FAILED_INFRA, &job, error))
+		return FALSE;
+	if (job)
+		return move(q, job, PC_STATE_FAILED_INFRA, PC_STATE_QUEUED,
+			    "trying again", error);
+	if (!next(q, PC_STATE_QUEUED, &job, error))
+		return FALSE;
+	if (job)
+		return run_job(q, job, error);
+	*did = FALSE;
+	return TRUE;
+}
+
+gint64 pc_queue_next_due(PcQueue *q)
+{
+	gint64 at = 0;
+
+	if (!pc_store_next_due(q->store, &at, NULL))
+		return 0;
+	return at;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * triage: which mail gets a job, and what thread and topic a pull
+ * request belongs to. Pure decisions on the parsed mail; the limits that
+ * need the store (per sender, per thread) are queue.c's.
+ */
+#ifndef PC_TRIAGE_H
+#define PC_TRIAGE_H
+
+#include <glib.h>
+
+#include "config.h"
+#include "mail.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Why @mail must get no reply whatever it holds: an automatic message
+ * (Auto-Submitted other than "no"), mail from ourselves ([reply] from),
+ * a sender on [reply] opt_out (shell-style patterns on the address), or
+ * a "pullcheck: no" line of its own in the body. NULL when none of
+ * these holds. (transfer full)
+ */
+char *pc_triage_refusal(const PcConfig *config, const PcMail *mail);
+
+/* The Message-ID of the thread's root: first of References, else
+ * In-Reply-To, else the message's own. (transfer none) */
+const char *pc_triage_thread(const PcMail *mail);
+
+/*
+ * The subject as a topic: lower case, without "Re:"/"Fwd:" and without
+ * the version in a "[GIT PULL v2]" tag, so a corrected request finds the
+ * one it replaces. (transfer full)
+ */
+char *pc_triage_topic(const char *subject);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,769 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""watch.py PULLCHECK [--sanitized]: `pullcheck watch` against real servers.
+
+Everything runs for real on loopback: Dovecot (IMAP with IDLE, STARTTLS
+with a test CA, a passwd-file user), an aiosmtpd SMTP sink
+(smtp_handlers.Sink), `git daemon` serving repositories made here, mails
+written by real `git request-pull`, and builds of a small C + Rust project
+by the real cc and rustc through [build] recipe = command in the sandbox.
+
+Scenarios, in order, each asserting what the maintainer would see: a pull
+request answered through IDLE with its headers and threading; the same
+mail twice; a failing Rust build; mail that must get no reply; SMTP down;
+Dovecot restarted under the daemon; a v2 superseding v1; SIGTERM during a
+build; kill -9 at each job state; a changed UIDVALIDITY; a transient fetch
+failure retried; SIGHUP with a per-sender limit; one reply per thread and
+verdict; 1,000 mails that are not pull requests. At the end: replies
+sent, duplicates (must be 0) and lost (must be 0).
+
+Exits 77 when a server or tool is missing, 1 when a check failed.
+"""
+import email
+import email.policy
+import imaplib
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+PC = os.path.realpath(sys.argv[1])
+SANITIZED = "--sanitized" in sys.argv
+USER, PASSWORD = "pullcheck", "imap-secret"
+FOLDER = "pulls"
+
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS {name}", flush=True)
+    else:
+        failed += 1
+        print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def skip(why):
+    print(f"SKIP: {why}")
+    sys.exit(77)
+
+
+def wait_for(cond, timeout, step=0.1):
+    """Polls @cond until it is true or @timeout seconds pass; its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(step)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*argv, cwd=None, env=None):
+    return subprocess.run(argv, cwd=cwd, env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
+for tool in ("git", "bwrap", "cc", "make", "openssl"):
+    if not shutil.which(tool):
+        skip(f"{tool} is missing")
+if not os.path.exists("/usr/bin/rustc"):
+    skip("rustc is missing (Debian's rustc)")
+if not os.path.exists("/usr/sbin/dovecot") or \
+        not os.path.exists("/usr/lib/dovecot/imap"):
+    skip("Dovecot is missing (dovecot-core, dovecot-imapd)")
+try:
+    import aiosmtpd  # noqa: F401
+except ImportError:
+    skip("aiosmtpd is missing (python3-aiosmtpd)")
+
+work = tempfile.mkdtemp(prefix="pc-watch-")
+os.chmod(work, 0o755)
+procs = []
+
+
+# --- Dovecot ---------------------------------------------------------------
+
+class Dovecot:
+    def __init__(self):
+        self.dir = os.path.join(work, "dovecot")
+        home = os.path.join(self.dir, "home")
+        os.makedirs(home)
+        os.chown(home, 65534, 65534)
+        self.cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+            "-keyout", key, "-out", self.cert, "-days", "2",
+            "-subj", "/CN=pullcheck-test.invalid", "-addext",
+            "subjectAltName=IP:127.0.0.1")
+        with open(os.path.join(self.dir, "passwd"), "w") as f:
+            f.write(f"{USER}:{{PLAIN}}{PASSWORD}:65534:65534::{home}\n")
+        self.port = free_port()
+        self.log = os.path.join(self.dir, "dovecot.log")
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+log_path = {self.log}
+listen = 127.0.0.1
+protocols = imap
+ssl = yes
+ssl_cert = <{self.cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain
+auth_failure_delay = 0
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = {self.dir}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {self.dir}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+""")
+        self.proc = None
+
+    def start(self):
+        out = open(os.path.join(self.dir, "dovecot.out"), "a")
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/dovecot", "-F", "-c", self.conf], stdout=out,
+            stderr=out, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                             "LANG": "C.UTF-8"})
+        procs.append(self.proc)
+        if not wait_for(self._login, 30):
+            sys.exit(f"Dovecot did not come up:\n{open(self.log).read()}")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+    def _login(self):
+        try:
+            imap = self.admin()
+            imap.logout()
+            return True
+        except (OSError, imaplib.IMAP4.error):
+            return False
+
+    def admin(self):
+        imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        imap.login(USER, PASSWORD)
+        return imap
+
+    def append(self, messages):
+        imap = self.admin()
+        for raw in messages:
+            typ, _ = imap.append(FOLDER, None, None, raw)
+            assert typ == "OK", typ
+        imap.logout()
+
+    def flags(self, message_id):
+        """The flags of each message in the folder with @message_id."""
+        imap = self.admin()
+        imap.select(FOLDER, readonly=True)
+        typ, data = imap.uid("SEARCH", None, "HEADER", "Message-ID",
+                             message_id)
+        out = []
+        for uid in data[0].split():
+            typ, fetched = imap.uid("FETCH", uid, "(FLAGS)")
+            out.append(fetched[0].decode())
+        imap.logout()
+        return out
+
+    def recreate(self):
+        imap = self.admin()
+        imap.delete(FOLDER)
+        typ, _ = imap.create(FOLDER)
+        assert typ == "OK"
+        imap.logout()
+
+
+# --- the SMTP sink -----------------------------------------------------------
+
+class Smtp:
+    def __init__(self):
+        self.port = free_port()
+        self.dir = os.path.join(work, "sink")
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, PYTHONPATH=HERE)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l",
+             f"127.0.0.1:{self.port}", "-c", "smtp_handlers.Sink", self.dir],
+            env=env, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(work, "smtp.log"), "a"))
+        procs.append(self.proc)
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return True
+            except OSError:
+                return False
+        if not wait_for(up, 30):
+            sys.exit("the SMTP sink did not come up")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+    def replies(self):
+        new = os.path.join(self.dir, "new")
+        if not os.path.isdir(new):
+            return []
+        out = []
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                out.append(email.message_from_binary_file(
+                    f, policy=email.policy.default))
+        return out
+
+    def replies_to(self, message_id):
+        return [m for m in self.replies()
+                if m["In-Reply-To"] == f"<{message_id}>"]
+
+
+# --- git: mainline and a maintainer's tree, served by git daemon ------------
+
+os.environ.update(GIT_AUTHOR_NAME="Ann Maintainer",
+                  GIT_AUTHOR_EMAIL="ann@example.org",
+                  GIT_COMMITTER_NAME="Ann Maintainer",
+                  GIT_COMMITTER_EMAIL="ann@example.org",
+                  GIT_AUTHOR_DATE="2024-12-01T10:00:00+0100",
+                  GIT_COMMITTER_DATE="2024-12-01T10:00:00+0100")
+srv = os.path.join(work, "srv")
+os.makedirs(srv)
+mainline = os.path.join(work, "mainline")
+os.makedirs(mainline)
+run("git", "init", "-q", "-b", "master", cwd=mainline)
+with open(os.path.join(mainline, "Makefile"), "w") as f:
+    f.write("all:\n"
+            "\t[ ! -e $(CURDIR)/slow ] || sleep 8\n"
+            "\tcc -Wall -Werror -c -o $(OUT)/widget.o $(CURDIR)/widget.c\n"
+            "\trustc --edition=2021 --crate-type=lib -o $(OUT)/libgadget.rlib"
+            " $(CURDIR)/gadget.rs\n")
+with open(os.path.join(mainline, "widget.c"), "w") as f:
+    f.write("int widget(void)\n{\n\treturn 1;\n}\n")
+with open(os.path.join(mainline, "gadget.rs"), "w") as f:
+    f.write("pub fn gadget() -> u32 {\n    1\n}\n")
+run("git", "add", ".", cwd=mainline)
+run("git", "commit", "-q", "-m", "widget, gadget: start", cwd=mainline)
+run("git", "tag", "v1.0", cwd=mainline)
+run("git", "clone", "-q", "--bare", mainline, f"{srv}/mainline.git")
+maint = os.path.join(work, "maint")
+run("git", "clone", "-q", f"{srv}/mainline.git", maint)
+
+
+def branch(name, path, text, extra=None):
+    """A branch off v1.0 with @path set to @text, and an annotated tag."""
+    run("git", "checkout", "-q", "-b", name, "v1.0", cwd=maint)
+    with open(os.path.join(maint, path), "w") as f:
+        f.write(text)
+    if extra:
+        open(os.path.join(maint, extra), "w").close()
+        run("git", "add", extra, cwd=maint)
+    run("git", "commit", "-q", "-am", f"{name}: change", cwd=maint)
+    run("git", "tag", "-a", "-m", f"{name} for v1.1", f"{name}-tag", cwd=maint)
+
+
+branch("good", "widget.c", "int widget(void)\n{\n\treturn 2;\n}\n")
+branch("rustbreak", "gadget.rs", "pub fn gadget() -> u32 {\n    \"one\"\n}\n")
+branch("slow", "widget.c", "int widget(void)\n{\n\treturn 3;\n}\n", "slow")
+run("git", "clone", "-q", "--bare", maint, f"{srv}/maint.git")
+git_port = free_port()
+URL = f"git://127.0.0.1:{git_port}/maint.git"
+
+
+class GitDaemon:
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["git", "daemon", "--export-all", f"--base-path={srv}",
+             "--listen=127.0.0.1", f"--port={git_port}", "--reuseaddr", srv],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(self.proc)
+        wait_for(lambda: subprocess.run(["git", "ls-remote", URL],
+                                        capture_output=True).returncode == 0,
+                 30)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def mail(name, tag="good-tag", sender="Ann Maintainer <ann@example.org>",
+         subject=None, headers="", body="", quote=False):
+    """A pull request mail from real git request-pull, as bytes."""
+    pull = run("git", "request-pull", "v1.0", URL, tag, cwd=maint)
+    if quote:
+        pull = "".join("> " + line + "\n" for line in pull.splitlines())
+    subject = subject or f"[GIT PULL] widget changes ({name})"
+    return (f"From: {sender}\n"
+            "To: Linus Torvalds <torvalds@example.org>\n"
+            "Cc: linux-widget@vger.kernel.org\n"
+            f"Subject: {subject}\n"
+            "Date: Mon, 2 Dec 2024 10:00:00 +0100\n"
+            f"Message-ID: <{name}@example.org>\n"
+            f"{headers}"
+            "\n"
+            f"Hi Linus,\n\n{body}Please pull.\n\n{pull}").encode()
+
+
+# --- pullcheck watch ---------------------------------------------------------
+
+state = os.path.join(work, "state")
+conf_path = os.path.join(work, "pullcheck.conf")
+log_path = os.path.join(work, "watch.log")
+
+
+def write_conf(dovecot, smtp, per_sender=20):
+    with open(os.path.join(work, "imap-password"), "w") as f:
+        f.write(PASSWORD + "\n")
+    with open(conf_path, "w") as f:
+        f.write(f"""[pullcheck]
+state_dir = {state}
+[source]
+type = imap
+[imap]
+host = 127.0.0.1
+port = {dovecot.port}
+tls = starttls
+ca_file = {dovecot.cert}
+user = {USER}
+password_file = {work}/imap-password
+folder = {FOLDER}
+[fetch]
+mainline_url = git://127.0.0.1:{git_port}/mainline.git
+allow_urls = git://127.0.0.1:{git_port}/;
+timeout = 30
+[build]
+recipe = command
+command = make;-C;/tmp/src
+cache_dir = {work}/cache
+timeout = 120
+retries = 3
+retry_delay = 1
+[reply]
+from = pullcheck <pullcheck@checker.example.org>
+cc_lists = *@vger.kernel.org;
+opt_out = *@optout.example.org;
+max_per_sender_per_day = {per_sender}
+[outbox]
+type = smtp
+[smtp]
+host = 127.0.0.1
+port = {smtp.port}
+tls = none
+timeout = 10
+""")
+
+
+class Watch:
+    def __init__(self):
+        self.proc = None
+
+    def start(self, stop_at=None):
+        env = dict(os.environ)
+        env.pop("PULLCHECK_TEST_STOP_AT", None)
+        if stop_at:
+            env["PULLCHECK_TEST_STOP_AT"] = stop_at
+        self.mark = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+        self.proc = subprocess.Popen([PC, "watch", "--config", conf_path],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(log_path, "a"), env=env)
+        procs.append(self.proc)
+        # Ready once this process has the source open.
+        wait_for(lambda: self.ready() or self.proc.poll() is not None, 30)
+
+    def ready(self):
+        s = self.status()
+        return (s.get("pid") == self.proc.pid and
+                s.get("source", "") not in ("", "disconnected"))
+
+    def status(self):
+        try:
+            db = sqlite3.connect(f"file:{state}/pullcheck.db?mode=ro",
+                                 uri=True, timeout=10)
+            row = db.execute("SELECT value FROM kv WHERE key = 'watch'"
+                             ).fetchone()
+            db.close()
+            import json
+            return json.loads(row[0]) if row else {}
+        except sqlite3.Error:
+            return {}
+
+    def log(self):
+        with open(log_path, errors="replace") as f:
+            f.seek(self.mark)
+            return f.read()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self):
+        """SIGTERM; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(60)
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+
+def jobs(where="1", args=()):
+    db = sqlite3.connect(f"file:{state}/pullcheck.db?mode=ro", uri=True,
+                         timeout=10)
+    db.row_factory = sqlite3.Row
+    rows = db.execute(f"SELECT * FROM jobs WHERE {where}", args).fetchall()
+    db.close()
+    return rows
+
+
+def job(message_id):
+    rows = jobs("message_id = ?", (message_id,))
+    return rows[0] if rows else None
+
+
+def job_state(message_id):
+    j = job(message_id)
+    return j["state"] if j else None
+
+
+# --- the scenarios -------------------------------------------------------------
+
+dovecot, smtp, gitd = Dovecot(), Smtp(), GitDaemon()
+expected = set()	# Message-IDs that must get exactly one reply
+try:
+    dovecot.start()
+    smtp.start()
+    gitd.start()
+    a = dovecot.admin()
+    a.create(FOLDER)
+    a.logout()
+    write_conf(dovecot, smtp)
+    w = Watch()
+    w.start()
+    check("watch: started, source open", w.proc.poll() is None and
+          w.ready(), w.log())
+
+    # 1. A pull request arrives: answered through IDLE within seconds.
+    mid = "idle-pass@example.org"
+    t0 = time.monotonic()
+    dovecot.append([mail("idle-pass")])
+    expected.add(mid)
+    r = wait_for(lambda: smtp.replies_to(mid), 60)
+    latency = time.monotonic() - t0
+    check("idle: one reply", len(r) == 1, w.log())
+    print(f"  reply {latency:.1f} s after the APPEND")
+    check("idle: answered within 30 s", latency < 30, f"{latency:.1f} s")
+    if r:
+        m = r[0]
+        check("idle: Subject Re:",
+              m["Subject"] == "Re: [GIT PULL] widget changes (idle-pass)",
+              m["Subject"])
+        check("idle: References", m["References"] == f"<{mid}>",
+              m["References"])
+        check("idle: Auto-Submitted",
+              m["Auto-Submitted"] == "auto-generated")
+        check("idle: X-Pullcheck-Verdict pass",
+              m["X-Pullcheck-Verdict"] == "pass", m["X-Pullcheck-Verdict"])
+        check("idle: X-Pullcheck-Tip",
+              m["X-Pullcheck-Tip"] == run("git", "rev-parse", "good",
+                                          cwd=maint).strip())
+        check("idle: To the sender", "ann@example.org" in m["To"], m["To"])
+        check("idle: Cc the list",
+              "linux-widget@vger.kernel.org" in (m["Cc"] or ""), m["Cc"])
+        check("idle: envelope has both",
+              "ann@example.org" in m["X-RcptTo"] and
+              "linux-widget@vger.kernel.org" in m["X-RcptTo"], m["X-RcptTo"])
+        check("idle: body states the verdict",
+              "PASSES" in m.get_content() or "passes" in m.get_content(),
+              m.get_content()[:300])
+    check("idle: $PullcheckPass on the original",
+          wait_for(lambda: any("$PullcheckPass" in f
+                               for f in dovecot.flags(mid)), 10),
+          dovecot.flags(mid))
+    check("idle: not marked \\Seen",
+          all("\\Seen" not in f for f in dovecot.flags(mid)))
+
+    # 2. The same mail again: recorded once, answered once.
+    dovecot.append([mail("idle-pass")])
+    wait_for(lambda: "a copy already recorded" in w.log(), 30)
+    time.sleep(1)
+    check("duplicate: no second reply", len(smtp.replies_to(mid)) == 1)
+    check("duplicate: one job", len(jobs("message_id = ?", (mid,))) == 1)
+
+    # 3. A Rust build that fails: the reply names the error.
+    mid = "rust-break@example.org"
+    dovecot.append([mail("rust-break", "rustbreak-tag")])
+    expected.add(mid)
+    r = wait_for(lambda: smtp.replies_to(mid), 60)
+    check("fail: one reply", len(r) == 1)
+    if r:
+        body = r[0].get_content()
+        check("fail: X-Pullcheck-Verdict fail",
+              r[0]["X-Pullcheck-Verdict"] == "fail")
+        check("fail: names gadget.rs and rust",
+              "gadget.rs:2" in body and "rust" in body, body[:1500])
+    check("fail: $PullcheckFail on the original",
+          wait_for(lambda: any("$PullcheckFail" in f
+                               for f in dovecot.flags(mid)), 10))
+
+    # 4. Mail that must get no reply.
+    quiet = {
+        "auto@example.org": mail("auto", headers="Auto-Submitted: auto-replied\n"),
+        "self@example.org": mail("self", sender="pullcheck <pullcheck@checker.example.org>"),
+        "optlist@example.org": mail("optlist", sender="Olga <olga@optout.example.org>"),
+        "optline@example.org": mail("optline", body="pullcheck: no\n\n"),
+        "reply@example.org": mail("reply", subject="Re: [GIT PULL] widget changes",
+                                  headers="In-Reply-To: <idle-pass@example.org>\n",
+                                  quote=True),
+    }
+    dovecot.append(list(quiet.values()))
+    wait_for(lambda: all(job_state(q) == "ignored" for q in quiet), 30)
+    for q in quiet:
+        j = job(q)
+        check(f"no reply: {q} ignored", j and j["state"] == "ignored",
+              j and dict(j))
+        if j:
+            print(f"  {q}: {j['reason']}")
+    time.sleep(1)
+    check("no reply: none sent",
+          not any(smtp.replies_to(q) for q in quiet))
+    check("no reply: no fetch for them",
+          not re.search(r"<(auto|self|optlist|optline|reply)@example.org>: "
+                        r"fetching", w.log()))
+
+    # 5. SMTP down: the reply waits, and goes once the server is back.
+    smtp.stop()
+    mid = "smtp-down@example.org"
+    dovecot.append([mail("smtp-down")])
+    expected.add(mid)
+    check("smtp down: deferred in reporting",
+          wait_for(lambda: (job(mid) or {"attempts": 0})["attempts"] >= 1
+                   and job_state(mid) == "reporting", 60), job(mid) and dict(job(mid)))
+    smtp.start()
+    r = wait_for(lambda: smtp.replies_to(mid), 60)
+    check("smtp down: sent once it is back", len(r) == 1)
+    check("smtp down: replied", job_state(mid) == "replied")
+
+    # 6. Dovecot restarted under the daemon: it reconnects and catches up.
+    dovecot.stop()
+    wait_for(lambda: "source:" in w.log() and "disconnected" in
+             w.status().get("source", ""), 30)
+    time.sleep(1)
+    dovecot.start()
+    mid = "after-restart@example.org"
+    dovecot.append([mail("after-restart")])
+    expected.add(mid)
+    r = wait_for(lambda: smtp.replies_to(mid), 90)
+    check("dovecot restart: caught up", len(r) == 1, w.log()[-2000:])
+    check("dovecot restart: logged the reconnection",
+          "open again after" in w.log())
+
+    # 7. A v2 in reply to v1, both waiting: only v2 is answered.
+    check("sigterm idle: exit 0", w.stop() == 0)
+    v1 = mail("v1", subject="[GIT PULL] widget for v1.1")
+    v2 = mail("v2", subject="[GIT PULL v2] widget for v1.1",
+              headers="In-Reply-To: <v1@example.org>\n"
+                      "References: <v1@example.org>\n")
+    dovecot.append([v1, v2])
+    expected.add("v2@example.org")
+    w.start()
+    r = wait_for(lambda: smtp.replies_to("v2@example.org"), 60)
+    check("supersede: v2 answered", len(r) == 1)
+    check("supersede: v1 superseded", job_state("v1@example.org") == "superseded",
+          job_state("v1@example.org"))
+    check("supersede: v1 not answered", not smtp.replies_to("v1@example.org"))
+
+    # 8. SIGTERM during a build: the build ends, the job waits, exit 0.
+    mid = "slow@example.org"
+    dovecot.append([mail("slow", "slow-tag")])
+    expected.add(mid)
+    check("sigterm build: building",
+          wait_for(lambda: job_state(mid) == "building", 60), job_state(mid))
+    time.sleep(1)
+    t0 = time.monotonic()
+    rc = w.stop()
+    check("sigterm build: exit 0", rc == 0, rc)
+    check("sigterm build: stopped within 10 s", time.monotonic() - t0 < 10)
+    check("sigterm build: job queued again", job_state(mid) == "queued",
+          job_state(mid))
+    check("sigterm build: no reply yet", not smtp.replies_to(mid))
+    w.start()
+    r = wait_for(lambda: smtp.replies_to(mid), 90)
+    check("sigterm build: one reply after the restart", len(r) == 1)
+
+    # 9. kill -9 right after each state is committed, then a restart.
+    for st in ("received", "queued", "fetching", "building", "reporting",
+               "replied"):
+        w.stop()
+        mid = f"crash-{st}@example.org"
+        dovecot.append([mail(f"crash-{st}")])
+        expected.add(mid)
+        w.start(stop_at=st)
+        rc = w.proc.wait(90)
+        check(f"kill -9 at {st}: killed", rc == -signal.SIGKILL, rc)
+        check(f"kill -9 at {st}: recorded in that state",
+              job_state(mid) == st, job_state(mid))
+        w.start()
+        r = wait_for(lambda: smtp.replies_to(mid), 90)
+        time.sleep(0.5)
+        check(f"kill -9 at {st}: exactly one reply", len(smtp.replies_to(mid)) == 1,
+              len(r))
+
+    # 10. UIDVALIDITY changes (the folder is made again, the same mail in
+    # it): no reply is sent twice.
+    before = len(smtp.replies())
+    w.stop()
+    dovecot.recreate()
+    dovecot.append([mail("idle-pass"), mail("rust-break", "rustbreak-tag"),
+                    mail("v2", subject="[GIT PULL v2] widget for v1.1",
+                         headers="In-Reply-To: <v1@example.org>\n"
+                                 "References: <v1@example.org>\n")])
+    w.start()
+    wait_for(lambda: "UIDVALIDITY" in w.log(), 30)
+    time.sleep(2)
+    check("uidvalidity: the change was seen", "UIDVALIDITY" in w.log(),
+          w.log()[-1500:])
+    check("uidvalidity: no new reply", len(smtp.replies()) == before,
+          f"{before} → {len(smtp.replies())}")
+
+    # 11. The git server is down: could-not-check is not sent at once;
+    # the job is retried and passes once the server is back.
+    retry = mail("retry")	# request-pull asks the server
+    gitd.stop()
+    mid = "retry@example.org"
+    dovecot.append([retry])
+    expected.add(mid)
+    check("retry: failed-infra",
+          wait_for(lambda: job_state(mid) == "failed-infra", 60),
+          job_state(mid))
+    gitd.start()
+    r = wait_for(lambda: smtp.replies_to(mid), 90)
+    check("retry: one reply", len(r) == 1)
+    check("retry: it is a pass",
+          r and r[0]["X-Pullcheck-Verdict"] == "pass",
+          r and r[0]["X-Pullcheck-Verdict"])
+    check("retry: attempts recorded", (job(mid) or {"attempts": 0})["attempts"] >= 1)
+
+    # 12. SIGHUP reads the configuration again: a limit of one reply per
+    # sender and day, and Bob sends two pull requests.
+    write_conf(dovecot, smtp, per_sender=1)
+    w.signal(signal.SIGHUP)
+    check("sighup: reloaded", wait_for(lambda: "reload:" in w.log(), 30))
+    bob = "Bob Developer <bob@example.org>"
+    dovecot.append([mail("bob-1", sender=bob)])
+    expected.add("bob-1@example.org")
+    wait_for(lambda: smtp.replies_to("bob-1@example.org"), 60)
+    dovecot.append([mail("bob-2", sender=bob)])
+    wait_for(lambda: job_state("bob-2@example.org") == "ignored", 60)
+    check("limit: first answered", len(smtp.replies_to("bob-1@example.org")) == 1)
+    check("limit: second ignored", job_state("bob-2@example.org") == "ignored",
+          job_state("bob-2@example.org"))
+    check("limit: the reason says so",
+          "max_per_sender_per_day" in (job("bob-2@example.org") or {"reason": ""})["reason"])
+    check("limit: no reply to the second", not smtp.replies_to("bob-2@example.org"))
+
+    # 13. One reply per thread and verdict: Carol's pull request in the
+    # thread of one already answered "pass" gets none.
+    dovecot.append([mail("carol", sender="Carol <carol@example.org>",
+                         headers="In-Reply-To: <idle-pass@example.org>\n"
+                                 "References: <idle-pass@example.org>\n")])
+    wait_for(lambda: job_state("carol@example.org") in ("ignored", "replied"), 60)
+    check("thread limit: no second pass reply in the thread",
+          job_state("carol@example.org") == "ignored" and
+          not smtp.replies_to("carol@example.org"),
+          job("carol@example.org") and dict(job("carol@example.org")))
+
+    # 14. 1,000 messages that are not pull requests: no build, memory flat.
+    def plain(i):
+        return (f"From: someone{i % 17}@example.org\nTo: list@vger.kernel.org\n"
+                f"Subject: [PATCH {i}/1000] widget: tweak\n"
+                f"Message-ID: <noise-{i}@example.org>\n\n"
+                f"A patch, not a pull request. {i}\n").encode()
+    dovecot.append([plain(i) for i in range(100)])
+    wait_for(lambda: len(jobs("message_id LIKE 'noise-%'")) == 100, 60)
+    rss100 = w.rss_kib()
+    t0 = time.monotonic()
+    dovecot.append([plain(i) for i in range(100, 1000)])
+    wait_for(lambda: len(jobs("message_id LIKE 'noise-%'")) == 1000, 180)
+    took = time.monotonic() - t0
+    rss1000 = w.rss_kib()
+    n = jobs("message_id LIKE 'noise-%' AND state = 'ignored'")
+    check("noise: 1000 jobs, all ignored", len(n) == 1000, len(n))
+    check("noise: no fetch, no build",
+          not re.search(r"<noise-\d+@example.org>: (fetching|building)", w.log()))
+    print(f"  900 more messages taken in {took:.1f} s; RSS {rss100} KiB after"
+          f" 100, {rss1000} KiB after 1000")
+    if SANITIZED:
+        print("  (RSS not judged under ASan: its quarantine keeps freed memory)")
+    else:
+        check("noise: memory flat (< 4 MiB growth)", rss1000 - rss100 < 4096,
+              f"{rss100} → {rss1000} KiB")
+
+    check("sigterm: exit 0", w.stop() == 0)
+
+    # The tally.
+    counts = {}
+    for m in smtp.replies():
+        counts[m["In-Reply-To"]] = counts.get(m["In-Reply-To"], 0) + 1
+    got = {k.strip("<>") for k in counts}
+    dups = sum(c - 1 for c in counts.values())
+    lost = expected - got
+    extra = got - expected
+    print(f"replies sent: {sum(counts.values())}, duplicates: {dups}, "
+          f"lost: {len(lost)}, unexpected: {len(extra)}")
+    check("tally: no duplicates", dups == 0, counts)
+    check("tally: none lost", not lost, lost)
+    check("tally: none unexpected", not extra, extra)
+    check("sanitizers: no reports in the daemon's log",
+          not re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:",
+                        open(log_path, errors="replace").read()))
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if failed:
+        print(f"--- the daemon's log ({log_path}) ---")
+        print(open(log_path, errors="replace").read()[-6000:]
+              if os.path.exists(log_path) else "(none)")
+    if os.environ.get("PULLCHECK_KEEP_TEST"):
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
