@@ -4,7 +4,6 @@
  */
 #define G_LOG_DOMAIN "pullcheck-parse"
 
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -13,64 +12,118 @@
 
 typedef struct {
 	PcPullreqParser *parser;
-	JsonGenerator *gen;
-	JsonBuilder *builder;
 	GString *line;		/* the output line, reused */
 	guint64 cap;
 	gboolean failed;
 } ParseRun;
 
-static void add_string(JsonBuilder *b, const char *name, const char *value)
+/*
+ * The escaping json-glib 1.6's generator does, byte for byte, so that the
+ * output stays what it was when json-glib wrote it: '"' and '\\' get a
+ * backslash; 0x01-0x1e and 0x7f are escaped (the short forms where JSON
+ * has them, else \u00xx); 0x1f and every byte from 0x80 up, valid UTF-8
+ * or not, are copied as they are (the mail's text is UTF-8 already; a
+ * path named on the command line need not be).
+ */
+static void append_escaped(GString *out, const char *s)
 {
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
+	const char *run = s;
+
+	for (;; s++) {
+		unsigned char c = *s;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		if (c == 0x1f)
+			continue;
+		g_string_append_len(out, run, s - run);
+		run = s + 1;
+		switch (c) {
+		case '\0':
+			return;
+		case '"':
+		case '\\':
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, c);
+			break;
+		case '\b':
+			g_string_append(out, "\\b");
+			break;
+		case '\f':
+			g_string_append(out, "\\f");
+			break;
+		case '\n':
+			g_string_append(out, "\\n");
+			break;
+		case '\r':
+			g_string_append(out, "\\r");
+			break;
+		case '\t':
+			g_string_append(out, "\\t");
+			break;
+		default:
+			g_string_append_printf(out, "\\u00%02x", c);
+			break;
+		}
+	}
 }
 
-static void add_tri(JsonBuilder *b, const char *name, PcTri value)
+/* @name is a fixed key: no escaping needed. */
+static void add_string(GString *out, const char *name, const char *value)
 {
-	json_builder_set_member_name(b, name);
+	g_string_append_c(out, ',');
+	g_string_append_c(out, '"');
+	g_string_append(out, name);
+	g_string_append(out, "\":");
+	if (!value) {
+		g_string_append(out, "null");
+		return;
+	}
+	g_string_append_c(out, '"');
+	append_escaped(out, value);
+	g_string_append_c(out, '"');
+}
+
+static const char *tri_json(PcTri value)
+{
 	if (value == PC_TRI_NULL)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_boolean_value(b, value == PC_TRI_TRUE);
+		return "null";
+	return value == PC_TRI_TRUE ? "true" : "false";
 }
 
-/* One builder for the whole run: reset, not made anew, per message. */
-static JsonNode *to_json(JsonBuilder *b, const char *file, const PcMail *mail,
-			 const PcPullreq *pr, gboolean has_body)
+/*
+ * The contract's object, on one line, keys in this order; the bytes
+ * json-glib's generator wrote for it (no blanks between tokens).
+ */
+static void to_json(GString *out, const char *file, const PcMail *mail,
+		    const PcPullreq *pr, gboolean has_body)
 {
-	json_builder_reset(b);
-	json_builder_begin_object(b);
-	add_string(b, "file", file);
-	add_string(b, "message_id", mail->message_id);
-	add_string(b, "subject", mail->subject);
-	add_string(b, "from", mail->from);
-	add_string(b, "date", mail->date);
-	json_builder_set_member_name(b, "is_pull_request");
-	json_builder_add_boolean_value(b, pr->is_pull_request);
-	add_string(b, "reason", pr->reason);
-	add_string(b, "repo_url", pr->repo_url);
-	add_string(b, "fetch_url", pr->fetch_url);
-	add_string(b, "ref", pr->ref);
-	add_string(b, "base_commit", pr->base_commit);
-	add_string(b, "end_commit", pr->end_commit);
-	add_string(b, "tag_commit", pr->tag_commit);
-	add_tri(b, "signed_tag", pr->signed_tag);
-	add_string(b, "body_sha256", has_body ? mail->body_sha256 : NULL);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
+	g_string_append(out, "{\"file\":\"");
+	append_escaped(out, file);
+	g_string_append_c(out, '"');
+	add_string(out, "message_id", mail->message_id);
+	add_string(out, "subject", mail->subject);
+	add_string(out, "from", mail->from);
+	add_string(out, "date", mail->date);
+	g_string_append(out, ",\"is_pull_request\":");
+	g_string_append(out, pr->is_pull_request ? "true" : "false");
+	add_string(out, "reason", pr->reason);
+	add_string(out, "repo_url", pr->repo_url);
+	add_string(out, "fetch_url", pr->fetch_url);
+	add_string(out, "ref", pr->ref);
+	add_string(out, "base_commit", pr->base_commit);
+	add_string(out, "end_commit", pr->end_commit);
+	add_string(out, "tag_commit", pr->tag_commit);
+	g_string_append(out, ",\"signed_tag\":");
+	g_string_append(out, tri_json(pr->signed_tag));
+	add_string(out, "body_sha256", has_body ? mail->body_sha256 : NULL);
+	g_string_append(out, "}\n");
 }
 
-static void print_json(ParseRun *run, JsonNode *node)
+static void print_line(ParseRun *run)
 {
-	g_string_truncate(run->line, 0);
-	json_generator_set_root(run->gen, node);
-	json_generator_to_gstring(run->gen, run->line);
-	g_string_append_c(run->line, '\n');
 	fwrite(run->line->str, 1, run->line->len, stdout);
+	g_string_truncate(run->line, 0);
 }
 
 /*
@@ -80,6 +133,8 @@ static void print_json(ParseRun *run, JsonNode *node)
 static gboolean read_message(ParseRun *run, const PcInputMessage *msg,
 			     PcMail *mail, PcPullreq *pr)
 {
+	/* The JSON line has no threading headers: do not read them. */
+	PcMailFlags flags = msg->flags | PC_MAIL_NO_THREAD;
 	g_autoptr(GError) error = NULL;
 
 	if (!msg->message) {
@@ -89,16 +144,15 @@ static gboolean read_message(ParseRun *run, const PcInputMessage *msg,
 	}
 	if (msg->size > run->cap) {
 		/* A cap of 0 reads the headers and no text at all. */
-		pc_mail_init_from_message(mail, msg->message, 0, msg->flags,
-					  NULL);
+		pc_mail_init_from_message(mail, msg->message, 0, flags, NULL);
 		pr->reason = g_strdup_printf(
 			"the message is %" G_GUINT64_FORMAT " bytes, over the "
 			"cap of %" G_GUINT64_FORMAT " (max_message_bytes)",
 			msg->size, run->cap);
 		return FALSE;
 	}
-	if (!pc_mail_init_from_message(mail, msg->message, run->cap,
-				       msg->flags, &error)) {
+	if (!pc_mail_init_from_message(mail, msg->message, run->cap, flags,
+				       &error)) {
 		pr->reason = g_strdup(error->message);
 		return FALSE;
 	}
@@ -111,7 +165,6 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 	ParseRun *run = data;
 	PcMail mail = { 0 };
 	PcPullreq pr = { .signed_tag = PC_TRI_NULL };
-	g_autoptr(JsonNode) node = NULL;
 	gboolean has_body;
 
 	if (msg->error) {
@@ -120,8 +173,8 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 		return TRUE;
 	}
 	has_body = read_message(run, msg, &mail, &pr);
-	node = to_json(run->builder, msg->file, &mail, &pr, has_body);
-	print_json(run, node);
+	to_json(run->line, msg->file, &mail, &pr, has_body);
+	print_line(run);
 	pc_pullreq_clear(&pr);
 	pc_mail_clear(&mail);
 	return TRUE;
@@ -131,8 +184,6 @@ int pc_cmd_parse(int argc, char **argv)
 {
 	g_autoptr(PcConfig) config = NULL;
 	g_autoptr(PcPullreqParser) parser = NULL;
-	g_autoptr(JsonGenerator) gen = NULL;
-	g_autoptr(JsonBuilder) builder = NULL;
 	g_autoptr(GString) line = NULL;
 	ParseRun run = { 0 };
 	int status;
@@ -157,13 +208,9 @@ int pc_cmd_parse(int argc, char **argv)
 		return PC_EXIT_USAGE;
 	}
 	parser = pc_pullreq_parser_new();
-	gen = json_generator_new();
-	builder = json_builder_new();
 	line = g_string_sized_new(1024);
-	run.builder = builder;
 	run.line = line;
 	run.parser = parser;
-	run.gen = gen;
 	run.cap = config->max_message_bytes;
 	for (int i = 1; i < argc; i++) {
 		g_autoptr(GError) error = NULL;

@@ -81,11 +81,277 @@ static gint64 next_from_line(GMimeStream *stream, gint64 from)
 	}
 }
 
+/*
+ * PcStreamWindow: a file read through one shared window of its bytes.
+ *
+ * GMime's parser reads 4 KiB at a time, and each part it hands out (with
+ * persist_stream) is a substream that seeks the shared descriptor: through
+ * GMimeStreamFs that was an lseek() and a read() per 4 KiB, the biggest
+ * cost the kernel had in `pullcheck parse`. Here the stream and all its
+ * substreams read from one buffer of WINDOW_BYTES, refilled with pread()
+ * where a read falls outside it: the parser moves through it front to
+ * back, and the text parts decoded after it are mostly still in it. A
+ * mapping would need no buffer, but a file cut short under it ends the
+ * process with SIGBUS; pread() just reads less.
+ */
+#define WINDOW_BYTES (128 * 1024)
+
+/* Shared by a stream and its substreams, all in one thread. */
+typedef struct {
+	int refs;
+	int fd;			/* owned: closed with the last reference */
+	gint64 start;		/* file offset of buf[0] */
+	gsize len;		/* bytes of buf that hold the file */
+	char buf[WINDOW_BYTES];
+} Window;
+
+typedef struct {
+	GMimeStream parent;
+	Window *win;		/* NULL once closed */
+	gboolean eos;
+} PcStreamWindow;
+
+typedef struct {
+	GMimeStreamClass parent_class;
+} PcStreamWindowClass;
+
+G_DEFINE_TYPE(PcStreamWindow, pc_stream_window, GMIME_TYPE_STREAM)
+
+static void window_unref(Window *win)
+{
+	if (--win->refs)
+		return;
+	close(win->fd);
+	g_free(win);
+}
+
+/* Reads what it can of @len bytes at @pos: 0 at the end, -1 on error. */
+static ssize_t window_read(Window *win, gint64 pos, char *out, gsize len)
+{
+	gsize off;
+
+	if (pos < win->start || pos >= win->start + (gint64)win->len) {
+		ssize_t n;
+
+		do {
+			n = pread(win->fd, win->buf, sizeof(win->buf), pos);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -1;
+		win->start = pos;
+		win->len = n;
+		if (n == 0)
+			return 0;
+	}
+	off = pos - win->start;
+	len = MIN(len, win->len - off);
+	memcpy(out, win->buf + off, len);
+	return len;
+}
+
+static ssize_t window_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+	ssize_t n;
+
+	if (!ws->win) {
+		errno = EBADF;
+		return -1;
+	}
+	if (stream->bound_end != -1 && stream->position >= stream->bound_end) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (stream->bound_end != -1)
+		len = MIN(stream->bound_end - stream->position, (gint64)len);
+	n = window_read(ws->win, stream->position, buf, len);
+	if (n > 0)
+		stream->position += n;
+	else if (n == 0)
+		ws->eos = TRUE;
+	return n;
+}
+
+static ssize_t window_stream_write(GMimeStream *stream, const char *buf,
+				   size_t len)
+{
+	errno = EBADF;
+	return -1;
+}
+
+static int window_stream_flush(GMimeStream *stream)
+{
+	return 0;
+}
+
+static int window_stream_close(GMimeStream *stream)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+
+	g_clear_pointer(&ws->win, window_unref);
+	return 0;
+}
+
+static gboolean window_stream_eos(GMimeStream *stream)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+
+	if (!ws->win)
+		return TRUE;
+	if (stream->bound_end != -1)
+		return stream->position >= stream->bound_end;
+	return ws->eos;
+}
+
+static int window_stream_reset(GMimeStream *stream)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+
+	if (!ws->win) {
+		errno = EBADF;
+		return -1;
+	}
+	ws->eos = FALSE;
+	return 0;
+}
+
+/* The end of the file now, or of the bounds. */
+static gint64 window_stream_end(GMimeStream *stream)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+	struct stat st;
+
+	if (stream->bound_end != -1)
+		return stream->bound_end;
+	if (fstat(ws->win->fd, &st) < 0)
+		return -1;
+	return st.st_size;
+}
+
+static gint64 window_stream_seek(GMimeStream *stream, gint64 offset,
+				 GMimeSeekWhence whence)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+	gint64 real, end;
+
+	if (!ws->win) {
+		errno = EBADF;
+		return -1;
+	}
+	switch (whence) {
+	case GMIME_STREAM_SEEK_SET:
+		real = offset;
+		break;
+	case GMIME_STREAM_SEEK_CUR:
+		real = stream->position + offset;
+		break;
+	default:
+		if ((end = window_stream_end(stream)) < 0)
+			return -1;
+		real = end + offset;
+		break;
+	}
+	if (real < stream->bound_start ||
+	    (stream->bound_end != -1 && real > stream->bound_end)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((stream->bound_end != -1 && real < stream->bound_end) ||
+	    (ws->eos && real < stream->position))
+		ws->eos = FALSE;
+	stream->position = real;
+	return real;
+}
+
+static gint64 window_stream_tell(GMimeStream *stream)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+
+	if (!ws->win) {
+		errno = EBADF;
+		return -1;
+	}
+	return stream->position;
+}
+
+static gint64 window_stream_length(GMimeStream *stream)
+{
+	PcStreamWindow *ws = (PcStreamWindow *)stream;
+	gint64 end;
+
+	if (!ws->win) {
+		errno = EBADF;
+		return -1;
+	}
+	if ((end = window_stream_end(stream)) < 0)
+		return -1;
+	if (end < stream->bound_start) {
+		errno = EINVAL;
+		return -1;
+	}
+	return end - stream->bound_start;
+}
+
+static GMimeStream *window_stream_new(Window *win, gint64 start, gint64 end)
+{
+	PcStreamWindow *ws = g_object_new(pc_stream_window_get_type(), NULL);
+
+	g_mime_stream_construct(GMIME_STREAM(ws), start, end);
+	ws->win = win;
+	win->refs++;
+	return GMIME_STREAM(ws);
+}
+
+static GMimeStream *window_stream_substream(GMimeStream *stream, gint64 start,
+					    gint64 end)
+{
+	return window_stream_new(((PcStreamWindow *)stream)->win, start, end);
+}
+
+static void window_stream_finalize(GObject *object)
+{
+	window_stream_close(GMIME_STREAM(object));
+	G_OBJECT_CLASS(pc_stream_window_parent_class)->finalize(object);
+}
+
+static void pc_stream_window_class_init(PcStreamWindowClass *klass)
+{
+	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+	G_OBJECT_CLASS(klass)->finalize = window_stream_finalize;
+	stream_class->read = window_stream_read;
+	stream_class->write = window_stream_write;
+	stream_class->flush = window_stream_flush;
+	stream_class->close = window_stream_close;
+	stream_class->eos = window_stream_eos;
+	stream_class->reset = window_stream_reset;
+	stream_class->seek = window_stream_seek;
+	stream_class->tell = window_stream_tell;
+	stream_class->length = window_stream_length;
+	stream_class->substream = window_stream_substream;
+}
+
+static void pc_stream_window_init(PcStreamWindow *ws)
+{
+}
+
+/* (transfer full) A stream of the file at @fd, from its start. Takes @fd. */
+static GMimeStream *open_mbox_stream(int fd)
+{
+	Window *win = g_new(Window, 1);
+
+	win->refs = 0;
+	win->fd = fd;
+	win->start = 0;
+	win->len = 0;
+	return window_stream_new(win, 0, -1);
+}
+
 /* Takes @fd. */
 static gboolean read_mbox(const char *file, int fd, PcInputFunc func,
 			  gpointer data)
 {
-	g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
+	g_autoptr(GMimeStream) stream = open_mbox_stream(fd);
 	g_autoptr(GMimeParser) parser = g_mime_parser_new();
 	gint64 start = 0;
 	gboolean more = TRUE;

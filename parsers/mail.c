@@ -131,6 +131,54 @@ static char **read_to_cc(GMimeMessage *message, PcMailFlags flags)
 	return (char **)g_ptr_array_free(out, FALSE);
 }
 
+/* @value in decimal, at least @width digits: *@p moves past them. */
+static void put_number(char **p, unsigned int value, int width)
+{
+	char digits[10];
+	int n = 0;
+
+	do {
+		digits[n++] = '0' + value % 10;
+		value /= 10;
+	} while (value);
+	while (n < width)
+		digits[n++] = '0';
+	while (n)
+		*(*p)++ = digits[--n];
+}
+
+/*
+ * g_date_time_format(date, "%Y-%m-%dT%H:%M:%S%:z") by hand: GLib's
+ * formatter parses the format and asks the locale for its digits, some
+ * 6000 instructions a message. The same fields the same way: the year
+ * unpadded, the offset's sign '+' for zero, its seconds dropped.
+ */
+static char *format_rfc3339(GDateTime *date)
+{
+	int offset = g_date_time_get_utc_offset(date) / G_TIME_SPAN_SECOND;
+	char buf[32], *p = buf;
+	int y, mo, d;
+
+	g_date_time_get_ymd(date, &y, &mo, &d);
+	put_number(&p, y, 0);
+	*p++ = '-';
+	put_number(&p, mo, 2);
+	*p++ = '-';
+	put_number(&p, d, 2);
+	*p++ = 'T';
+	put_number(&p, g_date_time_get_hour(date), 2);
+	*p++ = ':';
+	put_number(&p, g_date_time_get_minute(date), 2);
+	*p++ = ':';
+	put_number(&p, g_date_time_get_second(date), 2);
+	*p++ = offset >= 0 ? '+' : '-';
+	offset = ABS(offset);
+	put_number(&p, offset / 3600, 2);
+	*p++ = ':';
+	put_number(&p, offset / 60 % 60, 2);
+	return g_strndup(buf, p - buf);
+}
+
 static void read_date(PcMail *mail, GMimeMessage *message)
 {
 	GDateTime *date;
@@ -140,7 +188,7 @@ static void read_date(PcMail *mail, GMimeMessage *message)
 		return;
 	date = g_mime_message_get_date(message);
 	if (date)
-		mail->date = g_date_time_format(date, "%Y-%m-%dT%H:%M:%S%:z");
+		mail->date = format_rfc3339(date);
 }
 
 /*
@@ -185,6 +233,11 @@ static gboolean is_attachment(GMimeObject *part, gboolean first)
 }
 
 typedef struct {
+	/*
+	 * The body so far: the first text part's own buffer while it is the
+	 * only one (most mail has one), a GString from the second on.
+	 */
+	char *first;
 	GString *body;
 	gsize budget;
 	gboolean seen_text;
@@ -200,24 +253,83 @@ static gboolean is_utf8_charset(const char *charset)
 }
 
 /*
- * The part's text in UTF-8. Most mail says utf-8 or us-ascii (or
- * nothing): then only the transfer encoding is undone, which is much
+ * The part's text in UTF-8, and its length in *@len. Most mail says
+ * utf-8 or us-ascii (or nothing): then only the transfer encoding is
+ * undone, into a buffer that becomes the string (no copy), which is much
  * cheaper than GMime's iconv pass; anything else goes through GMime's
  * charset conversion. Invalid UTF-8 is repaired by the caller.
  */
-static char *decode_text(GMimeTextPart *part, GMimeDataWrapper *content)
+static char *decode_text(GMimeTextPart *part, GMimeDataWrapper *content,
+			 gsize encoded, gsize *len)
 {
 	const char *charset = g_mime_text_part_get_charset(part);
 	g_autoptr(GMimeStream) mem = NULL;
 	GByteArray *bytes;
+	char *text;
 
-	if (!is_utf8_charset(charset) || !content)
-		return g_mime_text_part_get_text(part);
-	mem = g_mime_stream_mem_new();
+	if (!is_utf8_charset(charset) || !content) {
+		text = g_mime_text_part_get_text(part);
+		*len = text ? strlen(text) : 0;
+		return text;
+	}
+	/* Sized once: decoding never makes the text bigger. */
+	mem = g_mime_stream_mem_new_with_byte_array(
+		g_byte_array_sized_new(MIN(encoded, G_MAXUINT - 1) + 1));
 	if (g_mime_data_wrapper_write_to_stream(content, mem) < 0)
 		return NULL;
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	return g_strndup((const char *)bytes->data, bytes->len);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	*len = bytes->len;
+	g_byte_array_append(bytes, (const guint8 *)"", 1);
+	return (char *)g_byte_array_free(bytes, FALSE);
+}
+
+/*
+ * g_utf8_validate(@text, -1, NULL), with the ASCII run at the start
+ * checked eight bytes at a time: most mail is ASCII all through. The run
+ * stops at the first byte with the high bit set or the first NUL, where
+ * GLib takes over, so the answer is GLib's. @len bounds the reads.
+ */
+static gboolean utf8_valid(const char *text, gsize len)
+{
+	const guint64 high = 0x8080808080808080ULL;
+	const guint64 ones = 0x0101010101010101ULL;
+	gsize i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		guint64 w;
+
+		memcpy(&w, text + i, sizeof(w));
+		/* A high bit set, or a zero byte somewhere in the word. */
+		if ((w & high) || ((w - ones) & ~w & high))
+			break;
+	}
+	return g_utf8_validate(text + i, -1, NULL);
+}
+
+/* Appends @text (transfer full) to the body, on a line of its own. */
+static void add_to_body(Walk *w, char *text)
+{
+	if (!w->first && !w->body) {
+		w->first = text;
+		return;
+	}
+	if (!w->body) {
+		w->body = g_string_new(w->first);
+		g_clear_pointer(&w->first, g_free);
+	}
+	if (w->body->len && w->body->str[w->body->len - 1] != '\n')
+		g_string_append_c(w->body, '\n');
+	g_string_append(w->body, text);
+	g_free(text);
+}
+
+/* (transfer full) The body the walk found, "" for none. */
+static char *walk_take_body(Walk *w)
+{
+	if (w->body)
+		return g_string_free(w->body, FALSE);
+	return w->first ? w->first : g_strdup("");
 }
 
 static void add_text_part(Walk *w, GMimeTextPart *part)
@@ -228,6 +340,7 @@ static void add_text_part(Walk *w, GMimeTextPart *part)
 	gint64 encoded = stream ? g_mime_stream_length(stream) : 0;
 	const char *format, *delsp;
 	g_autofree char *text = NULL;
+	gsize len;
 
 	/* Decoding never makes a part bigger than its encoded form. */
 	if (encoded < 0 || (gsize)encoded > w->budget) {
@@ -235,10 +348,10 @@ static void add_text_part(Walk *w, GMimeTextPart *part)
 		return;
 	}
 	w->budget -= encoded;
-	text = decode_text(part, content);
+	text = decode_text(part, content, encoded, &len);
 	if (!text)
 		return;
-	if (!g_utf8_validate(text, -1, NULL)) {
+	if (!utf8_valid(text, len)) {
 		char *valid = g_utf8_make_valid(text, -1);
 
 		g_free(text);
@@ -253,9 +366,7 @@ static void add_text_part(Walk *w, GMimeTextPart *part)
 		g_free(text);
 		text = joined;
 	}
-	if (w->body->len && w->body->str[w->body->len - 1] != '\n')
-		g_string_append_c(w->body, '\n');
-	g_string_append(w->body, text);
+	add_to_body(w, g_steal_pointer(&text));
 }
 
 static void walk(Walk *w, GMimeObject *obj)
@@ -426,6 +537,11 @@ static void read_headers(PcMail *mail, GMimeMessage *message,
 	read_from(mail, message);
 	read_date(mail, message);
 	mail->to_cc = read_to_cc(message, flags);
+	if (flags & PC_MAIL_NO_THREAD) {
+		/* Each lookup walks the header list and decodes the value. */
+		mail->references = g_new0(char *, 1);
+		return;
+	}
 	mail->in_reply_to = header_msgid(obj, "In-Reply-To");
 	mail->references = header_references(obj);
 	mail->auto_submitted = dup_nonempty(
@@ -437,7 +553,7 @@ gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
 				   gsize max_bytes, PcMailFlags flags,
 				   GError **error)
 {
-	Walk w = { .body = g_string_new(NULL), .budget = max_bytes };
+	Walk w = { .budget = max_bytes };
 	GMimeObject *root;
 	gboolean inline_signed = FALSE;
 	char *body;
@@ -445,7 +561,6 @@ gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
 	memset(mail, 0, sizeof(*mail));
 	read_headers(mail, message, flags);
 	if (!has_any_header(GMIME_OBJECT(message))) {
-		g_string_free(w.body, TRUE);
 		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_NOT_MAIL,
 			    "not a mail message: no header");
 		return FALSE;
@@ -453,7 +568,7 @@ gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
 	root = g_mime_message_get_mime_part(message);
 	if (root)
 		walk(&w, root);
-	body = g_string_free(w.body, FALSE);
+	body = walk_take_body(&w);
 	if (w.too_big) {
 		g_free(body);
 		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_TOO_BIG,

@@ -54,6 +54,13 @@ typedef enum {
 	 * of reading it, and only a reply needs it.
 	 */
 	PC_MAIL_RECIPIENTS = 1 << 1,
+	/*
+	 * Leave @in_reply_to, @references, @auto_submitted and @list_id
+	 * unread (NULL, and @references empty): what only a job needs, for
+	 * threading a reply and deciding whether to send one. pullcheck
+	 * parse prints none of them.
+	 */
+	PC_MAIL_NO_THREAD = 1 << 2,
 } PcMailFlags;
 
 /*

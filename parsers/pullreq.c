@@ -186,12 +186,14 @@ static char *first_group_lower(const pcre2_code *re, const char *text)
  */
 static char *clean_text(const char *body, gboolean quoted)
 {
-	GString *out = g_string_sized_new(strlen(body));
-	const char *p = body;
+	gsize n = strlen(body);
+	/* Every line keeps at most its bytes, and the last may gain '\n'. */
+	char *out = g_malloc(n + 2), *w = out;
+	const char *p = body, *end = body + n;
 
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		gsize len = nl ? (gsize)(nl - p) : strlen(p);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		gsize len = nl ? (gsize)(nl - p) : (gsize)(end - p);
 		const char *s = p;
 		gsize lead = 0;
 
@@ -208,12 +210,32 @@ static char *clean_text(const char *body, gboolean quoted)
 			}
 			while (len && g_ascii_isspace(s[len - 1]))
 				len--;
-			g_string_append_len(out, s, len);
+			memcpy(w, s, len);
+			w += len;
 		}
-		g_string_append_c(out, '\n');
-		p = nl ? nl + 1 : p + strlen(p);
+		*w++ = '\n';
+		p = nl ? nl + 1 : end;
 	}
-	return g_string_free(out, FALSE);
+	*w = '\0';
+	return out;
+}
+
+/*
+ * Both of PATCH_RE's branches open a line with "diff" (any case) or
+ * "@@": a text with no such line cannot match. Prose, replies that quote
+ * no diff and robots' reports have none, and for them this look at each
+ * line's start spares the caseless regex a pass over the whole text.
+ */
+static gboolean may_hold_patch(const char *text)
+{
+	for (const char *p = text; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if ((p[0] == '@' && p[1] == '@') ||
+		    !g_ascii_strncasecmp(p, "diff", 4))
+			return TRUE;
+	}
+	return FALSE;
 }
 
 static gsize line_end(const char *text, gsize at)
@@ -505,7 +527,7 @@ static char *why_not(PcPullreqParser *p, const PcMail *mail, const char *text,
 	PcPullreq in_quote = { 0 };
 	gboolean quotes_one = FALSE;
 
-	if (matches(p->patch, text))
+	if (may_hold_patch(text) && matches(p->patch, text))
 		return g_strdup("a patch, not a pull request");
 	if (asks) {
 		quoted = clean_text(mail->body ? mail->body : "", TRUE);
