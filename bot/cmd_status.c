@@ -1,11 +1,320 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* pullcheck status: being written. */
+/*
+ * pullcheck status: what the daemon is doing and what waits, read from
+ * the job store alone (read-only, so it never holds the daemon up):
+ * the jobs by state, the open ones with their age, the running build
+ * with its elapsed time and last make step, the last 24 hours by
+ * verdict, the source's connection and last UID, the replies waiting.
+ */
+#define G_LOG_DOMAIN "pullcheck"
+
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
+#include "store.h"
+
+/* The daemon writes its row every 2 s; older than this, it is gone. */
+#define STALE_S 30
+
+static const char *const STATES[] = {
+	PC_STATE_RECEIVED,  PC_STATE_QUEUED,	   PC_STATE_FETCHING,
+	PC_STATE_BUILDING,  PC_STATE_REPORTING,	   PC_STATE_FAILED_INFRA,
+	PC_STATE_REPLIED,   PC_STATE_IGNORED,	   PC_STATE_SUPERSEDED,
+	NULL
+};
+static const char *const VERDICTS[] = { "pass", "fail", "could-not-check",
+					NULL };
+
+typedef struct {
+	JsonObject *watch;	/* the daemon's own row, NULL if never */
+	gboolean running;
+	GHashTable *states, *verdicts;
+	GPtrArray *open;	/* PcJob* */
+	gint64 now;
+} Status;
+
+static void status_clear(Status *s)
+{
+	if (s->watch)
+		json_object_unref(s->watch);
+	g_clear_pointer(&s->states, g_hash_table_unref);
+	g_clear_pointer(&s->verdicts, g_hash_table_unref);
+	g_clear_pointer(&s->open, g_ptr_array_unref);
+}
+
+static gboolean read_status(PcStore *store, Status *s, GError **error)
+{
+	g_autofree char *row = NULL;
+
+	s->now = g_get_real_time() / G_USEC_PER_SEC;
+	s->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s->verdicts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
+	if (!pc_store_count_states(store, s->states, error) ||
+	    !pc_store_count_verdicts(store, s->now - 24 * 3600, s->verdicts,
+				     error) ||
+	    !(s->open = pc_store_list_open(store, error)) ||
+	    !pc_store_get_value(store, "watch", &row, error))
+		return FALSE;
+	if (row) {
+		g_autoptr(JsonNode) node = json_from_string(row, NULL);
+
+		if (node && JSON_NODE_HOLDS_OBJECT(node))
+			s->watch = json_object_ref(json_node_get_object(node));
+	}
+	if (s->watch) {
+		gint64 pid = json_object_get_int_member_with_default(s->watch,
+								    "pid", 0);
+		gint64 at = json_object_get_int_member_with_default(
+			s->watch, "updated_at", 0);
+
+		s->running = pid > 0 && s->now - at < STALE_S &&
+			     !json_object_get_boolean_member_with_default(
+				     s->watch, "stopped", FALSE) &&
+			     (kill(pid, 0) == 0 || errno == EPERM);
+	}
+	return TRUE;
+}
+
+static guint count(GHashTable *h, const char *key)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(h, key));
+}
+
+static void age(GString *out, gint64 seconds)
+{
+	if (seconds < 120)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "s", seconds);
+	else if (seconds < 2 * 3600)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "m",
+				       seconds / 60);
+	else if (seconds < 2 * 86400)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "h",
+				       seconds / 3600);
+	else
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "d",
+				       seconds / 86400);
+}
+
+static const char *member(JsonObject *o, const char *name)
+{
+	return o ? json_object_get_string_member_with_default(o, name, "") : "";
+}
+
+static void print_text(const char *db, Status *s)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	guint waiting = 0;
+
+	g_string_append_printf(out, "store     %s\n", db);
+	if (!s->watch) {
+		g_string_append(out, "daemon    has not run on this store\n");
+	} else if (!s->running) {
+		g_string_append(out, "daemon    not running (last seen ");
+		age(out, s->now - json_object_get_int_member_with_default(
+					  s->watch, "updated_at", 0));
+		g_string_append(out, " ago)\n");
+	} else if (strcmp(member(s->watch, "activity"), "idle")) {
+		g_string_append_printf(
+			out, "daemon    running (pid %" G_GINT64_FORMAT "): %s job %"
+			G_GINT64_FORMAT " for ",
+			json_object_get_int_member(s->watch, "pid"),
+			member(s->watch, "activity"),
+			json_object_get_int_member(s->watch, "job"));
+		age(out, json_object_get_int_member(s->watch, "elapsed_s"));
+		g_string_append(out, "\n");
+		if (*member(s->watch, "last_line"))
+			g_string_append_printf(out, "          last step: %s\n",
+					       member(s->watch, "last_line"));
+	} else {
+		g_string_append_printf(
+			out, "daemon    running (pid %" G_GINT64_FORMAT "), idle\n",
+			json_object_get_int_member(s->watch, "pid"));
+	}
+	if (s->watch)
+		g_string_append_printf(out, "source    %s\n",
+				       *member(s->watch, "source")
+					       ? member(s->watch, "source")
+					       : "not opened yet");
+	g_string_append(out, "jobs     ");
+	for (guint i = 0; STATES[i]; i++)
+		g_string_append_printf(out, " %s %u%s", STATES[i],
+				       count(s->states, STATES[i]),
+				       !STATES[i + 1] ? "\n"
+				       : i == 4	      ? ",\n         "
+						      : ",");
+	g_string_append(out, "last 24 h");
+	for (guint i = 0; VERDICTS[i]; i++)
+		g_string_append_printf(out, " %s %u%s", VERDICTS[i],
+				       count(s->verdicts, VERDICTS[i]),
+				       VERDICTS[i + 1] ? "," : "\n");
+	for (guint i = 0; i < s->open->len; i++)
+		waiting += !strcmp(((PcJob *)s->open->pdata[i])->state,
+				   PC_STATE_REPORTING);
+	g_string_append_printf(out, "outbox    %u repl%s waiting to be sent\n",
+			       waiting, waiting == 1 ? "y" : "ies");
+	if (s->open->len)
+		g_string_append(out, "\nopen jobs (oldest first)\n");
+	for (guint i = 0; i < s->open->len; i++) {
+		const PcJob *j = s->open->pdata[i];
+
+		g_string_append_printf(out, "  %5" G_GINT64_FORMAT "  %-12s ",
+				       j->id, j->state);
+		age(out, s->now - j->received_at);
+		g_string_append_printf(out, "  <%s>  %s\n", j->message_id,
+				       j->subject ? j->subject : "");
+		if (j->attempts || j->reason) {
+			g_string_append_printf(out, "         try %u", j->attempts);
+			if (j->next_attempt_at > s->now &&
+			    j->next_attempt_at < G_MAXINT64) {
+				g_string_append(out, ", next in ");
+				age(out, j->next_attempt_at - s->now);
+			} else if (j->next_attempt_at == G_MAXINT64) {
+				g_string_append(out, ", not retried");
+			}
+			if (j->reason)
+				g_string_append_printf(out, ": %s", j->reason);
+			g_string_append(out, "\n");
+		}
+	}
+	fputs(out->str, stdout);
+}
+
+static void add_counts(JsonBuilder *b, const char *name, GHashTable *h,
+		       const char *const *keys)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_object(b);
+	for (guint i = 0; keys[i]; i++) {
+		json_builder_set_member_name(b, keys[i]);
+		json_builder_add_int_value(b, count(h, keys[i]));
+	}
+	json_builder_end_object(b);
+}
+
+static void add_str(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+static void add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+static void print_json(const char *db, Status *s)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+
+	json_builder_begin_object(b);
+	add_str(b, "store", db);
+	json_builder_set_member_name(b, "daemon");
+	if (s->watch) {
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+		json_object_set_boolean_member(s->watch, "running", s->running);
+		json_node_set_object(node, s->watch);
+		json_builder_add_value(b, g_steal_pointer(&node));
+	} else {
+		json_builder_add_null_value(b);
+	}
+	add_counts(b, "states", s->states, STATES);
+	add_counts(b, "verdicts_24h", s->verdicts, VERDICTS);
+	json_builder_set_member_name(b, "open");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < s->open->len; i++) {
+		const PcJob *j = s->open->pdata[i];
+
+		json_builder_begin_object(b);
+		add_int(b, "id", j->id);
+		add_str(b, "state", j->state);
+		add_str(b, "message_id", j->message_id);
+		add_str(b, "subject", j->subject);
+		add_str(b, "from", j->from_addr);
+		add_int(b, "age_s", s->now - j->received_at);
+		add_int(b, "attempts", j->attempts);
+		add_str(b, "reason", j->reason);
+		json_builder_set_member_name(b, "next_attempt_at");
+		if (j->next_attempt_at > s->now && j->next_attempt_at < G_MAXINT64)
+			json_builder_add_int_value(b, j->next_attempt_at);
+		else
+			json_builder_add_null_value(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "outbox");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < s->open->len; i++) {
+		const PcJob *j = s->open->pdata[i];
+
+		if (!strcmp(j->state, PC_STATE_REPORTING))
+			json_builder_add_int_value(b, j->id);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	text = json_to_string(root, TRUE);
+	puts(text);
+}
 
 int pc_cmd_status(int argc, char **argv)
 {
-	fprintf(stderr, "pullcheck status: not yet implemented\n");
-	return PC_EXIT_FAILURE;
+	gboolean json = FALSE;
+	const GOptionEntry entries[] = {
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+		  "Print the status as one JSON object", NULL },
+		{ NULL },
+	};
+	g_autoptr(PcConfig) config = NULL;
+	g_autoptr(PcStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = NULL;
+	Status s = { 0 };
+	int status;
+
+	config = pc_cmd_init(
+		&argc, &argv, "- jobs and their states",
+		"Shows what the daemon is doing, read from the job store "
+		"(STATE/pullcheck.db)\nwithout writing to it: the jobs by "
+		"state, the open ones with their age and\nlast reason, the "
+		"running step with its elapsed time and last make step, the\n"
+		"verdicts of the last 24 hours, the source's connection and "
+		"last UID, and the\nreplies waiting to be sent.\n\n"
+		"Exit status: 0, or 1 when there is no job store to read.",
+		entries, &status);
+	if (!config)
+		return status;
+	if (argc > 1) {
+		fprintf(stderr, "pullcheck status: takes no arguments\n");
+		return PC_EXIT_USAGE;
+	}
+	db = pc_store_path(config->state_dir);
+	if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
+		fprintf(stderr, "pullcheck status: no job store at %s: watch "
+				"has not run with this state_dir\n", db);
+		return PC_EXIT_FAILURE;
+	}
+	store = pc_store_open_readonly(db, &error);
+	if (!store || !read_status(store, &s, &error)) {
+		fprintf(stderr, "pullcheck status: %s\n", error->message);
+		status_clear(&s);
+		return PC_EXIT_FAILURE;
+	}
+	if (json)
+		print_json(db, &s);
+	else
+		print_text(db, &s);
+	status_clear(&s);
+	return PC_EXIT_OK;
 }

@@ -52,6 +52,7 @@ typedef struct {
 	char *last_line;	/* the build's last make step */
 	char *source_state;
 	gboolean done;
+	guint taken;		/* messages taken in this run */
 } Watch;
 
 /* ---- logging: one line per event, journald-friendly ---- */
@@ -153,6 +154,8 @@ static gpointer status_thread(gpointer data)
 	g_autofree char *db = pc_store_path(w->config->state_dir);
 	g_autoptr(PcStore) store = pc_store_open(db, NULL);
 	gboolean watchdog = sd_watchdog_enabled(0, NULL) > 0;
+	g_autofree char *last = NULL;
+	guint unchanged = 0;
 
 	for (;;) {
 		g_autoptr(JsonBuilder) b = json_builder_new();
@@ -180,8 +183,6 @@ static gpointer status_thread(gpointer data)
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "pid");
 		json_builder_add_int_value(b, getpid());
-		json_builder_set_member_name(b, "updated_at");
-		json_builder_add_int_value(b, g_get_real_time() / G_USEC_PER_SEC);
 		json_builder_set_member_name(b, "activity");
 		json_builder_add_string_value(b, w->what ? w->what : "idle");
 		json_builder_set_member_name(b, "job");
@@ -200,9 +201,18 @@ static gpointer status_thread(gpointer data)
 		g_mutex_unlock(&w->lock);
 
 		root = json_builder_get_root(b);
-		json = json_to_string(root, FALSE);
-		if (store)
+		/* Written when it changes, else every 10 s: the store's fsync. */
+		if (store && (done || g_strcmp0(status, last) ||
+			      ++unchanged >= 5)) {
+			json_object_set_int_member(json_node_get_object(root),
+						   "updated_at",
+						   g_get_real_time() / G_USEC_PER_SEC);
+			json = json_to_string(root, FALSE);
 			pc_store_set_value(store, "watch", json, NULL);
+			unchanged = 0;
+		}
+		g_free(last);
+		last = g_strdup(status);
 		sd_notifyf(0, "STATUS=%s", status);
 		if (watchdog && alive)
 			sd_notify(0, "WATCHDOG=1");
@@ -256,6 +266,7 @@ static gboolean take(const PcSourceMessage *msg, gpointer data)
 			  msg->id, error->message);
 		return FALSE;
 	}
+	w->taken++;
 	return !g_atomic_int_get(&w->stopping);
 }
 
@@ -535,7 +546,9 @@ int pc_cmd_watch(int argc, char **argv)
 		  w.config->state_dir, once ? " (once)" : "");
 	sd_notify(0, "READY=1");
 	status = run(&w);
-	g_message("stopped%s", status ? " after an error" : "");
+	g_message("stopped%s; %u message%s taken in this run",
+		  status ? " after an error" : "", w.taken,
+		  w.taken == 1 ? "" : "s");
 
 	g_mutex_lock(&w.lock);
 	w.done = TRUE;

@@ -76,7 +76,8 @@ static const Key KEYS[] = {
 	KEY("build", "command", T_LIST, build_command, ""),
 	KEY("build", "root", T_STRING, build_root, "@STATE@/root"),
 	KEY_ENUM("build", "scope", build_scope, "rust", "rust|full"),
-	KEY_NUM("build", "jobs", T_UINT, build_jobs, "1", 1, 64),
+	/* One build at a time: each already runs make -j(cores). */
+	KEY_NUM("build", "jobs", T_UINT, build_jobs, "1", 1, 1),
 	KEY_NUM("build", "timeout", T_UINT, build_timeout, "14400", 1, 7 * 86400),
 	KEY("build", "cache_dir", T_STRING, build_cache_dir, "@STATE@/cache"),
 	KEY_NUM("build", "retries", T_UINT, build_retries, "3", 0, 100),
@@ -101,6 +102,10 @@ static const Key KEYS[] = {
 	KEY("smtp", "user", T_OPTIONAL, smtp_user, NULL),
 	KEY("smtp", "password_file", T_OPTIONAL, smtp_password_file, NULL),
 	KEY_NUM("smtp", "timeout", T_UINT, smtp_timeout, "60", 1, 3600),
+
+	KEY("report", "out_dir", T_STRING, report_out_dir, "@STATE@/report"),
+	KEY_NUM("report", "days", T_UINT, report_days, "14", 1, 3660),
+	KEY("report", "digest_to", T_LIST, report_digest_to, ""),
 };
 
 static const Key *find_key(const char *group, const char *key)

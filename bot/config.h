@@ -73,6 +73,10 @@ typedef struct {
 	char *smtp_user;
 	char *smtp_password_file;
 	guint smtp_timeout;	/* seconds, for each network operation */
+
+	char *report_out_dir;	/* feed.atom, index.html, logs/ */
+	guint report_days;	/* the dashboard shows this many days */
+	char **report_digest_to;	/* the daily digest's recipients */
 } PcConfig;
 
 /*

@@ -188,17 +188,16 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	g_autoptr(GMimeMessage) message = NULL;
 	g_autoptr(GError) bad = NULL;
 	g_autoptr(PcJob) job = NULL;
-	g_autofree char *topic = NULL;
+	g_autofree char *topic = NULL, *why = NULL;
 	PcJob row = { 0 };
 	PcJobRun run;
 	gint64 id;
 	gboolean is_new, ok;
 
 	if (!msg->raw) {
-		g_autofree char *why = g_strdup_printf(
-			"%" G_GUINT64_FORMAT " bytes, over [pullcheck] "
-			"max_message_bytes", msg->size);
-
+		why = g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over "
+				      "[pullcheck] max_message_bytes",
+				      msg->size);
 		return take_unreadable(q, msg, why, error);
 	}
 	message = message_from(msg->raw);
@@ -208,6 +207,15 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 		pc_job_run_clear(&run);
 		return take_unreadable(q, msg, bad->message, error);
 	}
+	/*
+	 * What needs no store is decided before the message is recorded:
+	 * mail that gets no job is one transaction, and its bytes are not
+	 * kept.
+	 */
+	if (!strcmp(run.verdict, PC_VERDICT_NOT_PR))
+		why = g_strdup_printf("not a pull request: %s", run.pr.reason);
+	else
+		why = pc_triage_refusal(q->config, &run.mail);
 	topic = pc_triage_topic(run.mail.subject);
 	row = (PcJob){
 		.message_id = run.mail.message_id ? run.mail.message_id : run.key,
@@ -217,18 +225,22 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 		.from_addr = run.mail.from_addr,
 		.thread = (char *)pc_triage_thread(&run.mail),
 		.topic = topic,
-		.state = PC_STATE_RECEIVED,
-		.raw = msg->raw,
+		.state = why ? PC_STATE_IGNORED : PC_STATE_RECEIVED,
+		.reason = why,
+		.raw = why ? NULL : msg->raw,
 	};
 	ok = pc_store_add_job(q->store, &row, &id, &is_new, error);
-	if (ok && is_new)
+	if (ok && is_new && why)
+		g_message("job %" G_GINT64_FORMAT " <%s>: ignored: %s", id,
+			  row.message_id, why);
+	else if (ok && is_new)
 		stop_point(PC_STATE_RECEIVED);
 	ok = ok && q->source->ops->ack(q->source, msg->id, error);
 	if (ok && !is_new)
 		g_message("job %" G_GINT64_FORMAT " <%s>: a copy already "
 			  "recorded (%s): nothing to do", id, row.message_id,
 			  msg->id);
-	if (ok && is_new) {
+	if (ok && is_new && !why) {
 		job = pc_store_get_job(q->store, id, error);
 		ok = job && triage(q, job, &run, error);
 	}

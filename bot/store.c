@@ -122,6 +122,40 @@ static gboolean migrate(PcStore *store, GError **error)
 	return TRUE;
 }
 
+PcStore *pc_store_open_readonly(const char *path, GError **error)
+{
+	g_autofree PcStore *store = g_new0(PcStore, 1);
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &store->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(store->db, 10000);
+		stmt = prepare(store, "PRAGMA user_version", NULL);
+	}
+	if (!stmt || sqlite3_step(stmt) != SQLITE_ROW) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_SQLITE,
+			    "%s: %s", path,
+			    store->db ? sqlite3_errmsg(store->db)
+				      : sqlite3_errstr(rc));
+		g_clear_pointer(&stmt, sqlite3_finalize);
+		sqlite3_close(store->db);
+		return NULL;
+	}
+	rc = sqlite3_column_int(stmt, 0);
+	if (rc != (int)G_N_ELEMENTS(MIGRATIONS)) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_VERSION,
+			    "%s: the database is at schema version %d; this "
+			    "pullcheck reads version %d (run watch once to "
+			    "migrate it)", path, rc, (int)G_N_ELEMENTS(MIGRATIONS));
+		g_clear_pointer(&stmt, sqlite3_finalize);
+		sqlite3_close(store->db);
+		return NULL;
+	}
+	return g_steal_pointer(&store);
+}
+
 char *pc_store_path(const char *state_dir)
 {
 	return g_build_filename(state_dir, "pullcheck.db", NULL);
@@ -733,6 +767,52 @@ gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sql_error(store, error, "thread replies");
 	*found = rc == SQLITE_ROW;
+	return TRUE;
+}
+
+GPtrArray *pc_store_list_open(PcStore *store, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT " JOB_COLUMNS " FROM jobs WHERE state IN ('"
+		PC_STATE_RECEIVED "', '" PC_STATE_QUEUED "', '"
+		PC_STATE_FETCHING "', '" PC_STATE_BUILDING "', '"
+		PC_STATE_REPORTING "', '" PC_STATE_FAILED_INFRA "')"
+		" ORDER BY id",
+		error);
+	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)pc_job_free);
+	int rc;
+
+	if (!stmt)
+		return NULL;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(jobs, job_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		sql_error(store, error, "list open jobs");
+		return NULL;
+	}
+	return g_steal_pointer(&jobs);
+}
+
+gboolean pc_store_count_verdicts(PcStore *store, gint64 since,
+				 GHashTable *counts, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT verdict, count(*) FROM jobs WHERE verdict IS NOT NULL"
+		" AND updated_at >= ? GROUP BY verdict",
+		error);
+	int rc;
+
+	if (!stmt)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, since);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_hash_table_insert(counts, column_dup(stmt, 0),
+				    GUINT_TO_POINTER(sqlite3_column_int(stmt, 1)));
+	if (rc != SQLITE_DONE)
+		return sql_error(store, error, "count verdicts");
 	return TRUE;
 }
 

@@ -63,6 +63,13 @@ void pc_job_clear(PcJob *job);
 void pc_job_free(PcJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcJob, pc_job_free)
 
+/*
+ * Opens an existing database for reading only: no migration, no lock
+ * a writer waits for (WAL). For status and report beside the daemon.
+ * (transfer full)
+ */
+PcStore *pc_store_open_readonly(const char *path, GError **error);
+
 /* Where the job store lives: STATE/pullcheck.db. (transfer full) */
 char *pc_store_path(const char *state_dir);
 
@@ -148,6 +155,13 @@ gboolean pc_store_supersede(PcStore *store, const char *thread,
 gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,
 				   const char *verdict, gboolean *found,
 				   GError **error);
+
+/* The jobs not finished yet, oldest first. (transfer full, PcJob*) */
+GPtrArray *pc_store_list_open(PcStore *store, GError **error);
+
+/* Jobs with a verdict, per verdict, decided since @since (Unix s). */
+gboolean pc_store_count_verdicts(PcStore *store, gint64 since,
+				 GHashTable *counts, GError **error);
 
 /* When the next deferred job (a retry, a reply) is due; 0: none. */
 gboolean pc_store_next_due(PcStore *store, gint64 *at, GError **error);
