@@ -553,17 +553,17 @@ void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 	pr->signed_tag = PC_TRI_NULL;
 	text = clean_text(mail->body ? mail->body : "", FALSE);
 	/*
-	 * strstr() first: these texts are fixed lower-case phrases, and a
-	 * SIMD substring search is far cheaper than a caseless regex pass
-	 * over every patch in an mbox.
+	 * A substring search first: these are fixed phrases, and it is far
+	 * cheaper than a caseless regex pass over every patch in an mbox.
+	 * Caseless like the patterns: "Has Been Merged", "Kernel Test Robot".
 	 */
-	if (strstr(text, "merged") && matches(p->merged, text)) {
+	if (strcasestr(text, "merged") && matches(p->merged, text)) {
 		pr->reason = g_strdup("a merge acknowledgement (\"has been "
 				      "merged into\"), not a pull request");
 		return;
 	}
 	if (is_robot_sender(mail->from_addr) ||
-	    ((strstr(text, "robot") || strstr(text, "syzbot")) &&
+	    ((strcasestr(text, "robot") || strcasestr(text, "syzbot")) &&
 	     matches(p->robot, text))) {
 		pr->reason = g_strdup("a report from a build or fuzzing robot, "
 				      "not a pull request");

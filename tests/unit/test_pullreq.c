@@ -78,6 +78,15 @@ static const Row ROWS[] = {
 	  "merged into torvalds/linux.git:\nhttps://git.kernel.org/torvalds/"
 	  "c/" B1 "\n",
 	  FALSE, NULL, NULL, NULL, NULL, "merge" },
+	{ "merge acknowledgement, capitalised", "Re: [GIT PULL] x",
+	  "The pull request you sent:\n\n> " URL " x\n\nHas Been "
+	  "Merged Into torvalds/linux.git:\nhttps://git.kernel.org/torvalds/"
+	  "c/" B1 "\n",
+	  FALSE, NULL, NULL, NULL, NULL, "merge" },
+	{ "robot, capitalised", "[a:b] c",
+	  "tree:   " URL " master\nhead:   " B1 "\n\nKernel Test Robot "
+	  "noticed the following build errors:\n",
+	  FALSE, NULL, NULL, NULL, NULL, "robot" },
 	{ "robot", "[a:b] c",
 	  "tree:   " URL " master\nhead:   " B1 "\n\nReported-by: kernel "
 	  "test robot <lkp@intel.com>\n",
