@@ -159,5 +159,32 @@ check "sent: exit 0" $([ $st -eq 0 ]; echo $?)
 check "sent: one mail in the outbox" $([ "$(ls "$work/state/outbox/new" | wc -l)" -eq 1 ]; echo $?)
 check "sent: it is the reply" $(grep -qx 'In-Reply-To: <good@example.org>' "$work/state/outbox/new/"*; echo $?)
 
+# 8. watch --once on the built-in Maildir source and outbox: the mail in
+#    STATE/inbox/new is answered once, moves to cur/ with the verdict
+#    keyword Dovecot's way, and a second run sends nothing.
+sed "s|^state_dir = .*|state_dir = $work/wstate|" "$work/pullcheck.conf" >"$work/watch.conf"
+mkdir -p "$work/wstate/inbox/new" "$work/wstate/inbox/cur" "$work/wstate/inbox/tmp"
+git -C "$work/maint" reset -q --hard widget-fixes-1.1
+git -C "$work/maint" push -q -f "$srv/maint.git" fixes
+mail watched tags/widget-fixes-1.1
+cp "$work/watched.eml" "$work/wstate/inbox/new/1.watched"
+cp "$work/lunch.eml" "$work/wstate/inbox/new/2.lunch"
+"$pc" watch --once --config "$work/watch.conf" 2>"$work/watch.err"
+st=$?
+check "watch --once: exit 0" $([ $st -eq 0 ]; echo $?)
+check "watch --once: one reply in the outbox" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
+check "watch --once: the reply answers it" $(grep -qx 'In-Reply-To: <watched@example.org>' "$work/wstate/outbox/new/"*; echo $?)
+check "watch --once: pass" $(grep -qx 'X-Pullcheck-Verdict: pass' "$work/wstate/outbox/new/"*; echo $?)
+check "watch --once: inbox new/ is empty" $([ -z "$(ls "$work/wstate/inbox/new")" ]; echo $?)
+kw=$(grep -i 'PullcheckPass' "$work/wstate/inbox/dovecot-keywords" 2>/dev/null | cut -d' ' -f1)
+check "watch --once: \$PullcheckPass in dovecot-keywords" $([ -n "$kw" ]; echo $?)
+letter=$(printf "\\$(printf '%03o' $((97 + ${kw:-0})))")
+check "watch --once: the keyword's letter on the mail" $(ls "$work/wstate/inbox/cur/" | grep -c "^1\.watched:2,.*$letter" >/dev/null; echo $?)
+"$pc" status --json --config "$work/watch.conf" >"$work/status.json"
+check "status: 1 replied, 1 ignored" $([ "$(jget "$work/status.json" '(j["states"]["replied"], j["states"]["ignored"])')" = "(1, 1)" ]; echo $?)
+"$pc" watch --once --config "$work/watch.conf" 2>>"$work/watch.err"
+check "watch --once again: still one reply" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
+[ "$fail" -eq 0 ] || cat "$work/watch.err"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
