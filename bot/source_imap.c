@@ -471,6 +471,8 @@ static gboolean select_folder(ImapSource *self, GError **error)
 		return imap_fail(self, r, step, error);
 	}
 	sel = self->imap->imap_selection_info;
+	/* The count SELECT gives is no news (see list_new). */
+	self->imap->imap_selection_info->sel_has_exists = 0;
 	self->keywords_ok = allows_keywords(sel);
 	self->read_only = sel->sel_perm == MAILIMAP_MAILBOX_READONLY;
 	return check_uidvalidity(self, error);
@@ -559,6 +561,13 @@ static gboolean list_new(ImapSource *self, GArray *out, GError **error)
 		mailimap_set_free(set);
 		return imap_fail(self, r, "NOOP", error);
 	}
+	/*
+	 * From here on, an EXISTS is mail this listing may not have seen:
+	 * the server announces it once, in the reply to whatever command
+	 * comes next (a body fetch, a keyword STORE), and wait() must not
+	 * go idle over it. libetpan sets the flag; we clear it.
+	 */
+	self->imap->imap_selection_info->sel_has_exists = 0;
 	mailimap_fetch_type_new_fetch_att_list_add(
 		ft, need(mailimap_fetch_att_new_uid()));
 	mailimap_fetch_type_new_fetch_att_list_add(
@@ -870,6 +879,11 @@ static gboolean imap_wait(PcSource *src, guint timeout_s,
 		return FALSE;
 	if (timeout_s == 0 || g_cancellable_is_cancelled(cancellable))
 		return TRUE;
+	if (self->imap->imap_selection_info->sel_has_exists) {
+		g_debug("%s: mail announced since the last listing",
+			self->url);
+		return TRUE;
+	}
 	if (!mailimap_has_idle(self->imap))
 		return sleep_wait(MIN(timeout_s,
 				      src->config->imap_poll_interval),

@@ -995,6 +995,66 @@ static void test_idle_pending(gconstpointer data)
 	fix_clear(&f);
 }
 
+/*
+ * Mail that arrives while fetch_new hands messages out is announced once,
+ * in the reply to the next command (here the second body fetch); wait()
+ * must come back at once instead of idling over it.
+ */
+typedef struct {
+	const char *folder;
+	guint seen;
+	PcSource *src;
+} Racing;
+
+static gboolean append_during(const PcSourceMessage *msg, gpointer data)
+{
+	Racing *r = data;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(r->src->ops->ack(r->src, msg->id, &error));
+	g_assert_no_error(error);
+
+	if (r->seen++ == 0) {
+		g_autofree char *text = make_message("racing-3", 100);
+
+		admin_append(r->folder, text);
+	}
+	return TRUE;
+}
+
+static void test_exists_during_fetch(void)
+{
+	Setup s = { .folder = "racing" };
+	Racing r = { s.folder, 0 };
+	g_autoptr(GPtrArray) got = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 t0;
+	Fix f = { 0 };
+
+	start_dovecot();
+	admin_create(s.folder);
+	for (guint i = 1; i <= 2; i++) {
+		g_autofree char *id = g_strdup_printf("racing-%u", i);
+		g_autofree char *text = make_message(id, 100);
+
+		admin_append(s.folder, text);
+	}
+	fix_open(&f, &s);
+	r.src = f.src;
+	g_assert_true(f.src->ops->fetch_new(f.src, append_during, &r, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(r.seen, ==, 2);
+	t0 = g_get_monotonic_time();
+	g_assert_true(f.src->ops->wait(f.src, 30, NULL, &error));
+	g_assert_no_error(error);
+	g_test_message("mail announced during fetch_new: wait took %.3f s",
+		       since(t0));
+	g_assert_cmpfloat(since(t0), <, 1.0);
+	got = fetch_all(f.src);
+	g_assert_cmpuint(got->len, ==, 1);
+	fix_clear(&f);
+}
+
 static void test_idle_cancel(void)
 {
 	Setup s = { .folder = "idle-cancel" };
@@ -1538,6 +1598,8 @@ int main(int argc, char **argv)
 			     test_idle_pending);
 	g_test_add_data_func("/source/imap/idle-pending-imaps", "imaps",
 			     test_idle_pending);
+	g_test_add_func("/source/imap/exists-during-fetch",
+			test_exists_during_fetch);
 	g_test_add_func("/source/imap/idle-cancel", test_idle_cancel);
 	g_test_add_func("/source/imap/idle-timeout", test_idle_timeout);
 	g_test_add_func("/source/imap/no-idle", test_no_idle);

@@ -606,6 +606,20 @@ try:
           not re.search(r"<(auto|self|optlist|optline|reply)@example.org>: "
                         r"fetching", w.log()))
 
+    # 4b. The SMTP server refuses a recipient with 550: reported in the
+    # store as failed-infra, not retried, nothing sent.
+    mid = "refused@example.org"
+    dovecot.append([mail("refused", sender="R <refuse-rcpt-550@example.org>")])
+    check("smtp 5xx: failed-infra",
+          wait_for(lambda: job_state(mid) == "failed-infra", 60), job_state(mid))
+    time.sleep(3)
+    j = job(mid)
+    check("smtp 5xx: the reason has the server's 550",
+          j and "550" in (j["reason"] or ""), j and j["reason"])
+    check("smtp 5xx: not retried", j and j["attempts"] == 1 and
+          j["next_attempt_at"] > 2**62, j and dict(j))
+    check("smtp 5xx: nothing delivered", not smtp.replies_to(mid))
+
     # 5. SMTP down: the reply waits, and goes once the server is back.
     smtp.stop()
     mid = "smtp-down@example.org"
@@ -807,6 +821,26 @@ try:
     check("tally: no duplicates", dups == 0, counts)
     check("tally: none lost", not lost, lost)
     check("tally: none unexpected", not extra, extra)
+    # The report over the store the daemon left.
+    out = os.path.join(work, "report")
+    r = subprocess.run([PC, "report", "--out", out, "--config", conf_path],
+                       capture_output=True, text=True)
+    check("report: exit 0", r.returncode == 0, r.stderr)
+    import xml.etree.ElementTree as ET
+    atom = "{http://www.w3.org/2005/Atom}"
+    try:
+        feed = ET.parse(os.path.join(out, "feed.atom")).getroot()
+        links = [l.get("href") for e in feed.iter(f"{atom}entry")
+                 for l in e.iter(f"{atom}link")]
+    except (OSError, ET.ParseError) as e:
+        links = [str(e)]
+    check("report: a feed entry for each reply sent",
+          all(f"https://lore.kernel.org/r/{m}" in links for m in expected),
+          links[:5])
+    page = open(os.path.join(out, "index.html"), errors="replace").read() \
+        if os.path.exists(os.path.join(out, "index.html")) else ""
+    check("report: the dashboard lists the failing Rust build",
+          "rust-break" in page and "gadget.rs" in page)
     check("sanitizers: no reports in the daemon's log",
           not re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:",
                         open(log_path, errors="replace").read()))
