@@ -431,25 +431,32 @@ PcJob *pc_store_next_job(PcStore *store, const char *state, GError **error)
 	return one_job(store, stmt, error);
 }
 
+/* Every row of @stmt as a job. (transfer full, PcJob*) */
+static GPtrArray *all_jobs(PcStore *store, sqlite3_stmt *stmt,
+			   const char *what, GError **error)
+{
+	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)pc_job_free);
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(jobs, job_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		sql_error(store, error, what);
+		return NULL;
+	}
+	return g_steal_pointer(&jobs);
+}
+
 GPtrArray *pc_store_list_jobs(PcStore *store, guint limit, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = prepare(
 		store, "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?",
 		error);
-	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)pc_job_free);
-	int rc;
-
 	if (!stmt)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, limit);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(jobs, job_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		sql_error(store, error, "list jobs");
-		return NULL;
-	}
-	return g_steal_pointer(&jobs);
+	return all_jobs(store, stmt, "list jobs", error);
 }
 
 GPtrArray *pc_store_list_jobs_received(PcStore *store, gint64 since,
@@ -461,22 +468,12 @@ GPtrArray *pc_store_list_jobs_received(PcStore *store, gint64 since,
 		"SELECT " JOB_COLUMNS " FROM jobs WHERE received_at >= ?"
 		" AND received_at < ? ORDER BY received_at DESC, id DESC LIMIT ?",
 		error);
-	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)pc_job_free);
-	int rc;
-
 	if (!stmt)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, since);
 	sqlite3_bind_int64(stmt, 2, until);
 	sqlite3_bind_int64(stmt, 3, limit);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(jobs, job_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		sql_error(store, error, "list jobs received");
-		return NULL;
-	}
-	return g_steal_pointer(&jobs);
+	return all_jobs(store, stmt, "list jobs received", error);
 }
 
 typedef struct {
@@ -780,19 +777,9 @@ GPtrArray *pc_store_list_open(PcStore *store, GError **error)
 		PC_STATE_REPORTING "', '" PC_STATE_FAILED_INFRA "')"
 		" ORDER BY id",
 		error);
-	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)pc_job_free);
-	int rc;
-
 	if (!stmt)
 		return NULL;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(jobs, job_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		sql_error(store, error, "list open jobs");
-		return NULL;
-	}
-	return g_steal_pointer(&jobs);
+	return all_jobs(store, stmt, "list open jobs", error);
 }
 
 gboolean pc_store_count_verdicts(PcStore *store, gint64 since,
