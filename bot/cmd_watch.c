@@ -478,7 +478,8 @@ int pc_cmd_watch(int argc, char **argv)
 		"(fetch, build, verdict)\none job at a time and sends each "
 		"reply through the [outbox]. Every step is\nrecorded in the job "
 		"store (STATE/pullcheck.db) before the next, so a crash or a\n"
-		"restart loses nothing and sends nothing twice.\n\n"
+		"restart loses no message, and no reply whose sending the "
+		"server confirmed\n(250) goes out again.\n\n"
 		"SIGTERM or SIGINT: stop taking work, end a running build (its "
 		"job starts\nagain next time), exit 0. SIGHUP: read the "
 		"configuration again.",
