@@ -12,9 +12,11 @@
  */
 #define G_LOG_DOMAIN "pullcheck-build"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -40,7 +42,18 @@ typedef struct {
 	PcBuildResult *result;
 	gint64 deadline;	/* monotonic, µs */
 	char *jobs;		/* "-jN" */
+	gint64 lap;		/* when the last step ended, for the debug log */
 } Build;
+
+/* How long a step of our own took, for G_MESSAGES_DEBUG=pullcheck-build. */
+static void lap(Build *b, const char *step)
+{
+	gint64 now = g_get_monotonic_time();
+
+	g_debug("%s: %s took %.3f s", b->spec->log_path, step,
+		(now - b->lap) / 1e6);
+	b->lap = now;
+}
 
 /* Kept identical between runs, so kbuild's output does not churn. */
 static const char *const KERNEL_ENV[] = {
@@ -116,6 +129,7 @@ static gboolean run_step(Build *b, const char *root, const char *src_mount,
 	g_autoptr(GError) error = NULL;
 
 	*ok = FALSE;
+	lap(b, "our own work before the sandbox");
 	if (!pc_sandbox_run(&sb, &res, &error)) {
 		pc_reasons_add(b->result->reasons, "sandbox-failed",
 			       PC_SEVERITY_INFRA, "the build sandbox failed: %s",
@@ -123,6 +137,7 @@ static gboolean run_step(Build *b, const char *root, const char *src_mount,
 		return FALSE;
 	}
 	b->result->make_s += res.duration_ms / 1000.0;
+	lap(b, argv[0]);
 	if (res.timed_out || res.cancelled || !res.exited) {
 		pc_reasons_add(b->result->reasons,
 			       res.cancelled ? "build-cancelled" : "build-timeout",
@@ -378,38 +393,98 @@ static gboolean object_configured(const char *dir, const char *objo,
 	return FALSE;
 }
 
+/* Trees the rust scope does not look for crates in (rust/ is built whole). */
+static gboolean skipped(const char *rel)
+{
+	const char *const skip[] = { "rust", "samples/rust", "tools",
+				     "Documentation", "scripts" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(skip); i++)
+		if (!strcmp(rel, skip[i]))
+			return TRUE;
+	return FALSE;
+}
+
 /*
  * A .rs file is a crate of its own when its directory's Makefile builds
  * its .o; other .rs files are modules of a crate and build with it.
  */
-static void add_rust_objects(GPtrArray *targets, const char *src,
-			     const char *rel, const char *config)
+static void add_rust_object(GPtrArray *targets, const char *src,
+			    const char *rel, const char *config)
+{
+	g_autofree char *dir = g_path_get_dirname(rel);
+	g_autofree char *base = g_path_get_basename(rel);
+	g_autofree char *abs_dir = g_build_filename(src, dir, NULL);
+	g_autofree char *objo = NULL;
+
+	base[strlen(base) - 3] = '\0';
+	objo = g_strconcat(base, ".o", NULL);
+	if (object_configured(abs_dir, objo, config, 0))
+		g_ptr_array_add(targets, strcmp(dir, ".") ?
+				g_build_filename(dir, objo, NULL) :
+				g_steal_pointer(&objo));
+}
+
+/* Whether @rel lies under a skipped tree or a hidden directory. */
+static gboolean in_skipped(const char *rel)
+{
+	g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
+	g_autoptr(GString) prefix = g_string_new(NULL);
+
+	for (char **p = parts; p[0] && p[1]; p++) {
+		g_string_append_printf(prefix, "%s%s", prefix->len ? "/" : "",
+				       *p);
+		if ((*p)[0] == '.' || skipped(prefix->str))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* From the list the checkout gives: no walk over the tree. */
+static void add_listed_rust_objects(GPtrArray *targets, const char *src,
+				    const char *const *files,
+				    const char *config)
+{
+	for (const char *const *f = files; *f; f++) {
+		const char *base = strrchr(*f, '/');
+
+		base = base ? base + 1 : *f;
+		if (g_str_has_suffix(*f, ".rs") && base[0] != '.' &&
+		    !in_skipped(*f))
+			add_rust_object(targets, src, *f, config);
+	}
+}
+
+/* Without a list: readdir's d_type says what is a directory, no stat. */
+static void walk_rust_objects(GPtrArray *targets, const char *src,
+			      const char *rel, const char *config)
 {
 	g_autofree char *dir = g_build_filename(src, rel, NULL);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
+	DIR *d = opendir(dir);
+	struct dirent *e;
 
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *child = *rel ? g_build_filename(rel, name, NULL)
-					      : g_strdup(name);
-		g_autofree char *path = g_build_filename(src, child, NULL);
+	while (d && (e = readdir(d))) {
+		g_autofree char *child = *rel ? g_build_filename(rel, e->d_name,
+								 NULL)
+					      : g_strdup(e->d_name);
+		gboolean is_dir = e->d_type == DT_DIR;
 
-		if (name[0] == '.' || !strcmp(child, "rust") ||
-		    !strcmp(child, "samples/rust") || !strcmp(child, "tools") ||
-		    !strcmp(child, "Documentation") || !strcmp(child, "scripts"))
+		if (e->d_name[0] == '.' || skipped(child))
 			continue;
-		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-			add_rust_objects(targets, src, child, config);
-		} else if (g_str_has_suffix(name, ".rs")) {
-			g_autofree char *obj = g_strndup(name, strlen(name) - 3);
-			g_autofree char *objo = g_strconcat(obj, ".o", NULL);
+		if (e->d_type == DT_UNKNOWN) {
+			struct stat st;
 
-			if (object_configured(dir, objo, config, 0))
-				g_ptr_array_add(targets, g_build_filename(
-							rel, objo, NULL));
+			is_dir = fstatat(dirfd(d), e->d_name, &st,
+					 AT_SYMLINK_NOFOLLOW) == 0 &&
+				 S_ISDIR(st.st_mode);
 		}
+		if (is_dir)
+			walk_rust_objects(targets, src, child, config);
+		else if (g_str_has_suffix(e->d_name, ".rs"))
+			add_rust_object(targets, src, child, config);
 	}
+	if (d)
+		closedir(d);
 }
 
 static void add_changed_c_objects(GPtrArray *targets, const char *src,
@@ -445,7 +520,10 @@ static char **rust_targets(const PcBuildSpec *spec, const char *config)
 	g_ptr_array_add(t, g_strdup("rust/"));
 	if (g_file_test(samples, G_FILE_TEST_IS_DIR))
 		g_ptr_array_add(t, g_strdup("samples/rust/"));
-	add_rust_objects(t, spec->src, "", config);
+	if (spec->rust_files)
+		add_listed_rust_objects(t, spec->src, spec->rust_files, config);
+	else
+		walk_rust_objects(t, spec->src, "", config);
 	add_changed_c_objects(t, spec->src, spec->changed, config);
 	g_ptr_array_add(t, NULL);
 	return (char **)g_ptr_array_free(t, FALSE);
@@ -602,6 +680,7 @@ static void compile(Build *b)
 		g_file_get_contents(path, &config, NULL, NULL);
 		targets = rust_targets(b->spec, config ? config : "");
 		b->result->targets = g_strdupv(targets);
+		lap(b, "rust targets");
 		if (!make(b, "prepare", prepare, &ok))
 			return;
 		if (ok && !make(b, "targets", (const char *const *)targets, &ok))
@@ -639,8 +718,11 @@ static gboolean prepare_out(Build *b, GError **error)
 			    b->spec->out, g_strerror(errno));
 		return FALSE;
 	}
-	if (!g_file_set_contents(b->spec->log_path, "", 0, error) ||
-	    !g_file_set_contents(fragment, pc_build_rust_fragment, -1, error))
+	/* No fsync: both are written anew by every build. */
+	if (!g_file_set_contents_full(b->spec->log_path, "", 0,
+				      G_FILE_SET_CONTENTS_NONE, 0644, error) ||
+	    !g_file_set_contents_full(fragment, pc_build_rust_fragment, -1,
+				      G_FILE_SET_CONTENTS_NONE, 0644, error))
 		return FALSE;
 	return TRUE;
 }
@@ -658,6 +740,7 @@ static void kernel_recipe(Build *b)
 			       PC_SEVERITY_INFRA, "%s", error->message);
 		return;
 	}
+	lap(b, "build root and toolchain");
 	note(b, "toolchain: %s; %s; %s; %s", b->result->toolchain.rustc,
 	     b->result->toolchain.bindgen, b->result->toolchain.clang,
 	     b->result->toolchain.lld);
@@ -710,6 +793,7 @@ gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 	result->log_path = g_strdup(spec->log_path);
 	/* could-not-check until a step says otherwise */
 	result->verdict = g_strdup("could-not-check");
+	b.lap = start;
 	if (!prepare_out(&b, error))
 		return FALSE;
 	b.deadline = start + (gint64)spec->config->build_timeout * G_USEC_PER_SEC;
@@ -719,8 +803,10 @@ gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 	else
 		command_recipe(&b);
 	g_free(b.jobs);
+	b.lap = g_get_monotonic_time();
 	read_diagnostics(&b);
 	name_first_error(result);
+	lap(&b, "diagnostics");
 	result->duration_s = (g_get_monotonic_time() - start) / 1e6;
 	return TRUE;
 }

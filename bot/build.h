@@ -34,6 +34,11 @@ typedef struct {
 	const char *log_path;	/* the whole build log */
 	/* Files base..tip changes, relative to @src; NULL if unknown. */
 	const char *const *changed;
+	/*
+	 * Every .rs file of @src, relative to it (PcFetchResult.rust_files);
+	 * NULL if unknown: the rust scope then walks @src to find them.
+	 */
+	const char *const *rust_files;
 	/* For the reproduce commands: what a maintainer would fetch. */
 	const char *fetch_url;
 	const char *ref;

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "buildroot.h"
@@ -24,6 +25,8 @@ const char *const pc_buildroot_packages[] = {
 
 /* Written last, so its presence means the root was finished. */
 #define MARKER "etc/pullcheck-buildroot"
+/* The versions of the tools, and what they were asked for under. */
+#define TOOLCHAIN_CACHE "etc/pullcheck-toolchain"
 
 static char *marker_text(void)
 {
@@ -171,54 +174,137 @@ gboolean pc_buildroot_create(const char *root, gboolean *made,
 	return TRUE;
 }
 
-/* The first line @argv prints inside @root, or NULL with an error. */
-static char *version_in_root(const char *root, const char *const *cmd,
-			     GError **error)
+/*
+ * The versions, asked for in one sandbox: each bwrap start costs about
+ * a tenth of a second, and a verdict used to pay for four. The script
+ * is fixed text; nothing from a mail reaches it.
+ */
+static const char VERSIONS_SCRIPT[] =
+	"nl='\n'\n"
+	"for t in rustc bindgen clang ld.lld; do\n"
+	"	v=$(\"$t\" --version 2>/dev/null) && [ -n \"$v\" ] ||"
+	" { echo \"$t\"; exit 1; }\n"
+	"	printf '%s\\n' \"${v%%\"$nl\"*}\"\n"
+	"done\n";
+
+static gboolean probe(const char *root, PcToolchain *tc, GError **error)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	const char *const head[] = { "bwrap", "--ro-bind", root, "/", "--dev",
+	const char *const argv[] = { "bwrap", "--ro-bind", root, "/", "--dev",
 				     "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
 				     "--unshare-all", "--die-with-parent",
 				     "--clearenv", "--setenv", "PATH",
-				     "/usr/bin:/bin", "--" };
+				     "/usr/bin:/bin", "--", "/bin/sh", "-c",
+				     VERSIONS_SCRIPT, NULL };
 	g_autofree char *out = NULL;
+	g_auto(GStrv) lines = NULL;
 	int status;
 
-	for (gsize i = 0; i < G_N_ELEMENTS(head); i++)
-		g_ptr_array_add(argv, (gpointer)head[i]);
-	for (const char *const *c = cmd; *c; c++)
-		g_ptr_array_add(argv, (gpointer)*c);
-	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+	if (!g_spawn_sync(NULL, (char **)argv, NULL,
 			  G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
 			  NULL, NULL, &out, NULL, &status, error))
-		return NULL;
-	if (!g_spawn_check_wait_status(status, NULL) || !*out) {
+		return FALSE;
+	lines = g_strsplit(out, "\n", -1);
+	if (!g_spawn_check_wait_status(status, NULL) ||
+	    g_strv_length(lines) < 4) {
+		g_strchomp(out);
 		g_set_error(error, PC_BUILDROOT_ERROR, PC_BUILDROOT_ERROR_TOOL,
 			    "%s --version does not run in the build root %s",
-			    cmd[0], root);
-		return NULL;
+			    *out && !strchr(out, '\n') ? out : "a tool", root);
+		return FALSE;
 	}
-	out[strcspn(out, "\n")] = '\0';
-	return g_steal_pointer(&out);
+	tc->rustc = g_strdup(lines[0]);
+	tc->bindgen = g_strdup(lines[1]);
+	tc->clang = g_strdup(lines[2]);
+	tc->lld = g_strdup(lines[3]);
+	return TRUE;
+}
+
+/*
+ * What the versions depend on: the marker (the root's package list) and
+ * dpkg's status file, which every install or upgrade in the root
+ * rewrites. NULL if the root has no status file: then no cache.
+ */
+static char *cache_key(const char *root)
+{
+	g_autofree char *marker = g_build_filename(root, MARKER, NULL);
+	g_autofree char *status = g_build_filename(root, "var", "lib", "dpkg",
+						   "status", NULL);
+	g_autofree char *text = NULL;
+	struct stat st;
+
+	if (!g_file_get_contents(marker, &text, NULL, NULL) ||
+	    stat(status, &st) < 0)
+		return NULL;
+	g_strdelimit(text, "\n", ' ');
+	return g_strdup_printf("%s| %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+			       ".%09ld %" G_GINT64_FORMAT, text,
+			       (guint64)st.st_ino, (gint64)st.st_mtim.tv_sec,
+			       st.st_mtim.tv_nsec, (gint64)st.st_size);
+}
+
+static const char *const TOOL_KEYS[] = { "rustc", "bindgen", "clang", "lld" };
+
+static char **tool_field(PcToolchain *tc, gsize i)
+{
+	char **fields[] = { &tc->rustc, &tc->bindgen, &tc->clang, &tc->lld };
+
+	return fields[i];
+}
+
+static gboolean cache_read(const char *path, const char *key,
+			   PcToolchain *tc)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *have = NULL;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+		return FALSE;
+	have = g_key_file_get_string(kf, "toolchain", "key", NULL);
+	if (g_strcmp0(have, key))
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(TOOL_KEYS); i++) {
+		char **field = tool_field(tc, i);
+
+		*field = g_key_file_get_string(kf, "toolchain", TOOL_KEYS[i],
+					       NULL);
+		if (!*field || !**field) {
+			pc_toolchain_clear(tc);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Best effort: a root pullcheck may not write to is probed every time. */
+static void cache_write(const char *path, const char *key, PcToolchain *tc)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) error = NULL;
+
+	g_key_file_set_string(kf, "toolchain", "key", key);
+	for (gsize i = 0; i < G_N_ELEMENTS(TOOL_KEYS); i++)
+		g_key_file_set_string(kf, "toolchain", TOOL_KEYS[i],
+				      *tool_field(tc, i));
+	if (!g_key_file_save_to_file(kf, path, &error))
+		g_debug("cannot cache the toolchain versions: %s",
+			error->message);
 }
 
 gboolean pc_buildroot_toolchain(const char *root, PcToolchain *tc,
 				GError **error)
 {
-	const char *const rustc[] = { "rustc", "--version", NULL };
-	const char *const bindgen[] = { "bindgen", "--version", NULL };
-	const char *const clang[] = { "clang", "--version", NULL };
-	const char *const lld[] = { "ld.lld", "--version", NULL };
+	g_autofree char *key = cache_key(root);
+	g_autofree char *cache = g_build_filename(root, TOOLCHAIN_CACHE, NULL);
 
 	memset(tc, 0, sizeof(*tc));
-	if (!(tc->rustc = version_in_root(root, rustc, error)) ||
-	    !(tc->bindgen = version_in_root(root, bindgen, error)) ||
-	    !(tc->clang = version_in_root(root, clang, error)) ||
-	    !(tc->lld = version_in_root(root, lld, error))) {
+	if (key && cache_read(cache, key, tc))
+		return TRUE;
+	if (!probe(root, tc, error)) {
 		pc_toolchain_clear(tc);
 		return FALSE;
 	}
+	if (key)
+		cache_write(cache, key, tc);
 	return TRUE;
 }
 

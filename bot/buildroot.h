@@ -55,7 +55,12 @@ gboolean pc_buildroot_create(const char *root, gboolean *made,
 /* The Debian mirror apt on this host uses, e.g. http://deb.debian.org/debian */
 char *pc_buildroot_mirror(GError **error);
 
-/* Runs each tool's --version inside @root (read-only, no network). */
+/*
+ * Each tool's --version inside @root (read-only, no network), all in one
+ * sandbox run. The answer is kept in the root as etc/pullcheck-toolchain
+ * and reused while the root's marker and dpkg's status file stay the
+ * same (if the root is not writable, every call runs the tools).
+ */
 gboolean pc_buildroot_toolchain(const char *root, PcToolchain *tc,
 				GError **error);
 

@@ -56,7 +56,12 @@ typedef struct {
 	/*
 	 * The persistent checkout; NULL for none. Its index, which makes
 	 * the next checkout rewrite only what changed, is kept beside it
-	 * as "<worktree>.index". One job at a time per worktree.
+	 * as "<worktree>.index", and a record of the tree it holds as
+	 * "<worktree>.tree": with that record the next checkout writes
+	 * only the paths the two trees differ in, without looking at the
+	 * rest. Only pullcheck may write in the worktree; after touching
+	 * it by other means, delete the record. One job at a time per
+	 * worktree.
 	 */
 	const char *worktree;
 	const char *const *allow_urls;	/* URL prefixes, NULL-terminated */
@@ -90,6 +95,8 @@ typedef struct {
 	char *tree_commit;	/* hex: the commit checked out */
 	char *worktree;
 	GPtrArray *changed_files;	/* char*: base..tip; NULL-terminated */
+	/* char*: every .rs file of the tree checked out; NULL-terminated */
+	GPtrArray *rust_files;
 	GPtrArray *reasons;	/* PcReason* */
 	/* Our side failed (store, disk, mainline): the check did not run. */
 	gboolean infra_failure;

@@ -102,6 +102,9 @@ static void build_step(const PcConfig *config, const PcJobOptions *options,
 		.changed = run->fetch.changed_files
 				   ? (const char *const *)run->fetch.changed_files->pdata
 				   : NULL,
+		.rust_files = run->fetch.rust_files
+				      ? (const char *const *)run->fetch.rust_files->pdata
+				      : NULL,
 		.fetch_url = run->fetch.url,
 		.ref = run->pr.ref,
 		.tip = run->fetch.tip_commit,

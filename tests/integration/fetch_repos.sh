@@ -90,6 +90,42 @@ git add drivers/net/baz.c
 commit "S1: step2"
 id S1 HEAD
 
+# shapes-a, shapes-b: every kind of change a checkout from one tree to
+# the next makes (the checkout tests compare the result with git's own)
+git checkout -q -b shapes-a "$M2"
+mkdir -p shapes/dir2file shapes/rs
+lines mod 4 >shapes/mod.c
+lines gone 3 >shapes/gone.c
+lines moved 6 >shapes/old-name.c
+lines keep 2 >shapes/keep.c
+printf '#!/bin/sh\necho hi\n' >shapes/script.sh
+ln -s ../README shapes/link
+lines typechange 2 >shapes/file2link
+lines inner 2 >shapes/dir2file/inner.c
+lines was-file 2 >shapes/file2dir
+echo '// a crate' >shapes/rs/old.rs
+echo '// stays' >shapes/rs/kept.rs
+git add shapes
+commit "SA: shapes"
+id SA HEAD
+git checkout -q -b shapes-b
+sed -i 's/^mod line 2$/mod line two/' shapes/mod.c
+git rm -q shapes/gone.c shapes/rs/old.rs
+git mv shapes/old-name.c shapes/new-name.c
+chmod +x shapes/script.sh
+ln -sfn mod.c shapes/link
+rm shapes/file2link
+ln -s keep.c shapes/file2link
+git rm -q -r shapes/dir2file
+lines now-file 2 >shapes/dir2file
+git rm -q shapes/file2dir
+mkdir shapes/file2dir
+lines now-dir 2 >shapes/file2dir/inner.c
+echo '// a new crate' >shapes/rs/new.rs
+git add -A shapes
+commit "SB: shapes changed"
+id SB HEAD
+
 # conflict: the line mainline's M3 changes, changed otherwise
 git checkout -q -b conflict "$M2"
 sed -i 's/^foo line 5$/foo line 5 (maintainer)/' drivers/net/foo.c

@@ -374,12 +374,14 @@ static void fetch(const Opts *o, const char *job, const char *repo,
 	g_autoptr(GError) error = NULL;
 	g_autofree char *url = NULL;
 	PcPullreq pr;
+	gboolean ok;
 
 	url = !repo || strstr(repo, ":") ? g_strdup(repo) :
 		g_strdup_printf("%s/%s", t.git, repo);
 	pr_set(&pr, url, ref, base, end);
-	g_assert_true(pc_fetch_run(&o->o, job, &pr, res, &error));
+	ok = pc_fetch_run(&o->o, job, &pr, res, &error);
 	g_assert_no_error(error);
+	g_assert_true(ok);
 	g_assert_false(res->infra_failure);
 	dump(res);
 	pc_pullreq_clear(&pr);
@@ -1229,6 +1231,7 @@ static void test_incremental(void)
 	g_autofree char *sched = NULL, *foo = NULL, *obj = NULL;
 	g_autofree char *bar = NULL, *baz = NULL;
 	g_autofree char *stray = g_build_filename(wt, "stray.c", NULL);
+	g_autofree char *record = g_strconcat(wt, ".tree", NULL);
 	PcFetchResult r;
 	Opts o;
 
@@ -1243,6 +1246,9 @@ static void test_incremental(void)
 	write_file(wt, "stray.c", "stray\n");
 	write_file(wt, "include/linux/x.h", "edited by someone\n");
 	write_file(wt, "kernel/sched.o", "object\n");
+	/* Touched by hand: without its record the next checkout is full. */
+	g_assert_true(g_file_test(record, G_FILE_TEST_IS_REGULAR));
+	g_assert_cmpint(g_unlink(record), ==, 0);
 
 	fetch(&o, "step2", "maint.git", "step2", NULL, id("S1"), &r);
 	g_assert_cmpstr(r.tree_commit, ==, id("S1"));
@@ -1270,6 +1276,248 @@ static void test_incremental(void)
 	g_assert_false(g_file_test(stray, G_FILE_TEST_EXISTS));
 	obj = read_file(wt, "kernel/sched.o");
 	g_assert_cmpstr(obj, ==, "object\n");
+	opts_clear(&o);
+}
+
+
+/* --- the quick checkout: from the recorded tree to the next ------------- */
+
+/* Every file and link under @dir gets an old mtime, so a rewrite shows. */
+static void age_tree(const char *dir)
+{
+	struct timespec old[2] = { { .tv_sec = 978307200 },
+				   { .tv_sec = 978307200 } };
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+			age_tree(path);
+		g_assert_cmpint(utimensat(AT_FDCWD, path, old,
+					  AT_SYMLINK_NOFOLLOW), ==, 0);
+	}
+}
+
+static gboolean aged(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	g_assert_cmpint(lstat(path, &st), ==, 0);
+	return st.st_mtim.tv_sec == 978307200;
+}
+
+static guint count_entries(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	guint n = 0;
+
+	g_assert_nonnull(d);
+	while (g_dir_read_name(d))
+		n++;
+	return n;
+}
+
+/* @got holds what @want holds: names, types, exec bits, content, links. */
+static void assert_same_tree(const char *want, const char *got)
+{
+	g_autoptr(GDir) d = g_dir_open(want, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(d);
+	g_assert_cmpuint(count_entries(got), ==, count_entries(want));
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *w = g_build_filename(want, name, NULL);
+		g_autofree char *g = g_build_filename(got, name, NULL);
+		g_autofree char *wt = NULL, *gt = NULL;
+		struct stat ws, gs;
+
+		g_assert_cmpint(lstat(w, &ws), ==, 0);
+		if (lstat(g, &gs) < 0)
+			g_error("%s is missing", g);
+		g_assert_cmpint(ws.st_mode & S_IFMT, ==, gs.st_mode & S_IFMT);
+		if (S_ISDIR(ws.st_mode)) {
+			assert_same_tree(w, g);
+		} else if (S_ISLNK(ws.st_mode)) {
+			wt = g_file_read_link(w, NULL);
+			gt = g_file_read_link(g, NULL);
+			g_assert_cmpstr(gt, ==, wt);
+		} else {
+			g_assert_cmpint(ws.st_mode & 0111, ==, gs.st_mode & 0111);
+			g_assert_true(g_file_get_contents(w, &wt, NULL, NULL));
+			g_assert_true(g_file_get_contents(g, &gt, NULL, NULL));
+			g_assert_cmpstr(gt, ==, wt);
+		}
+	}
+}
+
+/* The worktree is exactly what git archive gives for @rev. */
+static void assert_is_rev(const char *wt, const char *rev)
+{
+	g_autofree char *ref = g_strdup_printf("%s.want", wt);
+	g_autofree char *cmd = g_strdup_printf(
+		"rm -rf '%s' && mkdir '%s' && git --git-dir='%s/srv/maint.git' "
+		"archive %s | tar -x -C '%s'", ref, ref, root, rev, ref);
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	g_autofree char *out = run_cmd(argv);
+
+	g_assert_nonnull(out);
+	assert_same_tree(ref, wt);
+}
+
+/* Whether the index beside @wt was written since @before was taken. */
+static gboolean index_rewritten(const char *wt, const struct stat *before)
+{
+	g_autofree char *path = g_strconcat(wt, ".index", NULL);
+	struct stat st;
+
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	return st.st_ino != before->st_ino ||
+	       st.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != before->st_mtim.tv_nsec;
+}
+
+static void index_stat(const char *wt, struct stat *st)
+{
+	g_autofree char *path = g_strconcat(wt, ".index", NULL);
+
+	g_assert_cmpint(stat(path, st), ==, 0);
+}
+
+static void assert_rust_files(const PcFetchResult *r, const char *a,
+			      const char *b)
+{
+	g_assert_cmpuint(r->rust_files->len, ==, 2);
+	g_assert_cmpstr(r->rust_files->pdata[0], ==, a);
+	g_assert_cmpstr(r->rust_files->pdata[1], ==, b);
+	g_assert_null(r->rust_files->pdata[2]);
+}
+
+/* Out of the way of other worktrees, and fetched in two steps. */
+static void shapes_start(Opts *o, char **wt, const char *name)
+{
+	PcFetchResult r;
+
+	need_servers();
+	opts_init(o);
+	*wt = g_build_filename(root, name, NULL);
+	o->o.worktree = *wt;
+	fetch(o, name, "maint.git", "shapes-a", NULL, id("SA"), &r);
+	g_assert_cmpstr(r.worktree, ==, *wt);
+	assert_rust_files(&r, "shapes/rs/kept.rs", "shapes/rs/old.rs");
+	pc_fetch_result_clear(&r);
+	assert_is_rev(*wt, "shapes-a");
+	age_tree(*wt);
+}
+
+/*
+ * With the record, the next checkout writes only what differs: modified,
+ * added, deleted, renamed, a mode change, links, a file that becomes a
+ * link, a directory that becomes a file and the other way round. The
+ * index is not rewritten (that is how the test knows it was the quick
+ * way), unchanged files keep their mtime, and the result is git's.
+ */
+static void test_quick(void)
+{
+	g_autofree char *wt = NULL;
+	g_autofree char *record = NULL;
+	PcFetchResult r;
+	struct stat before;
+	Opts o;
+
+	shapes_start(&o, &wt, "wt-quick");
+	record = g_strconcat(wt, ".tree", NULL);
+	g_assert_true(g_file_test(record, G_FILE_TEST_IS_REGULAR));
+	index_stat(wt, &before);
+
+	fetch(&o, "quick", "maint.git", "shapes-b", NULL, id("SB"), &r);
+	g_assert_cmpstr(r.tree_commit, ==, id("SB"));
+	assert_rust_files(&r, "shapes/rs/kept.rs", "shapes/rs/new.rs");
+	pc_fetch_result_clear(&r);
+	g_assert_false(index_rewritten(wt, &before));
+	assert_is_rev(wt, "shapes-b");
+	/* Unchanged, or only its mode changed: not written. */
+	g_assert_true(aged(wt, "README"));
+	g_assert_true(aged(wt, "kernel/sched.c"));
+	g_assert_true(aged(wt, "shapes/keep.c"));
+	g_assert_true(aged(wt, "shapes/script.sh"));
+	/* Written: a new mtime. */
+	g_assert_false(aged(wt, "shapes/mod.c"));
+	g_assert_false(aged(wt, "shapes/new-name.c"));
+	g_assert_false(aged(wt, "shapes/dir2file"));
+	g_assert_false(aged(wt, "shapes/file2dir/inner.c"));
+	g_assert_false(aged(wt, "shapes/file2link"));
+
+	/* And back, the same way. */
+	age_tree(wt);
+	fetch(&o, "quick-back", "maint.git", "shapes-a", NULL, id("SA"), &r);
+	assert_rust_files(&r, "shapes/rs/kept.rs", "shapes/rs/old.rs");
+	pc_fetch_result_clear(&r);
+	g_assert_false(index_rewritten(wt, &before));
+	assert_is_rev(wt, "shapes-a");
+	g_assert_true(aged(wt, "shapes/keep.c"));
+	g_assert_false(aged(wt, "shapes/mod.c"));
+	opts_clear(&o);
+}
+
+/*
+ * The full checkout takes over when a file the diff would replace is not
+ * what the recorded tree says (edited by hand), and when the record is
+ * missing; either way the result is git's and unchanged files keep
+ * their mtime.
+ */
+static void test_quick_fallback(void)
+{
+	g_autofree char *wt = NULL;
+	g_autofree char *record = NULL;
+	PcFetchResult r;
+	struct stat before;
+	Opts o;
+
+	shapes_start(&o, &wt, "wt-fallback");
+	record = g_strconcat(wt, ".tree", NULL);
+
+	/* Dirty: shapes/mod.c differs between the trees and was edited. */
+	write_file(wt, "shapes/mod.c", "edited by hand\n");
+	index_stat(wt, &before);
+	fetch(&o, "dirty", "maint.git", "shapes-b", NULL, id("SB"), &r);
+	assert_rust_files(&r, "shapes/rs/kept.rs", "shapes/rs/new.rs");
+	pc_fetch_result_clear(&r);
+	g_assert_true(index_rewritten(wt, &before));
+	assert_is_rev(wt, "shapes-b");
+	g_assert_true(aged(wt, "shapes/keep.c"));
+	g_assert_true(aged(wt, "README"));
+	g_assert_true(g_file_test(record, G_FILE_TEST_IS_REGULAR));
+
+	/* No record: the same. */
+	g_assert_cmpint(g_unlink(record), ==, 0);
+	age_tree(wt);
+	index_stat(wt, &before);
+	fetch(&o, "no-record", "maint.git", "shapes-a", NULL, id("SA"), &r);
+	assert_rust_files(&r, "shapes/rs/kept.rs", "shapes/rs/old.rs");
+	pc_fetch_result_clear(&r);
+	g_assert_true(index_rewritten(wt, &before));
+	assert_is_rev(wt, "shapes-a");
+	g_assert_true(aged(wt, "shapes/keep.c"));
+	g_assert_false(aged(wt, "shapes/mod.c"));
+	g_assert_true(g_file_test(record, G_FILE_TEST_IS_REGULAR));
+
+	/* A worktree made anew under the same name is not the recorded one. */
+	{
+		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", wt);
+		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+		g_autofree char *out = run_cmd(argv);
+
+		g_assert_nonnull(out);
+		g_assert_cmpint(g_mkdir(wt, 0755), ==, 0);
+	}
+	fetch(&o, "new-dir", "maint.git", "shapes-b", NULL, id("SB"), &r);
+	pc_fetch_result_clear(&r);
+	assert_is_rev(wt, "shapes-b");
 	opts_clear(&o);
 }
 
@@ -1366,6 +1614,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/limits/mainline-down", test_mainline_down);
 
 	g_test_add_func("/fetch/checkout/incremental", test_incremental);
+	g_test_add_func("/fetch/checkout/quick", test_quick);
+	g_test_add_func("/fetch/checkout/quick-fallback", test_quick_fallback);
 
 	ret = g_test_run();
 	git_libgit2_shutdown();
