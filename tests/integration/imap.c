@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "source.h"
+#include "harness.h"
 
 #define USER "bot"
 #define PASSWORD "s3cret"
@@ -56,53 +57,8 @@ static void kill_dovecot(void)
 {
 	if (!dc.pid)
 		return;
-	kill(-dc.pid, SIGKILL);
-	waitpid(dc.pid, NULL, 0);
+	pc_harness_kill(dc.pid);
 	dc.pid = 0;
-}
-
-static void cleanup(void)
-{
-	kill_dovecot();
-	if (root && !g_getenv("PC_KEEP_TEST_DIR")) {
-		const char *argv[] = { "rm", "-rf", root, NULL };
-
-		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
-			     NULL, NULL, NULL, NULL, NULL, NULL);
-	}
-}
-
-/* A failed assertion aborts: the server goes first, the files stay. */
-static void on_abort(int sig)
-{
-	static const char kept[] = "server logs and files kept in ";
-
-	if (dc.pid)
-		kill(-dc.pid, SIGKILL);
-	if (write(2, kept, sizeof(kept) - 1) > 0 &&
-	    write(2, root, strlen(root)) > 0)
-		(void)!write(2, "\n", 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void child_setup(gpointer data)
-{
-	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static guint16 free_port(const char *addr)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	g_assert_cmpint(inet_pton(AF_INET, addr, &a.sin_addr), ==, 1);
-	g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
-	g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 static void write_file(const char *path, const char *text)
@@ -205,16 +161,18 @@ static void spawn_dovecot(void)
 	g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv, (char **)envp,
 					     G_SPAWN_DO_NOT_REAP_CHILD |
 						     G_SPAWN_SEARCH_PATH,
-					     child_setup, NULL, &dc.pid, -1, fd,
-					     fd, &error));
+					     pc_harness_child_setup, NULL,
+					     &dc.pid, -1, fd, fd, &error));
 	g_assert_no_error(error);
 	close(fd);
+	pc_harness_track(dc.pid);
 	while (!(imap = admin_try())) {
 		if (waitpid(dc.pid, NULL, WNOHANG) == dc.pid ||
 		    g_get_monotonic_time() > deadline) {
 			g_autofree char *text = NULL;
 
 			g_file_get_contents(dc.log, &text, NULL, NULL);
+			pc_harness_kill(dc.pid);
 			dc.pid = 0;
 			g_error("Dovecot did not come up:\n%s", text);
 		}
@@ -261,9 +219,9 @@ static void start_dovecot(void)
 	write_file(passwd, users);
 	dc.password_file = g_build_filename(root, "password", NULL);
 	write_file(dc.password_file, PASSWORD "\n");
-	dc.port = free_port("127.0.0.1");
-	dc.tls_port = free_port("127.0.0.1");
-	dc.noidle_port = free_port(NOIDLE_ADDR);
+	dc.port = pc_harness_free_port("127.0.0.1");
+	dc.tls_port = pc_harness_free_port("127.0.0.1");
+	dc.noidle_port = pc_harness_free_port(NOIDLE_ADDR);
 	conf = dovecot_conf();
 	dc.conf = g_build_filename(dc.dir, "dovecot.conf", NULL);
 	write_file(dc.conf, conf);
@@ -1561,7 +1519,6 @@ static void test_backoff(void)
 
 int main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 
 	g_test_init(&argc, &argv, NULL);
 	logged = g_string_new(NULL);
@@ -1569,13 +1526,7 @@ int main(int argc, char **argv)
 			  NULL);
 	g_log_set_handler("pullcheck-maildir", G_LOG_LEVEL_MASK, capture_log,
 			  NULL);
-	root = g_dir_make_tmp("pc-imap-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(chmod(root, 0755), ==, 0);	/* Dovecot's user */
-	atexit(cleanup);
-	signal(SIGABRT, on_abort);
-	signal(SIGTERM, on_abort);
-	signal(SIGINT, on_abort);
+	root = pc_harness_init("pc-imap-XXXXXX");
 
 	g_test_add_func("/source/imap/authenticate-plain",
 			test_authenticate_plain);

@@ -25,13 +25,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "outbox.h"
 
 #define PYTHON "/usr/bin/python3"
 
 static char *root;		/* this run's directory, removed at exit */
-static GPid children[4];	/* process group leaders */
-static guint n_children;
 
 static struct {
 	guint16 port;
@@ -46,54 +45,6 @@ static struct {
 } dovecot;
 
 /* --- servers ----------------------------------------------------------- */
-
-static void kill_children(void)
-{
-	for (guint i = 0; i < n_children; i++) {
-		kill(-children[i], SIGKILL);
-		waitpid(children[i], NULL, 0);
-	}
-	n_children = 0;
-}
-
-static void cleanup(void)
-{
-	kill_children();
-	if (root && !g_getenv("PC_KEEP_TEST_DIR")) {
-		const char *argv[] = { "rm", "-rf", root, NULL };
-
-		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
-			     NULL, NULL, NULL, NULL, NULL, NULL);
-	}
-}
-
-/* A failed assertion aborts: the servers go first, the files stay. */
-static void on_abort(int sig)
-{
-	static const char kept[] = "server logs and files kept in ";
-
-	for (guint i = 0; i < n_children; i++)
-		kill(-children[i], SIGKILL);
-	if (write(2, kept, sizeof(kept) - 1) > 0 &&
-	    write(2, root, strlen(root)) > 0)
-		(void)!write(2, "\n", 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void child_setup(gpointer data)
-{
-	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void skip_without(const char *path, const char *package)
-{
-	if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE)) {
-		g_printerr("SKIP: %s is missing (%s)\n", path, package);
-		exit(77);
-	}
-}
 
 static GPid spawn(const char *const *argv, const char *log_name)
 {
@@ -110,26 +61,12 @@ static GPid spawn(const char *const *argv, const char *log_name)
 	g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv,
 					     (char **)envp,
 					     G_SPAWN_DO_NOT_REAP_CHILD,
-					     child_setup, NULL, &pid, -1, fd,
-					     fd, &error));
+					     pc_harness_child_setup, NULL, &pid,
+					     -1, fd, fd, &error));
 	g_assert_no_error(error);
 	close(fd);
-	g_assert_cmpuint(n_children, <, G_N_ELEMENTS(children));
-	children[n_children++] = pid;
+	pc_harness_track(pid);
 	return pid;
-}
-
-static guint16 free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
-	g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 /* One SMTP exchange: TRUE if the server greets and answers EHLO. */
@@ -194,7 +131,7 @@ static void start_sink(void)
 
 	if (sink.port)
 		return;
-	skip_without(PYTHON, "python3");
+	pc_harness_skip_without(PYTHON, "python3");
 	{
 		const char *argv[] = { PYTHON, "-c", "import aiosmtpd", NULL };
 		int status = -1;
@@ -208,7 +145,7 @@ static void start_sink(void)
 			exit(77);
 		}
 	}
-	sink.port = free_port();
+	sink.port = pc_harness_free_port("127.0.0.1");
 	/* Not created here: aiosmtpd makes cur/ new/ tmp/ only for a new one. */
 	sink.dir = g_build_filename(root, "sink", NULL);
 	listen = g_strdup_printf("127.0.0.1:%u", sink.port);
@@ -298,9 +235,9 @@ static void start_dovecot(void)
 
 	if (dovecot.port)
 		return;
-	skip_without(dovecot_bin ? dovecot_bin : "/usr/sbin/dovecot",
+	pc_harness_skip_without(dovecot_bin ? dovecot_bin : "/usr/sbin/dovecot",
 		     "dovecot-core");
-	skip_without("/usr/lib/dovecot/submission", "dovecot-submissiond");
+	pc_harness_skip_without("/usr/lib/dovecot/submission", "dovecot-submissiond");
 	start_sink();
 	g_assert_cmpint(g_mkdir_with_parents(home, 0755), ==, 0);
 	g_assert_cmpint(chown(home, 65534, 65534), ==, 0);
@@ -309,8 +246,8 @@ static void start_dovecot(void)
 	make_cert(d);
 	users = g_strdup_printf("bot:{PLAIN}s3cret:65534:65534::%s\n", home);
 	write_file(passwd, users);
-	dovecot.port = free_port();
-	dovecot.tls_port = free_port();
+	dovecot.port = pc_harness_free_port("127.0.0.1");
+	dovecot.tls_port = pc_harness_free_port("127.0.0.1");
 	conf = dovecot_conf(d);
 	write_file(conf_path, conf);
 	{
@@ -736,7 +673,7 @@ static void test_smtp_no_auth(void)
 static void test_smtp_down(void)
 {
 	const char *rcpts[] = { "a@example.org", NULL };
-	SmtpSetup setup = { .port = free_port(), .timeout = 30 };
+	SmtpSetup setup = { .port = pc_harness_free_port("127.0.0.1"), .timeout = 30 };
 	g_autoptr(GBytes) msg = make_message("down@pullcheck.test", FALSE);
 	g_autoptr(GError) error = NULL;
 	Timing t;
@@ -943,17 +880,10 @@ static void test_submission_untrusted(gconstpointer data)
 
 int main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
-	root = g_dir_make_tmp("pc-smtp-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(chmod(root, 0755), ==, 0);	/* Dovecot's users */
-	atexit(cleanup);
-	signal(SIGABRT, on_abort);
-	signal(SIGTERM, on_abort);
-	signal(SIGINT, on_abort);
+	root = pc_harness_init("pc-smtp-XXXXXX");
 
 	g_test_add_func("/outbox/maildir/send", test_maildir_send);
 	g_test_add_func("/outbox/maildir/error", test_maildir_error);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "harness.h"
 
 #define PYTHON "/usr/bin/python3"
 #define LIGHTTPD "/usr/sbin/lighttpd"
@@ -35,8 +36,6 @@
 #define ENV_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 
 static char *root;		/* this run's directory, removed at exit */
-static GPid children[8];	/* process group leaders */
-static guint n_children;
 
 static struct {
 	gboolean up;
@@ -49,54 +48,6 @@ static struct {
 } t;
 
 /* --- servers ----------------------------------------------------------- */
-
-static void kill_children(void)
-{
-	for (guint i = 0; i < n_children; i++) {
-		kill(-children[i], SIGKILL);
-		waitpid(children[i], NULL, 0);
-	}
-	n_children = 0;
-}
-
-static void cleanup(void)
-{
-	kill_children();
-	if (root && !g_getenv("PC_KEEP_TEST_DIR")) {
-		const char *argv[] = { "rm", "-rf", root, NULL };
-
-		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
-			     NULL, NULL, NULL, NULL, NULL, NULL);
-	}
-}
-
-/* A failed assertion aborts: the servers go first, the files stay. */
-static void on_abort(int sig)
-{
-	static const char kept[] = "server logs and files kept in ";
-
-	for (guint i = 0; i < n_children; i++)
-		kill(-children[i], SIGKILL);
-	if (root && write(2, kept, sizeof(kept) - 1) > 0 &&
-	    write(2, root, strlen(root)) > 0)
-		(void)!write(2, "\n", 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void child_setup(gpointer data)
-{
-	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void skip_without(const char *path, const char *package)
-{
-	if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE)) {
-		g_printerr("SKIP: %s is missing (%s)\n", path, package);
-		exit(77);
-	}
-}
 
 static char **child_env(void)
 {
@@ -121,12 +72,11 @@ static void spawn(const char *const *argv, const char *log_name)
 	g_assert_cmpint(fd, >=, 0);
 	g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv, env,
 					     G_SPAWN_DO_NOT_REAP_CHILD,
-					     child_setup, NULL, &pid, -1, fd,
-					     fd, &error));
+					     pc_harness_child_setup, NULL, &pid,
+					     -1, fd, fd, &error));
 	g_assert_no_error(error);
 	close(fd);
-	g_assert_cmpuint(n_children, <, G_N_ELEMENTS(children));
-	children[n_children++] = pid;
+	pc_harness_track(pid);
 }
 
 /* Runs @argv to the end; its stdout, or NULL if it failed. */
@@ -151,19 +101,6 @@ static char *run_cmd_full(const char *const *argv, gboolean quiet)
 static char *run_cmd(const char *const *argv)
 {
 	return run_cmd_full(argv, FALSE);
-}
-
-static guint16 free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
-	g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 /* Ready means a real git ls-remote answers, not an open port. */
@@ -196,7 +133,7 @@ static gboolean port_open(guint16 port)
 
 static void start_git_daemon(const char *srv)
 {
-	guint16 port = free_port();
+	guint16 port = pc_harness_free_port("127.0.0.1");
 	g_autofree char *base = g_strdup_printf("--base-path=%s", srv);
 	g_autofree char *port_arg = g_strdup_printf("--port=%u", port);
 	const char *argv[] = { "/usr/bin/git", "daemon", "--export-all",
@@ -212,7 +149,7 @@ static void start_git_daemon(const char *srv)
 
 static void start_lighttpd(const char *srv)
 {
-	guint16 port = free_port();
+	guint16 port = pc_harness_free_port("127.0.0.1");
 	g_autofree char *dir = g_build_filename(root, "http", NULL);
 	g_autofree char *conf = g_build_filename(dir, "lighttpd.conf", NULL);
 	g_autofree char *text = NULL, *url = NULL;
@@ -241,7 +178,7 @@ static void start_lighttpd(const char *srv)
 
 static guint16 start_slow(const char *mode)
 {
-	guint16 port = free_port();
+	guint16 port = pc_harness_free_port("127.0.0.1");
 	g_autofree char *script = g_build_filename(PC_INTEGRATION_DIR,
 						   "slow_server.py", NULL);
 	g_autofree char *port_arg = g_strdup_printf("%u", port);
@@ -1146,7 +1083,7 @@ static void test_refused_connection(void)
 	need_servers();
 	opts_init(&o);
 	g_assert_true(pc_fetch_prime_mainline(&o.o, NULL));
-	url = g_strdup_printf("git://127.0.0.1:%u/x.git", free_port());
+	url = g_strdup_printf("git://127.0.0.1:%u/x.git", pc_harness_free_port("127.0.0.1"));
 	g_free(t.allow[4]);
 	t.allow[4] = g_strdup(url);
 	fetch(&o, "refused", url, "x", NULL, NULL, &r);
@@ -1551,21 +1488,15 @@ static void test_forget(void)
 
 int main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
-	skip_without("/usr/bin/git", "git");
-	skip_without(HTTP_BACKEND, "git");
-	skip_without(LIGHTTPD, "lighttpd");
-	skip_without("/usr/bin/gpg", "gnupg");
-	skip_without(PYTHON, "python3");
-	root = g_dir_make_tmp("pc-fetch-XXXXXX", &error);
-	g_assert_no_error(error);
-	atexit(cleanup);
-	signal(SIGABRT, on_abort);
-	signal(SIGTERM, on_abort);
-	signal(SIGINT, on_abort);
+	pc_harness_skip_without("/usr/bin/git", "git");
+	pc_harness_skip_without(HTTP_BACKEND, "git");
+	pc_harness_skip_without(LIGHTTPD, "lighttpd");
+	pc_harness_skip_without("/usr/bin/gpg", "gnupg");
+	pc_harness_skip_without(PYTHON, "python3");
+	root = pc_harness_init("pc-fetch-XXXXXX");
 	git_libgit2_init();
 
 	g_test_add_func("/fetch/git/prime", test_prime);
