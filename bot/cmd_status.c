@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "job.h"
 #include "store.h"
 
 /* The daemon writes its row every 2 s; older than this, it is gone. */
@@ -196,21 +197,6 @@ static void add_counts(JsonBuilder *b, const char *name, GHashTable *h,
 	json_builder_end_object(b);
 }
 
-static void add_str(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
-static void add_int(JsonBuilder *b, const char *name, gint64 value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, value);
-}
-
 static void print_json(const char *db, Status *s)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -218,7 +204,7 @@ static void print_json(const char *db, Status *s)
 	g_autofree char *text = NULL;
 
 	json_builder_begin_object(b);
-	add_str(b, "store", db);
+	pc_json_add_string(b, "store", db);
 	json_builder_set_member_name(b, "daemon");
 	if (s->watch) {
 		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
@@ -237,14 +223,14 @@ static void print_json(const char *db, Status *s)
 		const PcJob *j = s->open->pdata[i];
 
 		json_builder_begin_object(b);
-		add_int(b, "id", j->id);
-		add_str(b, "state", j->state);
-		add_str(b, "message_id", j->message_id);
-		add_str(b, "subject", j->subject);
-		add_str(b, "from", j->from_addr);
-		add_int(b, "age_s", s->now - j->received_at);
-		add_int(b, "attempts", j->attempts);
-		add_str(b, "reason", j->reason);
+		pc_json_add_int(b, "id", j->id);
+		pc_json_add_string(b, "state", j->state);
+		pc_json_add_string(b, "message_id", j->message_id);
+		pc_json_add_string(b, "subject", j->subject);
+		pc_json_add_string(b, "from", j->from_addr);
+		pc_json_add_int(b, "age_s", s->now - j->received_at);
+		pc_json_add_int(b, "attempts", j->attempts);
+		pc_json_add_string(b, "reason", j->reason);
 		json_builder_set_member_name(b, "next_attempt_at");
 		if (j->next_attempt_at > s->now && j->next_attempt_at < G_MAXINT64)
 			json_builder_add_int_value(b, j->next_attempt_at);

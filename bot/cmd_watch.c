@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "job.h"
 #include "outbox.h"
 #include "queue.h"
 #include "source.h"
@@ -181,20 +182,15 @@ static gpointer status_thread(gpointer data)
 						 w->source_state ? w->source_state
 								 : "no source");
 		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "pid");
-		json_builder_add_int_value(b, getpid());
-		json_builder_set_member_name(b, "activity");
-		json_builder_add_string_value(b, w->what ? w->what : "idle");
-		json_builder_set_member_name(b, "job");
-		json_builder_add_int_value(b, w->what ? w->job : 0);
-		json_builder_set_member_name(b, "elapsed_s");
-		json_builder_add_int_value(b, w->what ? (now - w->since) /
-							 G_USEC_PER_SEC : 0);
-		json_builder_set_member_name(b, "last_line");
-		json_builder_add_string_value(b, w->last_line ? w->last_line : "");
-		json_builder_set_member_name(b, "source");
-		json_builder_add_string_value(b, w->source_state ? w->source_state
-								 : "");
+		pc_json_add_int(b, "pid", getpid());
+		pc_json_add_string(b, "activity", w->what ? w->what : "idle");
+		pc_json_add_int(b, "job", w->what ? w->job : 0);
+		pc_json_add_int(b, "elapsed_s",
+				w->what ? (now - w->since) / G_USEC_PER_SEC : 0);
+		pc_json_add_string(b, "last_line",
+				   w->last_line ? w->last_line : "");
+		pc_json_add_string(b, "source",
+				   w->source_state ? w->source_state : "");
 		json_builder_set_member_name(b, "stopped");
 		json_builder_add_boolean_value(b, done);
 		json_builder_end_object(b);

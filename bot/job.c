@@ -227,7 +227,7 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 	return pc_job_finish(config, run, error);
 }
 
-static void add_string(JsonBuilder *b, const char *name, const char *value)
+void pc_json_add_string(JsonBuilder *b, const char *name, const char *value)
 {
 	json_builder_set_member_name(b, name);
 	if (value)
@@ -236,7 +236,7 @@ static void add_string(JsonBuilder *b, const char *name, const char *value)
 		json_builder_add_null_value(b);
 }
 
-static void add_int(JsonBuilder *b, const char *name, gint64 value)
+void pc_json_add_int(JsonBuilder *b, const char *name, gint64 value)
 {
 	json_builder_set_member_name(b, name);
 	json_builder_add_int_value(b, value);
@@ -268,9 +268,9 @@ static void add_reasons(JsonBuilder *b, GPtrArray *reasons)
 		const PcReason *r = reasons->pdata[i];
 
 		json_builder_begin_object(b);
-		add_string(b, "code", r->code);
-		add_string(b, "severity", r->severity);
-		add_string(b, "text", r->text);
+		pc_json_add_string(b, "code", r->code);
+		pc_json_add_string(b, "severity", r->severity);
+		pc_json_add_string(b, "text", r->text);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -279,27 +279,27 @@ static void add_reasons(JsonBuilder *b, GPtrArray *reasons)
 static void add_fetch(JsonBuilder *b, const PcFetchResult *f)
 {
 	json_builder_begin_object(b);
-	add_string(b, "url", f->url);
-	add_string(b, "ref", f->ref);
-	add_string(b, "resolved_ref", f->resolved_ref);
-	add_string(b, "tip_commit", f->tip_commit);
-	add_string(b, "tag_object", f->tag_object);
+	pc_json_add_string(b, "url", f->url);
+	pc_json_add_string(b, "ref", f->ref);
+	pc_json_add_string(b, "resolved_ref", f->resolved_ref);
+	pc_json_add_string(b, "tip_commit", f->tip_commit);
+	pc_json_add_string(b, "tag_object", f->tag_object);
 	json_builder_set_member_name(b, "signed");
 	if (f->signed_ == PC_TRI_NULL)
 		json_builder_add_null_value(b);
 	else
 		json_builder_add_boolean_value(b, f->signed_ == PC_TRI_TRUE);
-	add_string(b, "signature", f->signature);
-	add_string(b, "signer", f->signer);
-	add_string(b, "base_commit", f->base_commit);
-	add_int(b, "commits", f->commits);
-	add_int(b, "files_changed", f->files_changed);
-	add_int(b, "insertions", f->insertions);
-	add_int(b, "deletions", f->deletions);
+	pc_json_add_string(b, "signature", f->signature);
+	pc_json_add_string(b, "signer", f->signer);
+	pc_json_add_string(b, "base_commit", f->base_commit);
+	pc_json_add_int(b, "commits", f->commits);
+	pc_json_add_int(b, "files_changed", f->files_changed);
+	pc_json_add_int(b, "insertions", f->insertions);
+	pc_json_add_int(b, "deletions", f->deletions);
 	add_strings(b, "merge_conflicts", f->merge_conflicts);
-	add_string(b, "mainline_commit", f->mainline_commit);
-	add_string(b, "tree", f->tree_kind);
-	add_string(b, "tree_commit", f->tree_commit);
+	pc_json_add_string(b, "mainline_commit", f->mainline_commit);
+	pc_json_add_string(b, "tree", f->tree_kind);
+	pc_json_add_string(b, "tree_commit", f->tree_commit);
 	json_builder_end_object(b);
 }
 
@@ -311,14 +311,14 @@ static void add_diagnostics(JsonBuilder *b, GPtrArray *diags)
 		const PcDiagnostic *d = diags->pdata[i];
 
 		json_builder_begin_object(b);
-		add_string(b, "tool", d->tool);
-		add_string(b, "severity", d->severity);
-		add_string(b, "language", d->language);
-		add_string(b, "file", d->file);
-		add_int(b, "line", d->line);
-		add_int(b, "column", d->column);
-		add_string(b, "message", d->message);
-		add_string(b, "excerpt", d->excerpt);
+		pc_json_add_string(b, "tool", d->tool);
+		pc_json_add_string(b, "severity", d->severity);
+		pc_json_add_string(b, "language", d->language);
+		pc_json_add_string(b, "file", d->file);
+		pc_json_add_int(b, "line", d->line);
+		pc_json_add_int(b, "column", d->column);
+		pc_json_add_string(b, "message", d->message);
+		pc_json_add_string(b, "excerpt", d->excerpt);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -328,23 +328,23 @@ static void add_build(JsonBuilder *b, const PcBuildResult *r,
 		      const PcFetchResult *f)
 {
 	json_builder_begin_object(b);
-	add_string(b, "verdict", r->verdict);
+	pc_json_add_string(b, "verdict", r->verdict);
 	add_reasons(b, r->reasons);
-	add_string(b, "recipe", r->recipe);
-	add_string(b, "scope", r->scope);
-	add_string(b, "tree", f->tree_kind);
-	add_string(b, "tree_commit", f->tree_commit);
+	pc_json_add_string(b, "recipe", r->recipe);
+	pc_json_add_string(b, "scope", r->scope);
+	pc_json_add_string(b, "tree", f->tree_kind);
+	pc_json_add_string(b, "tree_commit", f->tree_commit);
 	json_builder_set_member_name(b, "config");
 	json_builder_begin_object(b);
-	add_string(b, "rust", r->config_rust);
-	add_string(b, "fragment", r->fragment);
+	pc_json_add_string(b, "rust", r->config_rust);
+	pc_json_add_string(b, "fragment", r->fragment);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "toolchain");
 	json_builder_begin_object(b);
-	add_string(b, "rustc", r->toolchain.rustc);
-	add_string(b, "bindgen", r->toolchain.bindgen);
-	add_string(b, "clang", r->toolchain.clang);
-	add_string(b, "lld", r->toolchain.lld);
+	pc_json_add_string(b, "rustc", r->toolchain.rustc);
+	pc_json_add_string(b, "bindgen", r->toolchain.bindgen);
+	pc_json_add_string(b, "clang", r->toolchain.clang);
+	pc_json_add_string(b, "lld", r->toolchain.lld);
 	json_builder_end_object(b);
 	add_strv(b, "targets", r->targets);
 	json_builder_set_member_name(b, "duration_s");
@@ -352,8 +352,8 @@ static void add_build(JsonBuilder *b, const PcBuildResult *r,
 	json_builder_set_member_name(b, "make_s");
 	json_builder_add_double_value(b, r->make_s);
 	add_diagnostics(b, r->diagnostics);
-	add_int(b, "diagnostics_total", r->diagnostics_total);
-	add_string(b, "log_path", r->log_path);
+	pc_json_add_int(b, "diagnostics_total", r->diagnostics_total);
+	pc_json_add_string(b, "log_path", r->log_path);
 	add_strv(b, "reproduce", r->reproduce);
 	json_builder_end_object(b);
 }
@@ -364,9 +364,9 @@ JsonObject *pc_job_run_to_json(const PcJobRun *run)
 	g_autoptr(JsonNode) root = NULL;
 
 	json_builder_begin_object(b);
-	add_string(b, "message_id", run->mail.message_id);
-	add_string(b, "job", run->key);
-	add_string(b, "verdict", run->verdict);
+	pc_json_add_string(b, "message_id", run->mail.message_id);
+	pc_json_add_string(b, "job", run->key);
+	pc_json_add_string(b, "verdict", run->verdict);
 	add_reasons(b, run->reasons);
 	json_builder_set_member_name(b, "fetch");
 	if (run->fetched)

@@ -77,6 +77,11 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 		      PcJobRun *run, GError **error);
 void pc_job_run_clear(PcJobRun *run);
 
+/* A member @name of the object @b is building: the string (null for
+ * NULL) or the number. */
+void pc_json_add_string(JsonBuilder *b, const char *name, const char *value);
+void pc_json_add_int(JsonBuilder *b, const char *name, gint64 value);
+
 /* The result as `check --json` prints it. (transfer full) */
 JsonObject *pc_job_run_to_json(const PcJobRun *run);
 
