@@ -69,6 +69,10 @@ static const Key KEYS[] = {
 	KEY_NUM("fetch", "timeout", T_UINT, fetch_timeout, "900", 1, 86400),
 	KEY_NUM("fetch", "max_bytes", T_SIZE, fetch_max_bytes, "4G", 1024,
 		G_GUINT64_CONSTANT(1) << 40),
+	KEY_NUM("fetch", "max_file_bytes", T_SIZE, fetch_max_file_bytes, "64M",
+		1024, G_GUINT64_CONSTANT(1) << 40),
+	KEY_NUM("fetch", "max_tree_bytes", T_SIZE, fetch_max_tree_bytes, "4G",
+		1024, G_GUINT64_CONSTANT(1) << 40),
 	KEY("fetch", "keyring", T_OPTIONAL, fetch_keyring, NULL),
 	KEY_ENUM("fetch", "tree", fetch_tree, "tip", "tip|merge"),
 

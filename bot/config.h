@@ -44,6 +44,8 @@ typedef struct {
 	char **fetch_allow_urls;
 	guint fetch_timeout;
 	guint64 fetch_max_bytes;
+	guint64 fetch_max_file_bytes;	/* the checkout's largest file */
+	guint64 fetch_max_tree_bytes;	/* and all its files together */
 	char *fetch_keyring;	/* NULL: signatures are not verified */
 	char *fetch_tree;	/* tip | merge */
 

@@ -24,6 +24,8 @@
 
 #include "autocleanup-git.h"
 #include "fetch.h"
+#include "gitutil.h"
+#include "worktree.h"
 
 G_DEFINE_QUARK(pc-fetch-error-quark, pc_fetch_error)
 
@@ -37,13 +39,6 @@ G_DEFINE_QUARK(pc-fetch-error-quark, pc_fetch_error)
 
 /* --- errors ------------------------------------------------------------ */
 
-static const char *git_message(void)
-{
-	const git_error *e = git_error_last();
-
-	return e && e->message ? e->message : "unknown libgit2 error";
-}
-
 /* Translates libgit2's last error, once, into @error. Returns FALSE. */
 static G_GNUC_PRINTF(3, 4) gboolean git_fail(GError **error, PcFetchError code,
 					     const char *fmt, ...)
@@ -54,7 +49,7 @@ static G_GNUC_PRINTF(3, 4) gboolean git_fail(GError **error, PcFetchError code,
 	va_start(ap, fmt);
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error(error, PC_FETCH_ERROR, code, "%s: %s", what, git_message());
+	g_set_error(error, PC_FETCH_ERROR, code, "%s: %s", what, pc_git_message());
 	return FALSE;
 }
 
@@ -302,7 +297,7 @@ static gpointer init_once(gpointer data)
 	if (git_libgit2_init() < 0 ||
 	    git_stream_register(GIT_STREAM_STANDARD, &reg) < 0)
 		return g_strdup_printf("cannot set up libgit2: %s",
-				       git_message());
+				       pc_git_message());
 	gpgme_check_version(NULL);
 	return NULL;
 }
@@ -581,7 +576,7 @@ static int on_sideband(const char *str, int len, void *payload)
 /* Why the session failed: the limit that stopped it, else libgit2's word. */
 static const char *session_error(const Session *s)
 {
-	return s->limits.why ? s->limits.why : git_message();
+	return s->limits.why ? s->limits.why : pc_git_message();
 }
 
 static gboolean session_open(Session *s, git_repository *repo,
@@ -888,7 +883,7 @@ static gboolean peel_tip(Run *r, const char *local)
 	    git_reference_peel(&commit, ref, GIT_OBJECT_COMMIT) < 0) {
 		add(r, "ref-not-found", PC_SEVERITY_ERROR,
 		    "%s on %s does not point to a commit: %s.",
-		    r->out->resolved_ref, r->out->url, git_message());
+		    r->out->resolved_ref, r->out->url, pc_git_message());
 		return FALSE;
 	}
 	git_oid_cpy(&r->tip, git_object_id(commit));
@@ -1093,128 +1088,6 @@ static gboolean check_signature(Run *r, GError **error)
 	return check_tag_object(r, &id, error);
 }
 
-/* --- diffs between trees ---------------------------------------------- */
-
-static gboolean add_all_paths(git_repository *repo, const git_tree *tree,
-			      const char *prefix, GPtrArray *paths);
-
-/* The path of entry @e under @prefix ("" or "dir/"). (transfer full) */
-static char *entry_path(const char *prefix, const git_tree_entry *e)
-{
-	return g_strconcat(prefix, git_tree_entry_name(e), NULL);
-}
-
-/* Every file under the entry @e: a subtree added or removed whole. */
-static gboolean add_entry_paths(git_repository *repo, const char *prefix,
-				const git_tree_entry *e, GPtrArray *paths)
-{
-	g_autoptr(git_tree) sub = NULL;
-	g_autofree char *path = entry_path(prefix, e);
-	g_autofree char *under = NULL;
-
-	if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
-		g_ptr_array_add(paths, g_steal_pointer(&path));
-		return TRUE;
-	}
-	under = g_strconcat(path, "/", NULL);
-	return git_tree_lookup(&sub, repo, git_tree_entry_id(e)) == 0 &&
-	       add_all_paths(repo, sub, under, paths);
-}
-
-static gboolean add_all_paths(git_repository *repo, const git_tree *tree,
-			      const char *prefix, GPtrArray *paths)
-{
-	for (size_t i = 0; i < git_tree_entrycount(tree); i++)
-		if (!add_entry_paths(repo, prefix,
-				     git_tree_entry_byindex(tree, i), paths))
-			return FALSE;
-	return TRUE;
-}
-
-static gboolean add_changed_paths(git_repository *repo, const git_tree *a,
-				  const git_tree *b, const char *prefix,
-				  GPtrArray *paths);
-
-/* Two entries of the same name: equal, two subtrees to compare, or a file. */
-static gboolean add_pair(git_repository *repo, const char *prefix,
-			 const git_tree_entry *ea, const git_tree_entry *eb,
-			 GPtrArray *paths)
-{
-	g_autoptr(git_tree) ta = NULL, tb = NULL;
-	g_autofree char *under = NULL;
-
-	if (git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) &&
-	    git_tree_entry_filemode(ea) == git_tree_entry_filemode(eb))
-		return TRUE;
-	if (git_tree_entry_type(ea) != GIT_OBJECT_TREE ||
-	    git_tree_entry_type(eb) != GIT_OBJECT_TREE) {
-		g_ptr_array_add(paths, entry_path(prefix, ea));
-		return TRUE;
-	}
-	under = g_strconcat(prefix, git_tree_entry_name(ea), "/", NULL);
-	return git_tree_lookup(&ta, repo, git_tree_entry_id(ea)) == 0 &&
-	       git_tree_lookup(&tb, repo, git_tree_entry_id(eb)) == 0 &&
-	       add_changed_paths(repo, ta, tb, under, paths);
-}
-
-/*
- * The files whose entries differ between @a and @b, reading only the
- * subtrees that differ. Both trees are in git's order, in which
- * git_tree_entry_cmp() merges them (a file "x" and a directory "x"
- * are two names: one removed, one added).
- */
-static gboolean add_changed_paths(git_repository *repo, const git_tree *a,
-				  const git_tree *b, const char *prefix,
-				  GPtrArray *paths)
-{
-	size_t i = 0, j = 0, na = git_tree_entrycount(a);
-	size_t nb = git_tree_entrycount(b);
-
-	while (i < na || j < nb) {
-		const git_tree_entry *ea = i < na ? git_tree_entry_byindex(a, i)
-						  : NULL;
-		const git_tree_entry *eb = j < nb ? git_tree_entry_byindex(b, j)
-						  : NULL;
-		int cmp = !ea ? 1 : !eb ? -1 : git_tree_entry_cmp(ea, eb);
-		gboolean ok;
-
-		if (cmp == 0)
-			ok = add_pair(repo, prefix, ea, eb, paths);
-		else
-			ok = add_entry_paths(repo, prefix, cmp < 0 ? ea : eb,
-					     paths);
-		i += cmp <= 0;
-		j += cmp >= 0;
-		if (!ok)
-			return FALSE;
-	}
-	return TRUE;
-}
-
-/*
- * git_diff_tree_to_tree() with @flags, the same deltas, but fast on big
- * trees: libgit2 1.5 reads every subtree of both trees, even the equal
- * ones (50-90 ms for the kernel), unless a path list narrows it down.
- * So the paths that differ are found first, and the diff is asked for
- * exactly those.
- */
-static int diff_trees(git_diff **diff, git_repository *repo, git_tree *a,
-		      git_tree *b, uint32_t flags)
-{
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
-
-	if (!add_changed_paths(repo, a, b, "", paths))
-		return -1;
-	opts.flags = flags | GIT_DIFF_DISABLE_PATHSPEC_MATCH;
-	opts.pathspec.strings = (char **)paths->pdata;
-	opts.pathspec.count = paths->len;
-	/* An empty path list would mean every path. */
-	if (!paths->len)
-		return git_diff_tree_to_tree(diff, repo, NULL, NULL, &opts);
-	return git_diff_tree_to_tree(diff, repo, a, b, &opts);
-}
-
 /* --- the mail's commits, the base and the statistics ------------------- */
 
 /* @given may be abbreviated, as in a hand-written mail. */
@@ -1349,7 +1222,7 @@ static gboolean diffstat(Run *r, GError **error)
 
 	find.flags = GIT_DIFF_FIND_RENAMES;
 	if (!commit_tree(r, &r->base, &old) || !commit_tree(r, &r->tip, &new) ||
-	    diff_trees(&diff, r->repo, old, new, 0) < 0 ||
+	    pc_git_diff_trees(&diff, r->repo, old, new, 0) < 0 ||
 	    git_diff_find_similar(diff, &find) < 0 ||
 	    git_diff_get_stats(&stats, diff) < 0)
 		return git_fail(error, PC_FETCH_ERROR_STORE,
@@ -1486,498 +1359,81 @@ static gboolean merge_commit(Run *r, git_oid *id, GError **error)
 	return TRUE;
 }
 
-/* --- the checkout ------------------------------------------------------ */
+/* --- the tree's paths and sizes ----------------------------------------- */
 
-/*
- * A file whose blob is the same in the old and the new tree is not
- * written, so its mtime stays and kbuild does not rebuild what depends
- * on it. There are two ways to get there.
- *
- * The quick one: beside the worktree lies a record of the tree it holds
- * (and of the worktree directory, so a worktree made anew is not taken
- * for the old one). The checkout diffs that tree against the new one
- * and writes only the paths that differ, after checking that each file
- * it replaces or removes still holds what the old tree says: a few
- * files read instead of a stat call for each of the kernel's 80,000.
- *
- * The full one, when there is no record, or a path to change is not as
- * recorded, or the diff holds what the quick way does not do
- * (submodules, .gitattributes): libgit2 compares every file against the
- * worktree's own index, also beside it, undoes edits made by hand,
- * removes what the tree does not have (except files its .gitignore
- * names) and writes the index. The quick way leaves the index alone, so
- * a full checkout rewrites once more what quick ones wrote since the
- * last full one (their stat data is not in the index); the content is
- * right either way, as libgit2 looks at the content when the stat data
- * disagrees.
- *
- * The record goes before anything is written and comes back when the
- * worktree is whole again: after a crash in between, the next checkout
- * is a full one. An edit by hand to a file the next diff does not touch
- * is not seen: delete the record (or the worktree) after touching it.
- */
-typedef struct {
-	const char *dir;
-	char *record_path;
-	git_repository *repo;	/* the store's objects, @dir as workdir */
-	git_tree *tree;		/* the tree to check out */
-	GPtrArray *rust;	/* char*: its .rs files, sorted */
-	char *why;		/* why the quick way stopped */
-} Worktree;
-
-static void worktree_clear(Worktree *w)
+static void worktree_options(const Run *r, PcWorktreeOptions *wo)
 {
-	g_free(w->record_path);
-	g_free(w->why);
-	g_clear_pointer(&w->rust, g_ptr_array_unref);
-	git_tree_free(w->tree);
-	git_repository_free(w->repo);
-	memset(w, 0, sizeof(*w));
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Worktree, worktree_clear)
-
-static gboolean worktree_fail(GError **error, const char *what,
-			      const char *path)
-{
-	g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_WORKTREE,
-		    "cannot %s %s: %s", what, path, g_strerror(errno));
-	return FALSE;
-}
-
-static gboolean worktree_open(Worktree *w, Run *r, const git_oid *id,
-			      GError **error)
-{
-	g_autoptr(git_commit) commit = NULL;
-
-	w->dir = r->opts->worktree;
-	w->record_path = g_strconcat(w->dir, ".tree", NULL);
-	w->rust = g_ptr_array_new_with_free_func(g_free);
-	if (g_mkdir_with_parents(w->dir, 0755) < 0)
-		return worktree_fail(error, "create", w->dir);
-	/* A handle of its own: the shared one stays bare. */
-	if (git_repository_open_bare(&w->repo, r->opts->store) < 0 ||
-	    git_repository_set_workdir(w->repo, w->dir, 0) < 0 ||
-	    git_commit_lookup(&commit, w->repo, id) < 0 ||
-	    git_commit_tree(&w->tree, commit) < 0)
-		return git_fail(error, PC_FETCH_ERROR_WORKTREE,
-				"cannot prepare the checkout in %s", w->dir);
-	return TRUE;
-}
-
-static gboolean is_rust(const char *path)
-{
-	return g_str_has_suffix(path, ".rs");
+	memset(wo, 0, sizeof(*wo));
+	wo->dir = r->opts->worktree;
+	wo->store = r->opts->store;
+	wo->max_file_bytes = r->opts->max_file_bytes;
+	wo->max_tree_bytes = r->opts->max_tree_bytes;
 }
 
 /*
- * The record: "tree HEX", "dir DEV INO", then "rust PATH" for each .rs
- * file of the tree, PATH as g_strescape() writes it.
+ * A tree that cannot be written safely, or is over the limits, is the
+ * pull request's: a finding that names the path, not a failure of ours
+ * (and nothing to retry). FALSE when @local was something else.
  */
-/*
- * Which directory the worktree is: device, inode and, where the file
- * system keeps it, the time it was made. An inode number alone comes
- * back when a directory is removed and made anew.
- */
-static char *dir_identity(const char *dir)
+static gboolean refused_tree(Run *r, const GError *local)
 {
-	struct statx stx;
+	g_autofree char *tip = hex(&r->tip);
 
-	if (statx(AT_FDCWD, dir, 0, STATX_INO | STATX_BTIME, &stx) < 0)
-		return NULL;
-	if (!(stx.stx_mask & STATX_BTIME))
-		stx.stx_btime.tv_sec = stx.stx_btime.tv_nsec = 0;
-	return g_strdup_printf("%u:%u %llu %lld.%09u", stx.stx_dev_major,
-			       stx.stx_dev_minor,
-			       (unsigned long long)stx.stx_ino,
-			       (long long)stx.stx_btime.tv_sec,
-			       stx.stx_btime.tv_nsec);
-}
-
-/*
- * The record: "tree HEX", "dir IDENTITY", then "rust PATH" for each .rs
- * file of the tree, PATH as g_strescape() writes it.
- */
-static gboolean record_parse(Worktree *w, const char *text, git_oid *tree)
-{
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	g_autofree char *identity = dir_identity(w->dir);
-	char hex[GIT_OID_HEXSZ + 1];
-
-	if (g_strv_length(lines) < 2 ||
-	    sscanf(lines[0], "tree %40s", hex) != 1 ||
-	    git_oid_fromstr(tree, hex) < 0 ||
-	    !g_str_has_prefix(lines[1], "dir ") || !identity ||
-	    strcmp(lines[1] + 4, identity))
+	if (local->domain != PC_WORKTREE_ERROR)
 		return FALSE;
-	for (char **l = lines + 2; *l; l++)
-		if (g_str_has_prefix(*l, "rust "))
-			g_ptr_array_add(w->rust, g_strcompress(*l + 5));
+	if (local->code == PC_WORKTREE_ERROR_UNSAFE)
+		add(r, "tree-unsafe", PC_SEVERITY_INFRA,
+		    "The tree of %s cannot be checked out safely, so it was "
+		    "not built: %s.", tip, local->message);
+	else if (local->code == PC_WORKTREE_ERROR_TOO_LARGE)
+		add(r, "tree-too-large", PC_SEVERITY_INFRA,
+		    "The tree of %s is larger than this installation checks "
+		    "out, so it was not built: %s.", tip, local->message);
+	else
+		return FALSE;
 	return TRUE;
-}
-
-/* The tree the record says the worktree holds, if it is still that one. */
-static gboolean record_read(Worktree *w, git_oid *tree)
-{
-	g_autofree char *text = NULL;
-
-	return g_file_get_contents(w->record_path, &text, NULL, NULL) &&
-	       record_parse(w, text, tree);
-}
-
-static gboolean record_forget(const Worktree *w, GError **error)
-{
-	if (unlink(w->record_path) < 0 && errno != ENOENT)
-		return worktree_fail(error, "remove", w->record_path);
-	return TRUE;
-}
-
-static gboolean record_write(const Worktree *w, GError **error)
-{
-	g_autoptr(GString) text = g_string_new(NULL);
-	g_autofree char *identity = dir_identity(w->dir);
-	char hex[GIT_OID_HEXSZ + 1];
-
-	if (!identity)
-		return worktree_fail(error, "stat", w->dir);
-	git_oid_tostr(hex, sizeof(hex), git_tree_id(w->tree));
-	g_string_append_printf(text, "tree %s\ndir %s\n", hex, identity);
-	for (guint i = 0; i < w->rust->len; i++) {
-		g_autofree char *path = g_strescape(w->rust->pdata[i], NULL);
-
-		g_string_append_printf(text, "rust %s\n", path);
-	}
-	return g_file_set_contents(w->record_path, text->str, text->len,
-				   error);
-}
-
-/* What the quick update cannot do the way libgit2's checkout would. */
-static gboolean needs_full_checkout(const git_diff_delta *d)
-{
-	const char *base = strrchr(d->new_file.path, '/');
-
-	base = base ? base + 1 : d->new_file.path;
-	return d->old_file.mode == GIT_FILEMODE_COMMIT ||
-	       d->new_file.mode == GIT_FILEMODE_COMMIT ||
-	       !strcmp(base, ".gitattributes");
-}
-
-static gboolean mode_matches(mode_t st_mode, uint32_t mode)
-{
-	if (mode == GIT_FILEMODE_LINK)
-		return S_ISLNK(st_mode);
-	return S_ISREG(st_mode) &&
-	       !!(st_mode & S_IXUSR) == (mode == GIT_FILEMODE_BLOB_EXECUTABLE);
-}
-
-/* The blob id of what a symbolic link points to. */
-static gboolean hash_link(git_oid *id, const char *path, off_t size)
-{
-	g_autofree char *target = g_malloc(size + 1);
-	ssize_t n = readlink(path, target, size + 1);
-
-	return n == size &&
-	       git_odb_hash(id, target, n, GIT_OBJECT_BLOB) == 0;
-}
-
-/* The file on disk holds what the old tree says: type, mode, content. */
-static gboolean is_clean(const Worktree *w, const git_diff_file *f)
-{
-	g_autofree char *path = g_build_filename(w->dir, f->path, NULL);
-	struct stat st;
-	git_oid id;
-
-	if (lstat(path, &st) < 0 || !mode_matches(st.st_mode, f->mode))
-		return FALSE;
-	if (S_ISLNK(st.st_mode)) {
-		if (!hash_link(&id, path, st.st_size))
-			return FALSE;
-	} else if (git_repository_hashfile(&id, w->repo, path,
-					   GIT_OBJECT_BLOB, f->path) < 0) {
-		return FALSE;
-	}
-	return git_oid_equal(&id, &f->id);
-}
-
-/* Directories left empty by a deletion go, as git's checkout does. */
-static void prune_parents(const Worktree *w, const char *rel)
-{
-	g_autofree char *dir = g_path_get_dirname(rel);
-
-	while (strcmp(dir, ".")) {
-		g_autofree char *path = g_build_filename(w->dir, dir, NULL);
-		char *up;
-
-		if (rmdir(path) < 0)
-			return;
-		up = g_path_get_dirname(dir);
-		g_free(dir);
-		dir = up;
-	}
-}
-
-static gboolean remove_old(Worktree *w, const git_diff_delta *d)
-{
-	g_autofree char *path = g_build_filename(w->dir, d->old_file.path,
-						 NULL);
-
-	if (unlink(path) < 0)
-		return FALSE;
-	if (d->status == GIT_DELTA_DELETED)
-		prune_parents(w, d->old_file.path);
-	return TRUE;
-}
-
-static gboolean write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return FALSE;
-		data += n;
-		len -= n;
-	}
-	return TRUE;
-}
-
-/* The blob's content as checkout writes it: through the tree's filters. */
-static gboolean write_content(git_blob *blob, const git_diff_file *f,
-			      const char *path)
-{
-	git_blob_filter_options fo = GIT_BLOB_FILTER_OPTIONS_INIT;
-	g_auto(git_buf) buf = { 0 };
-	int fd;
-	gboolean ok;
-
-	if (f->mode == GIT_FILEMODE_LINK) {
-		g_autofree char *target = g_strndup(git_blob_rawcontent(blob),
-						    git_blob_rawsize(blob));
-
-		return symlink(target, path) == 0;
-	}
-	if (git_blob_filter(&buf, blob, f->path, &fo) < 0)
-		return FALSE;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		  f->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-	if (fd < 0)
-		return FALSE;
-	ok = write_all(fd, buf.ptr, buf.size);
-	return close(fd) == 0 && ok;
-}
-
-static gboolean write_blob(Worktree *w, const git_diff_file *f,
-			   const char *path)
-{
-	git_blob *blob;
-	gboolean ok;
-
-	if (git_blob_lookup(&blob, w->repo, &f->id) < 0)
-		return FALSE;
-	ok = write_content(blob, f, path);
-	git_blob_free(blob);
-	return ok;
-}
-
-/* A file written anew gets a new mtime: kbuild rebuilds what uses it. */
-static gboolean write_new(Worktree *w, const git_diff_delta *d)
-{
-	const git_diff_file *f = &d->new_file;
-	g_autofree char *path = g_build_filename(w->dir, f->path, NULL);
-	g_autofree char *parent = g_path_get_dirname(path);
-	struct stat st;
-
-	/* Only the mode changed: the content and its mtime stay. */
-	if (d->status == GIT_DELTA_MODIFIED &&
-	    git_oid_equal(&d->old_file.id, &f->id) &&
-	    d->old_file.mode != GIT_FILEMODE_LINK &&
-	    f->mode != GIT_FILEMODE_LINK)
-		return chmod(path, f->mode & 0777) == 0;
-	if (g_mkdir_with_parents(parent, 0755) < 0)
-		return FALSE;
-	if (lstat(path, &st) == 0 && (S_ISDIR(st.st_mode) || unlink(path) < 0))
-		return FALSE;	/* a directory in the way: left to libgit2 */
-	return write_blob(w, f, path);
-}
-
-static gint compare_paths(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The record's list of .rs files, brought from the old tree to the new. */
-static void update_rust(Worktree *w, git_diff *diff)
-{
-	g_autoptr(GHashTable) gone = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
-
-	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-
-		if (d->status == GIT_DELTA_DELETED && is_rust(d->old_file.path))
-			g_hash_table_add(gone, (gpointer)d->old_file.path);
-		else if (d->status == GIT_DELTA_ADDED &&
-			 is_rust(d->new_file.path))
-			g_ptr_array_add(kept, g_strdup(d->new_file.path));
-	}
-	for (guint i = 0; i < w->rust->len; i++)
-		if (!g_hash_table_contains(gone, w->rust->pdata[i]))
-			g_ptr_array_add(kept, g_strdup(w->rust->pdata[i]));
-	g_ptr_array_sort(kept, compare_paths);
-	g_ptr_array_set_size(w->rust, 0);
-	g_ptr_array_extend_and_steal(w->rust, g_steal_pointer(&kept));
 }
 
 /*
- * Updates the worktree from @old to the tree to check out by writing only
- * the paths that differ. FALSE when the full checkout must finish the
- * job (which it can from wherever this stopped).
+ * Before anything reads the tip's files (the statistics, the merge, the
+ * checkout): its names and file sizes, where it differs from mainline.
+ * FALSE with *@refused when it got a finding, without when our side
+ * failed (@error set).
  */
-static gboolean stop(Worktree *w, const char *path, const char *what)
+static gboolean scan_tip(Run *r, gboolean *refused, GError **error)
 {
-	w->why = g_strdup_printf("%s %s", path, what);
-	return FALSE;
-}
+	g_autoptr(git_tree) known = NULL, tip = NULL;
+	g_autoptr(GError) local = NULL;
+	PcWorktreeOptions wo;
 
-static gboolean stop_errno(Worktree *w, const char *path)
-{
-	return stop(w, path, git_error_last() ? git_message()
-					      : g_strerror(errno));
-}
-
-static gboolean update_from(Worktree *w, git_tree *old)
-{
-	g_autoptr(git_diff) diff = NULL;
-	size_t n;
-
-	if (diff_trees(&diff, w->repo, old, w->tree,
-		       GIT_DIFF_INCLUDE_TYPECHANGE) < 0)
-		return stop_errno(w, "the diff:");
-	n = git_diff_num_deltas(diff);
-	/* Nothing is touched unless every path to change is as recorded. */
-	for (size_t i = 0; i < n; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-
-		if (needs_full_checkout(d))
-			return stop(w, d->new_file.path, "is a submodule or "
-				    ".gitattributes");
-		if (d->status != GIT_DELTA_ADDED && !is_clean(w, &d->old_file))
-			return stop(w, d->old_file.path, "is not as the "
-				    "recorded tree has it");
-	}
-	/* Removals first: a file may replace a directory it sorts before. */
-	for (size_t i = 0; i < n; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-
-		git_error_clear();
-		if ((d->status == GIT_DELTA_DELETED ||
-		     d->status == GIT_DELTA_TYPECHANGE) && !remove_old(w, d))
-			return stop_errno(w, d->old_file.path);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-
-		git_error_clear();
-		if (d->status != GIT_DELTA_DELETED && !write_new(w, d))
-			return stop_errno(w, d->new_file.path);
-	}
-	update_rust(w, diff);
-	g_debug("%s: %zu paths updated from the recorded tree", w->dir, n);
-	return TRUE;
-}
-
-/* The quick way, if it can; *@done FALSE: the full checkout is due. */
-static gboolean try_quick(Worktree *w, gboolean *done, GError **error)
-{
-	g_autoptr(git_tree) old = NULL;
-	git_oid old_id;
-
-	*done = FALSE;
-	if (!record_read(w, &old_id) ||
-	    git_tree_lookup(&old, w->repo, &old_id) < 0)
-		return record_forget(w, error);
-	if (git_oid_equal(&old_id, git_tree_id(w->tree))) {
-		*done = TRUE;	/* already there; the record stays */
+	*refused = FALSE;
+	worktree_options(r, &wo);
+	if (!commit_tree(r, &r->tip, &tip) ||
+	    !commit_tree(r, &r->mainline, &known))
+		return git_fail(error, PC_FETCH_ERROR_STORE,
+				"cannot read the tree to check");
+	if (pc_worktree_check_tree(r->repo, &wo, known, tip, &local))
 		return TRUE;
-	}
-	if (!record_forget(w, error))
-		return FALSE;
-	*done = update_from(w, old);
-	if (!*done)
-		g_debug("%s: the full checkout takes over: %s", w->dir, w->why);
-	return TRUE;
-}
-
-/* The tree's .rs files, from the index of a full checkout. */
-static void list_rust(Worktree *w, git_index *index)
-{
-	size_t n = git_index_entrycount(index);
-
-	g_ptr_array_set_size(w->rust, 0);
-	for (size_t i = 0; i < n; i++) {
-		const git_index_entry *e = git_index_get_byindex(index, i);
-
-		if (is_rust(e->path) && !GIT_INDEX_ENTRY_STAGE(e))
-			g_ptr_array_add(w->rust, g_strdup(e->path));
-	}
-	g_ptr_array_sort(w->rust, compare_paths);
-}
-
-static int checkout_with(Worktree *w, git_index *index)
-{
-	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
-
-	co.checkout_strategy = GIT_CHECKOUT_FORCE |
-			       GIT_CHECKOUT_REMOVE_UNTRACKED;
-	co.baseline_index = index;
-	return git_checkout_tree(w->repo, (git_object *)w->tree, &co);
-}
-
-static gboolean full_checkout(Worktree *w, GError **error)
-{
-	g_autofree char *index_path = g_strconcat(w->dir, ".index", NULL);
-	g_autoptr(git_index) index = NULL;
-
-	if (git_index_open(&index, index_path) < 0 ||
-	    git_repository_set_index(w->repo, index) < 0)
-		return git_fail(error, PC_FETCH_ERROR_WORKTREE,
-				"cannot read %s", index_path);
-	/*
-	 * An index that no longer describes the worktree (emptied by hand,
-	 * say) can make libgit2 1.5 fail on a path that changed from a file
-	 * to a directory; then every file is written afresh.
-	 */
-	if (checkout_with(w, index) < 0) {
-		g_debug("%s: checkout against the index failed (%s); "
-			"writing every file", w->dir, git_message());
-		if (git_index_clear(index) < 0 || checkout_with(w, index) < 0)
-			return git_fail(error, PC_FETCH_ERROR_WORKTREE,
-					"cannot check out the tree in %s",
-					w->dir);
-	}
-	if (git_index_write(index) < 0)
-		return git_fail(error, PC_FETCH_ERROR_WORKTREE,
-				"cannot write %s", index_path);
-	list_rust(w, index);
-	return TRUE;
+	*refused = refused_tree(r, local);
+	if (!*refused)
+		g_propagate_error(error, g_steal_pointer(&local));
+	return FALSE;
 }
 
 static gboolean checkout(Run *r, const git_oid *id, GError **error)
 {
-	g_auto(Worktree) w = { 0 };
-	gboolean done;
+	g_autoptr(GError) local = NULL;
+	PcWorktreeOptions wo;
 
-	if (!worktree_open(&w, r, id, error) || !try_quick(&w, &done, error))
-		return FALSE;
-	if (!done && !full_checkout(&w, error))
-		return FALSE;
-	if (!record_write(&w, error))
-		return FALSE;
-	for (guint i = 0; i < w.rust->len; i++)
-		g_ptr_array_add(r->out->rust_files, g_strdup(w.rust->pdata[i]));
-	r->out->worktree = g_strdup(w.dir);
-	return TRUE;
+	worktree_options(r, &wo);
+	if (pc_worktree_checkout(&wo, id, r->out->rust_files, &local)) {
+		r->out->worktree = g_strdup(wo.dir);
+		return TRUE;
+	}
+	if (refused_tree(r, local))
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&local));
+	return FALSE;
 }
 
 static gboolean build_tree(Run *r, GError **error)
@@ -2025,6 +1481,8 @@ static gboolean lap(Run *r, const char *step, gboolean ok)
 
 static gboolean run(Run *r, GError **error)
 {
+	gboolean refused;
+
 	r->lap = g_get_monotonic_time();
 	if (!check_options(r->opts, error) || !check_job_id(r->job, error))
 		return FALSE;
@@ -2037,6 +1495,8 @@ static gboolean run(Run *r, GError **error)
 		return TRUE;
 	if (!lap(r, "signature", check_signature(r, error)))
 		return FALSE;
+	if (!lap(r, "tree scan", scan_tip(r, &refused, error)))
+		return refused;
 	check_mail(r);
 	return lap(r, "stats", stats(r, error)) &&
 	       lap(r, "merge check", check_merge(r, error)) &&
@@ -2087,6 +1547,8 @@ void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config)
 	opts->allow_urls = (const char *const *)config->fetch_allow_urls;
 	opts->timeout = config->fetch_timeout;
 	opts->max_bytes = config->fetch_max_bytes;
+	opts->max_file_bytes = config->fetch_max_file_bytes;
+	opts->max_tree_bytes = config->fetch_max_tree_bytes;
 	opts->keyring = config->fetch_keyring;
 	opts->tree = config->fetch_tree;
 	opts->mainline_url = config->fetch_mainline_url;

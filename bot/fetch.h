@@ -53,20 +53,13 @@ typedef enum {
  */
 typedef struct {
 	const char *store;	/* bare repository, created if missing */
-	/*
-	 * The persistent checkout; NULL for none. Its index, which makes
-	 * the next checkout rewrite only what changed, is kept beside it
-	 * as "<worktree>.index", and a record of the tree it holds as
-	 * "<worktree>.tree": with that record the next checkout writes
-	 * only the paths the two trees differ in, without looking at the
-	 * rest. Only pullcheck may write in the worktree; after touching
-	 * it by other means, delete the record. One job at a time per
-	 * worktree.
-	 */
+	/* The persistent checkout (worktree.h); NULL for none. */
 	const char *worktree;
 	const char *const *allow_urls;	/* URL prefixes, NULL-terminated */
 	guint timeout;		/* seconds, for each fetch as a whole */
 	guint64 max_bytes;	/* for each fetch */
+	guint64 max_file_bytes;	/* the checkout's largest file; 0: none */
+	guint64 max_tree_bytes;	/* the checkout's files together; 0: none */
 	const char *keyring;	/* GNUPGHOME-like directory; NULL: none */
 	const char *tree;	/* PC_FETCH_TREE_TIP | PC_FETCH_TREE_MERGE */
 	const char *mainline_url;

@@ -29,6 +29,7 @@
 
 #include "fetch.h"
 #include "harness.h"
+#include "worktree.h"
 
 #define PYTHON "/usr/bin/python3"
 #define LIGHTTPD "/usr/sbin/lighttpd"
@@ -1284,10 +1285,12 @@ static void assert_same_tree(const char *want, const char *got)
 			gt = g_file_read_link(g, NULL);
 			g_assert_cmpstr(gt, ==, wt);
 		} else {
+			gsize wn, gn;
+
 			g_assert_cmpint(ws.st_mode & 0111, ==, gs.st_mode & 0111);
-			g_assert_true(g_file_get_contents(w, &wt, NULL, NULL));
-			g_assert_true(g_file_get_contents(g, &gt, NULL, NULL));
-			g_assert_cmpstr(gt, ==, wt);
+			g_assert_true(g_file_get_contents(w, &wt, &wn, NULL));
+			g_assert_true(g_file_get_contents(g, &gt, &gn, NULL));
+			g_assert_cmpmem(gt, gn, wt, wn);
 		}
 	}
 }
@@ -1458,6 +1461,259 @@ static void test_quick_fallback(void)
 	opts_clear(&o);
 }
 
+/* Names the kernel has must pass; what git itself refuses must not. */
+static void test_tree_names(void)
+{
+	static const char *const fair[] = {
+		".gitignore", ".gitattributes", ".github", ".mailmap",
+		".git-blame-ignore-revs", "git~10", "...", "a..b", "Kconfig",
+		"\xc3\xa9t\xc3\xa9.c", ".get_maintainer.ignore",
+	};
+	static const char *const refused[] = {
+		"", ".", "..", "a/b", "/", ".git", ".GIT", ".Git", ".git.",
+		".git ", ".git. .", "git~1", "GIT~1", ".git::$INDEX_ALLOCATION",
+		".g\xe2\x80\x8cit", "\xef\xbb\xbf.git", "tab\there", "esc\x1b",
+		"del\x7f",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(fair); i++)
+		g_assert_null(pc_worktree_check_name(fair[i]));
+	for (guint i = 0; i < G_N_ELEMENTS(refused); i++)
+		if (!pc_worktree_check_name(refused[i]))
+			g_error("\"%s\" was not refused", refused[i]);
+}
+
+/* --- hostile trees (tests/hostile/trees.py) ----------------------------- */
+
+/* The hostile branches, added to maint.git once per process. */
+static void need_hostile(void)
+{
+	static gboolean done;
+	g_autofree char *script = g_build_filename(PC_HOSTILE_DIR, "trees.py",
+						   NULL);
+	g_autofree char *git_dir = g_build_filename(root, "srv", "maint.git",
+						    NULL);
+	g_autofree char *ids = g_build_filename(root, "ids", NULL);
+	const char *argv[] = { PYTHON, script, git_dir, NULL, ids, NULL };
+	g_autofree char *out = NULL;
+
+	need_servers();
+	if (done)
+		return;
+	argv[3] = id("M2");
+	out = run_cmd(argv);
+	g_assert_nonnull(out);
+	g_hash_table_unref(t.ids);
+	read_ids();
+	done = TRUE;
+}
+
+/* ROOT/NAME/victim/victim.txt, the file every escape aims at. */
+static char *make_victim(const char *name)
+{
+	g_autofree char *dir = g_build_filename(root, name, "victim", NULL);
+	char *path = g_build_filename(dir, "victim.txt", NULL);
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	g_assert_true(g_file_set_contents(path, "untouched\n", -1, NULL));
+	return path;
+}
+
+static void assert_victim_untouched(const char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *text = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "untouched\n");
+	g_assert_cmpuint(count_entries(dir), ==, 1);
+}
+
+/* No path below @wt is called @name, in any case. */
+static void assert_no_entry(const char *wt, const char *name)
+{
+	g_autofree char *cmd = g_strdup_printf(
+		"find '%s' -iname '%s' -print -quit", wt, name);
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	g_autofree char *out = run_cmd(argv);
+
+	g_assert_cmpstr(out, ==, "");
+}
+
+/* The hostile tree gets its finding, naming the path; nothing written. */
+static void expect_refused_tree(const Opts *o, const char *job,
+				const char *branch, const char *code,
+				const char *says)
+{
+	PcFetchResult r;
+	const PcReason *x;
+
+	fetch(o, job, "maint.git", branch, NULL, NULL, &r);
+	x = expect(&r, code, PC_SEVERITY_INFRA);
+	if (!strstr(x->text, says))
+		g_error("\"%s\" does not say \"%s\"", x->text, says);
+	g_assert_null(r.worktree);
+	pc_fetch_result_clear(&r);
+}
+
+/* A fair tree into @o's worktree: checked out, with its record. */
+static void checkout_fair(const Opts *o, const char *job, const char *ref)
+{
+	g_autofree char *record = g_strconcat(o->o.worktree, ".tree", NULL);
+	PcFetchResult r;
+
+	fetch(o, job, "maint.git", ref, NULL, NULL, &r);
+	g_assert_cmpstr(r.worktree, ==, o->o.worktree);
+	pc_fetch_result_clear(&r);
+	g_assert_true(g_file_test(record, G_FILE_TEST_IS_REGULAR));
+}
+
+typedef struct {
+	const char *branch;
+	const char *says;	/* in the finding's text */
+} HostileCase;
+
+static const HostileCase hostile_cases[] = {
+	{ "hostile-slash", "\"../victim/victim.txt\": a name with a slash" },
+	{ "hostile-dotdot", "\"..\": a name that leads out" },
+	{ "hostile-dot", "\".\": a name that leads out" },
+	{ "hostile-dotgit", "\".git\": a name a file system reads as .git" },
+	{ "hostile-dotgit-case", "\".GiT\": a name a file system reads" },
+	{ "hostile-dotgit-ntfs", "\"git~1\": a name a file system reads" },
+	{ "hostile-dotgit-dots", "a name a file system reads as .git" },
+	{ "hostile-dotgit-hfs", "a name a file system reads as .git" },
+	{ "hostile-duplicate", "\"d\": the same name twice" },
+	{ "hostile-control", "\"esc\\033[2Jape\": a control character" },
+	{ "hostile-unsorted", "out of git's order" },
+};
+
+/* worktree.c on its own, quick or full: refused, @says in the message. */
+static void expect_checkout_refused(const char *wt, const char *commit,
+				    const char *says)
+{
+	PcWorktreeOptions wo = { .dir = wt, .store = t.store };
+	g_autoptr(GPtrArray) rust = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	git_oid id;
+
+	g_assert_cmpint(git_oid_fromstr(&id, commit), ==, 0);
+	g_assert_false(pc_worktree_checkout(&wo, &id, rust, &error));
+	g_assert_error(error, PC_WORKTREE_ERROR, PC_WORKTREE_ERROR_UNSAFE);
+	if (!strstr(error->message, says))
+		g_error("\"%s\" does not say \"%s\"", error->message, says);
+}
+
+/*
+ * Each hostile tree, after a fair one: the fetch refuses it before
+ * anything reads its files, and the worktree stays as it was. The
+ * checkout on its own refuses it too, from the record (quick) and
+ * without (full). The victim outside stays untouched, no .git appears
+ * inside, and the worktree is still good for the next fair tree.
+ */
+static void test_hostile_tree(gconstpointer data)
+{
+	const HostileCase *c = data;
+	g_autofree char *victim = make_victim(c->branch);
+	g_autofree char *wt = g_build_filename(root, c->branch, "wt", NULL);
+	g_autofree char *record = g_strconcat(wt, ".tree", NULL);
+	g_autofree char *name = g_ascii_strup(c->branch + 8, -1);
+	g_autofree char *key = g_strdup_printf("H_%s", name);
+	Opts o;
+
+	need_hostile();
+	g_strdelimit(key, "-", '_');
+	opts_init(&o);
+	o.o.worktree = wt;
+	checkout_fair(&o, "fair", "for-linus");
+	expect_refused_tree(&o, "hostile", c->branch, "tree-unsafe", c->says);
+	assert_victim_untouched(victim);
+	assert_is_rev(wt, "for-linus");
+	g_assert_true(g_file_test(record, G_FILE_TEST_IS_REGULAR));
+
+	expect_checkout_refused(wt, id(key), c->says);	/* quick */
+	assert_victim_untouched(victim);
+	/* Nothing was written, so the record still holds: take it away. */
+	g_assert_cmpint(g_unlink(record), ==, 0);
+	expect_checkout_refused(wt, id(key), c->says);	/* full */
+	assert_victim_untouched(victim);
+	assert_no_entry(wt, ".git");
+	assert_no_entry(wt, "victim.txt");
+	checkout_fair(&o, "fair-again", "for-linus");
+	assert_is_rev(wt, "for-linus");
+	opts_clear(&o);
+}
+
+/*
+ * Two fair trees: a link d to the victim's directory, then a directory
+ * d holding victim.txt. The second replaces the link, quick or full,
+ * and never writes through it.
+ */
+static void test_hostile_link_then_dir(void)
+{
+	g_autofree char *victim = make_victim("link-then-dir");
+	g_autofree char *wt = g_build_filename(root, "link-then-dir", "wt",
+					       NULL);
+	g_autofree char *record = g_strconcat(wt, ".tree", NULL);
+	g_autofree char *inside = g_build_filename(wt, "d", "victim.txt", NULL);
+	Opts o;
+
+	need_hostile();
+	opts_init(&o);
+	o.o.worktree = wt;
+	for (int full = 0; full <= 1; full++) {
+		checkout_fair(&o, "link", "link-d");
+		g_assert_true(g_file_test(inside, G_FILE_TEST_EXISTS));
+		g_assert_cmpint(g_unlink(record), ==, 0);
+		checkout_fair(&o, "link-again", "link-d");
+		if (full)
+			g_assert_cmpint(g_unlink(record), ==, 0);
+		checkout_fair(&o, "dir", "dir-d");
+		assert_victim_untouched(victim);
+		assert_is_rev(wt, "dir-d");
+	}
+	opts_clear(&o);
+}
+
+/*
+ * Sizes are bounded before anything is inflated: an 8 MiB file over a
+ * 4 MiB limit, 10 MiB of files over an 8 MiB limit, whether the tree
+ * comes quick (from the record) or full.
+ */
+static void test_hostile_sizes(void)
+{
+	g_autofree char *wt = g_build_filename(root, "sizes", "wt", NULL);
+	g_autofree char *record = g_strconcat(wt, ".tree", NULL);
+	Opts o;
+
+	need_hostile();
+	opts_init(&o);
+	o.o.worktree = wt;
+	o.o.max_file_bytes = 4 << 20;
+	o.o.max_tree_bytes = 8 << 20;
+	for (int full = 0; full <= 1; full++) {
+		checkout_fair(&o, "fair", "for-linus");
+		if (full)
+			g_assert_cmpint(g_unlink(record), ==, 0);
+		expect_refused_tree(&o, "big-file", "big-file",
+				    "tree-too-large", "\"zeros\": 8388608 "
+				    "bytes, over the limit of 4194304 for one "
+				    "file ([fetch] max_file_bytes)");
+		checkout_fair(&o, "fair", "for-linus");
+		if (full)
+			g_assert_cmpint(g_unlink(record), ==, 0);
+		expect_refused_tree(&o, "big-tree", "big-tree",
+				    "tree-too-large", "over the limit of "
+				    "8388608 ([fetch] max_tree_bytes)");
+	}
+	/* Under the limits, the same trees check out. */
+	o.o.max_file_bytes = o.o.max_tree_bytes = 0;
+	checkout_fair(&o, "big-file-ok", "big-file");
+	assert_is_rev(wt, "big-file");
+	checkout_fair(&o, "big-tree-ok", "big-tree");
+	assert_is_rev(wt, "big-tree");
+	opts_clear(&o);
+}
+
 static void test_forget(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -1531,6 +1787,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/refuse/ref", test_refuse_ref);
 	g_test_add_func("/fetch/refuse/normalise", test_normalise);
 	g_test_add_func("/fetch/refuse/job-id", test_bad_job_id);
+	g_test_add_func("/fetch/refuse/tree-names", test_tree_names);
 
 	g_test_add_data_func("/fetch/limits/never-answers-git", "git",
 			     test_never_answers);
@@ -1547,6 +1804,17 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/checkout/incremental", test_incremental);
 	g_test_add_func("/fetch/checkout/quick", test_quick);
 	g_test_add_func("/fetch/checkout/quick-fallback", test_quick_fallback);
+
+	for (guint i = 0; i < G_N_ELEMENTS(hostile_cases); i++) {
+		g_autofree char *path = g_strconcat(
+			"/fetch/hostile/", hostile_cases[i].branch + 8, NULL);
+
+		g_test_add_data_func(path, &hostile_cases[i],
+				     test_hostile_tree);
+	}
+	g_test_add_func("/fetch/hostile/link-then-dir",
+			test_hostile_link_then_dir);
+	g_test_add_func("/fetch/hostile/sizes", test_hostile_sizes);
 
 	ret = g_test_run();
 	git_libgit2_shutdown();
