@@ -27,50 +27,196 @@ static char *dup_nonempty(const char *s)
 	return g_strchomp(g_strdup(s));
 }
 
-/* Strips the angle brackets and blanks around a Message-ID. */
-static char *clean_msgid(const char *raw)
+/*
+ * RFC 5322 leaves a message ID's characters loose, but a reply copies it
+ * into In-Reply-To and References: anything that could end a header line
+ * there (CR, LF, NUL, any control character), a blank, or an angle
+ * bracket that closes the ID early is refused. Real IDs are short.
+ */
+gboolean pc_mail_message_id_ok(const char *id)
 {
-	g_autofree char *s = dup_nonempty(raw);
-	gsize len;
+	gsize len = id ? strlen(id) : 0;
 
-	if (!s)
-		return NULL;
-	len = strlen(s);
-	if (s[0] == '<' && len > 2 && s[len - 1] == '>')
-		return g_strndup(s + 1, len - 2);
-	return g_steal_pointer(&s);
+	if (!len || len > PC_MAIL_MESSAGE_ID_MAX)
+		return FALSE;
+	for (const char *p = id; *p; p++)
+		if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f || *p == '<' ||
+		    *p == '>')
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * A bare address a reply may go to, in To or Cc and as an SMTP RCPT:
+ * printable ASCII with no blank, no specials a header or an SMTP command
+ * would read as syntax, and one '@' with something on both sides.
+ */
+gboolean pc_mail_address_ok(const char *addr)
+{
+	const char *at = addr ? strchr(addr, '@') : NULL;
+	gsize len = addr ? strlen(addr) : 0;
+
+	if (!at || at == addr || !at[1] || strchr(at + 1, '@') || len > 254)
+		return FALSE;
+	for (const char *p = addr; *p; p++)
+		if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f ||
+		    strchr("<>()[],;:\\\"", *p))
+			return FALSE;
+	return TRUE;
+}
+
+/* What is wrong with @id, as the end of a sentence; NULL if nothing. */
+static const char *message_id_fault(const char *id, gsize len)
+{
+	if (!len)
+		return "it is empty";
+	if (len > PC_MAIL_MESSAGE_ID_MAX)
+		return "it is longer than any real message ID";
+	for (gsize i = 0; i < len; i++) {
+		guchar c = id[i];
+
+		if (c == '\r' || c == '\n')
+			return "it holds a line break (CR or LF)";
+		if (c == 0)
+			return "it holds a NUL byte";
+		if (c < 0x20 || c == 0x7f)
+			return "it holds a control character";
+		if (c == ' ' || c == '\t')
+			return "it holds a blank";
+		if (c == '<' || c == '>')
+			return "it holds an angle bracket";
+		if (c >= 0x80)
+			return "it holds a byte outside ASCII";
+	}
+	return NULL;
+}
+
+static const char *skip_cfws(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p != '(')
+			return p;
+		/* A comment, nested or not; an unclosed one runs to the end. */
+		for (int depth = 0; *p; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0) {
+				p++;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * The next "<id>" in the raw header text at *@p, or a bare word when
+ * @bare and there are no brackets. Returns FALSE at the end of the text;
+ * else *@id is the ID (transfer full) or NULL with *@why set when the
+ * ID is refused, and *@p moves past it.
+ */
+static gboolean next_message_id(const char **p, gboolean bare, char **id,
+				const char **why)
+{
+	const char *s = skip_cfws(*p), *end;
+
+	*id = NULL;
+	*why = NULL;
+	if (!*s)
+		return FALSE;
+	if (*s != '<') {
+		end = s + strcspn(s, "<");
+		if (bare) {
+			/* No brackets at all: the whole value is the ID. */
+			const char *e = s + strlen(s);
+
+			while (e > s && g_ascii_isspace(e[-1]))
+				e--;
+			*why = message_id_fault(s, e - s);
+			if (!*why)
+				*id = g_strndup(s, e - s);
+			*p = s + strlen(s);
+			return TRUE;
+		}
+		*p = end;	/* a phrase or junk between IDs */
+		return TRUE;
+	}
+	end = strchr(s + 1, '>');
+	if (!end) {
+		*why = "its angle bracket is never closed";
+		*p = s + strlen(s);
+		return TRUE;
+	}
+	*why = message_id_fault(s + 1, end - s - 1);
+	if (!*why)
+		*id = g_strndup(s + 1, end - s - 1);
+	*p = end + 1;
+	return TRUE;
+}
+
+/*
+ * The header's value as the mail has it: GMime's decoded value has RFC
+ * 2047 encoded words turned into text, and an encoded word may hold a
+ * line break. Message IDs are never encoded, so they are read raw.
+ */
+static const char *raw_header(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	GMimeHeader *header = list ? g_mime_header_list_get_header(list, name)
+				   : NULL;
+
+	return header ? g_mime_header_get_raw_value(header) : NULL;
+}
+
+/* The Message-ID, or NULL with mail->header_error saying why it is refused. */
+static void read_message_id(PcMail *mail, GMimeObject *obj)
+{
+	const char *raw = raw_header(obj, "Message-ID");
+	const char *p = raw, *why = NULL;
+	char *id = NULL;
+
+	if (!raw || !next_message_id(&p, TRUE, &id, &why))
+		return;
+	if (id && *skip_cfws(p))
+		why = "it holds more than one message ID, or text after one";
+	if (why) {
+		g_free(id);
+		mail->header_error = g_strdup_printf(
+			"the Message-ID header is refused: %s", why);
+		return;
+	}
+	mail->message_id = id;
+}
+
+/* The IDs of a threading header; refused ones are left out. */
+static GPtrArray *raw_message_ids(GMimeObject *obj, const char *name)
+{
+	const char *raw = raw_header(obj, name);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	const char *p = raw, *why;
+	char *id;
+
+	while (p && next_message_id(&p, FALSE, &id, &why))
+		if (id)
+			g_ptr_array_add(out, id);
+	return out;
 }
 
 static char *header_msgid(GMimeObject *obj, const char *name)
 {
-	const char *value = g_mime_object_get_header(obj, name);
-	GMimeReferences *refs;
-	char *id = NULL;
+	g_autoptr(GPtrArray) ids = raw_message_ids(obj, name);
 
-	if (!value)
-		return NULL;
-	refs = g_mime_references_parse(NULL, value);
-	if (refs && g_mime_references_length(refs) > 0)
-		id = g_strdup(g_mime_references_get_message_id(refs, 0));
-	if (refs)
-		g_mime_references_free(refs);
-	return id ? id : clean_msgid(value);
+	return ids->len ? g_strdup(ids->pdata[0]) : NULL;
 }
 
 static char **header_references(GMimeObject *obj)
 {
-	const char *value = g_mime_object_get_header(obj, "References");
-	GPtrArray *out = g_ptr_array_new();
-	GMimeReferences *refs;
+	GPtrArray *out = raw_message_ids(obj, "References");
 
-	if (value && (refs = g_mime_references_parse(NULL, value))) {
-		int n = g_mime_references_length(refs);
-
-		for (int i = 0; i < n; i++)
-			g_ptr_array_add(out, g_strdup(
-				g_mime_references_get_message_id(refs, i)));
-		g_mime_references_free(refs);
-	}
+	g_ptr_array_set_free_func(out, NULL);
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);
 }
@@ -94,8 +240,14 @@ static void read_from(PcMail *mail, GMimeMessage *message)
 		const char *addr = internet_address_mailbox_get_addr(
 			INTERNET_ADDRESS_MAILBOX(first));
 
-		if (addr && *addr)
+		/* A reply goes to it: refused, not repaired, when it is odd. */
+		if (addr && *addr && pc_mail_address_ok(addr))
 			mail->from_addr = g_ascii_strdown(addr, -1);
+		else if (addr && *addr && !mail->header_error)
+			mail->header_error = g_strdup(
+				"the From address is refused: it holds a "
+				"control character, a blank or a character "
+				"an address header would misread");
 	}
 }
 
@@ -113,7 +265,8 @@ static void add_addresses(GPtrArray *out, InternetAddressList *list)
 			const char *addr = internet_address_mailbox_get_addr(
 				INTERNET_ADDRESS_MAILBOX(a));
 
-			if (addr && *addr)
+			/* Only a list a reply may Cc: odd ones are dropped. */
+			if (pc_mail_address_ok(addr))
 				g_ptr_array_add(out, g_ascii_strdown(addr, -1));
 		}
 	}
@@ -253,30 +406,41 @@ static gboolean is_utf8_charset(const char *charset)
 }
 
 /*
- * The part's text in UTF-8, and its length in *@len. Most mail says
- * utf-8 or us-ascii (or nothing): then only the transfer encoding is
- * undone, into a buffer that becomes the string (no copy), which is much
- * cheaper than GMime's iconv pass; anything else goes through GMime's
- * charset conversion. Invalid UTF-8 is repaired by the caller.
+ * The part's text in UTF-8, and its length in *@len: a NUL inside stays
+ * where it is, for the caller to replace (a C string would end there and
+ * hide the rest). Most mail says utf-8 or us-ascii (or nothing): then
+ * only the transfer encoding is undone, into a buffer that becomes the
+ * string (no copy), which is much cheaper than an iconv pass; anything
+ * else goes through GMime's charset filter, as
+ * g_mime_text_part_get_text() does. Invalid UTF-8 is repaired by the
+ * caller.
  */
 static char *decode_text(GMimeTextPart *part, GMimeDataWrapper *content,
 			 gsize encoded, gsize *len)
 {
 	const char *charset = g_mime_text_part_get_charset(part);
 	g_autoptr(GMimeStream) mem = NULL;
+	g_autoptr(GMimeStream) filtered = NULL;
+	GMimeFilter *filter = NULL;
 	GByteArray *bytes;
-	char *text;
 
-	if (!is_utf8_charset(charset) || !content) {
-		text = g_mime_text_part_get_text(part);
-		*len = text ? strlen(text) : 0;
-		return text;
-	}
+	if (!content)
+		return NULL;
 	/* Sized once: decoding never makes the text bigger. */
 	mem = g_mime_stream_mem_new_with_byte_array(
 		g_byte_array_sized_new(MIN(encoded, G_MAXUINT - 1) + 1));
-	if (g_mime_data_wrapper_write_to_stream(content, mem) < 0)
+	if (!is_utf8_charset(charset))
+		filter = g_mime_filter_charset_new(charset, "utf-8");
+	if (filter) {
+		filtered = g_mime_stream_filter_new(mem);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+		g_object_unref(filter);
+		if (g_mime_data_wrapper_write_to_stream(content, filtered) < 0 ||
+		    g_mime_stream_flush(filtered) < 0)
+			return NULL;
+	} else if (g_mime_data_wrapper_write_to_stream(content, mem) < 0) {
 		return NULL;
+	}
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
 	*len = bytes->len;
@@ -285,10 +449,10 @@ static char *decode_text(GMimeTextPart *part, GMimeDataWrapper *content,
 }
 
 /*
- * g_utf8_validate(@text, -1, NULL), with the ASCII run at the start
+ * g_utf8_validate_len(@text, @len, NULL), with the ASCII run at the start
  * checked eight bytes at a time: most mail is ASCII all through. The run
  * stops at the first byte with the high bit set or the first NUL, where
- * GLib takes over, so the answer is GLib's. @len bounds the reads.
+ * GLib takes over, so the answer is GLib's: FALSE for a NUL too.
  */
 static gboolean utf8_valid(const char *text, gsize len)
 {
@@ -304,7 +468,7 @@ static gboolean utf8_valid(const char *text, gsize len)
 		if ((w & high) || ((w - ones) & ~w & high))
 			break;
 	}
-	return g_utf8_validate(text + i, -1, NULL);
+	return g_utf8_validate_len(text + i, len - i, NULL);
 }
 
 /* Appends @text (transfer full) to the body, on a line of its own. */
@@ -351,8 +515,12 @@ static void add_text_part(Walk *w, GMimeTextPart *part)
 	text = decode_text(part, content, encoded, &len);
 	if (!text)
 		return;
+	/*
+	 * A NUL or an invalid byte becomes U+FFFD, where a reader can see
+	 * it: a NUL inside a URL must not cut the URL short.
+	 */
 	if (!utf8_valid(text, len)) {
-		char *valid = g_utf8_make_valid(text, -1);
+		char *valid = g_utf8_make_valid(text, len);
 
 		g_free(text);
 		text = valid;
@@ -532,7 +700,7 @@ static void read_headers(PcMail *mail, GMimeMessage *message,
 {
 	GMimeObject *obj = GMIME_OBJECT(message);
 
-	mail->message_id = clean_msgid(g_mime_message_get_message_id(message));
+	read_message_id(mail, obj);
 	mail->subject = dup_nonempty(g_mime_message_get_subject(message));
 	read_from(mail, message);
 	read_date(mail, message);
@@ -605,5 +773,6 @@ void pc_mail_clear(PcMail *mail)
 	g_free(mail->auto_submitted);
 	g_free(mail->list_id);
 	g_free(mail->body);
+	g_free(mail->header_error);
 	memset(mail, 0, sizeof(*mail));
 }

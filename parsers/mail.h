@@ -25,13 +25,20 @@ typedef enum {
  * is owned by the struct, UTF-8, and NULL when the mail does not say.
  */
 typedef struct {
-	char *message_id;	/* without the angle brackets */
+	char *message_id;	/* without the angle brackets; NULL when
+				 * absent or refused (see header_error) */
 	char *subject;		/* RFC 2047 decoded, unfolded */
 	char *from;		/* "Name <addr>" as decoded */
-	char *from_addr;	/* the bare address, lower-cased */
+	char *from_addr;	/* the bare address, lower-cased; NULL when
+				 * refused (pc_mail_address_ok) */
 	char *date;		/* RFC 3339 */
-	char **to_cc;		/* To and Cc, lower-cased (PC_MAIL_RECIPIENTS);
+	char **to_cc;		/* To and Cc, lower-cased (PC_MAIL_RECIPIENTS),
+				 * only those pc_mail_address_ok takes;
 				 * never NULL */
+	/*
+	 * Message IDs are read from the raw header, never RFC 2047
+	 * decoded; those pc_mail_message_id_ok refuses are left out.
+	 */
 	char *in_reply_to;	/* without the angle brackets */
 	char **references;	/* NULL-terminated, oldest first; never NULL */
 	char *auto_submitted;	/* the header's value as written */
@@ -44,7 +51,17 @@ typedef struct {
 	char *body;
 	char body_sha256[65];	/* of body, hex */
 	gboolean pgp_signed;	/* PGP/MIME or inline signature seen */
+	/*
+	 * Why a header a reply would be built from was refused: a
+	 * Message-ID or a From address holding a line break, a control
+	 * character, a blank or an angle bracket. Such a mail gets no
+	 * reply. NULL when nothing was refused.
+	 */
+	char *header_error;
 } PcMail;
+
+/* Longer message IDs are refused: real ones are under 100 bytes. */
+#define PC_MAIL_MESSAGE_ID_MAX 250
 
 typedef enum {
 	PC_MAIL_NONE = 0,
@@ -73,6 +90,20 @@ gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,
 				   gsize max_bytes, PcMailFlags flags,
 				   GError **error);
 void pc_mail_clear(PcMail *mail);
+
+/*
+ * Whether @id (without angle brackets) may go into a header of a reply:
+ * 1 to PC_MAIL_MESSAGE_ID_MAX bytes of printable ASCII, with no blank
+ * and no '<' or '>'.
+ */
+gboolean pc_mail_message_id_ok(const char *id);
+
+/*
+ * Whether @addr is a bare address a reply may go to (To, Cc, SMTP
+ * RCPT): printable ASCII with one '@', no blank, no control character
+ * and none of <>()[],;:\".
+ */
+gboolean pc_mail_address_ok(const char *addr);
 
 /*
  * Turns mboxo/mboxrd "From " quoting back in @text, in place: a line

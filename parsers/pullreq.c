@@ -316,12 +316,58 @@ static gboolean leads_to_url(const char *text, gsize from, gsize to)
 }
 
 /*
+ * A character on a URL or ref line that makes what pullcheck reads
+ * differ from what a reader sees: a control character (the mail's NUL
+ * bytes and invalid bytes are U+FFFD by now), or an invisible format
+ * character such as a zero-width space or a bidi override. Returns it,
+ * or 0 when the line is clean.
+ */
+static gunichar hidden_char(const char *s, gsize len)
+{
+	const char *end = s + len;
+
+	for (const char *p = s; p < end;) {
+		gunichar c;
+
+		if (!((guchar)*p & 0x80)) {
+			if (((guchar)*p < 0x20 && *p != '\t') || *p == 0x7f)
+				return (guchar)*p;
+			p++;
+			continue;
+		}
+		c = g_utf8_get_char_validated(p, end - p);
+		if (c == (gunichar)-1 || c == (gunichar)-2)
+			return 0xfffd;
+		if ((c >= 0x80 && c < 0xa0) || c == 0xad ||
+		    (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2060 && c <= 0x2069) || c == 0xfeff || c == 0xfffd)
+			return c;
+		p = g_utf8_next_char(p);
+	}
+	return 0;
+}
+
+static char *hidden_char_reason(gunichar c)
+{
+	const char *what = c == 0xfffd ? " (a NUL or an invalid byte in the "
+					 "mail)"
+			   : c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)
+				   ? " (a control character)"
+				   : " (an invisible format character)";
+
+	return g_strdup_printf("the line with the repository URL or ref holds "
+			       "U+%04X%s: what pullcheck would fetch is not "
+			       "what a reader of the mail sees",
+			       c, what);
+}
+
+/*
  * Reads "<url> [<ref>]" from @at on. @url_line says the URL must open the
  * line (after blanks), and then what follows it is the ref; inline in
  * prose, only a lone last word is.
  */
-static gboolean read_url_line(PcPullreqParser *p, const char *text, gsize at,
-			      gboolean url_line, PcPullreq *pr)
+static gboolean read_clean_url_line(PcPullreqParser *p, const char *text,
+				    gsize at, gboolean url_line, PcPullreq *pr)
 {
 	gsize len = strlen(text), end = line_end(text, at);
 	gssize s, e, gs, ge;
@@ -352,9 +398,57 @@ static gboolean read_url_line(PcPullreqParser *p, const char *text, gsize at,
 		if (!*pr->ref)
 			g_clear_pointer(&pr->ref, g_free);
 	} else if (!*rest && end < len && text[end + 1] != '\n') {
-		pr->ref = wrapped_ref(text, end + 1);
+		gsize next = end + 1;
+		gunichar c = hidden_char(text + next, line_end(text, next) - next);
+
+		/* The ref a reader sees there may not be the one read. */
+		if (c)
+			pr->reason = hidden_char_reason(c);
+		else
+			pr->ref = wrapped_ref(text, next);
 	}
 	return TRUE;
+}
+
+/* @text from @at to its line's end, without its hidden characters. */
+static char *shown_line(const char *text, gsize at)
+{
+	gsize end = line_end(text, at);
+	GString *out = g_string_sized_new(end - at);
+
+	for (const char *c = text + at; c < text + end;) {
+		const char *next = g_utf8_find_next_char(c, text + end);
+		gsize n = (next ? next : text + end) - c;
+
+		if (!hidden_char(c, n))
+			g_string_append_len(out, c, n);
+		c += n;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/*
+ * read_clean_url_line(), but a line that shows a URL to a reader only
+ * once its hidden characters are left out is found too, with
+ * pr->reason saying why it cannot be taken: "git://host/ma<NUL>int.git"
+ * must neither become git://host/ma nor slip by unread.
+ */
+static gboolean read_url_line(PcPullreqParser *p, const char *text, gsize at,
+			      gboolean url_line, PcPullreq *pr)
+{
+	gunichar c = hidden_char(text + at, line_end(text, at) - at);
+	g_autofree char *shown = NULL;
+	PcPullreq seen = { 0 };
+	gboolean found;
+
+	if (!c)
+		return read_clean_url_line(p, text, at, url_line, pr);
+	shown = shown_line(text, at);
+	found = read_clean_url_line(p, shown, 0, url_line, &seen);
+	pc_pullreq_clear(&seen);
+	if (found)
+		pr->reason = hidden_char_reason(c);
+	return found;
 }
 
 /* Skips up to three blank lines after @at's line; the next line's start. */
@@ -551,6 +645,11 @@ void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 
 	memset(pr, 0, sizeof(*pr));
 	pr->signed_tag = PC_TRI_NULL;
+	/* A reply would carry a header we refused to copy: none is sent. */
+	if (mail->header_error) {
+		pr->reason = g_strdup(mail->header_error);
+		return;
+	}
 	text = clean_text(mail->body ? mail->body : "", FALSE);
 	/*
 	 * A substring search first: these are fixed phrases, and it is far
@@ -578,6 +677,13 @@ void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 	if (!asks || !find_request(p, text, pr)) {
 		pc_pullreq_clear(pr);
 		pr->reason = why_not(p, mail, text, asks);
+		return;
+	}
+	if (pr->reason) {	/* found, but not as a reader sees it */
+		char *why = g_steal_pointer(&pr->reason);
+
+		pc_pullreq_clear(pr);
+		pr->reason = why;
 		return;
 	}
 	pr->is_pull_request = TRUE;
