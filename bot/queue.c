@@ -152,11 +152,13 @@ static gboolean triage(PcQueue *q, const PcJob *job, const PcJobRun *run,
 	if (!move(q, job, PC_STATE_RECEIVED, PC_STATE_QUEUED, NULL, error))
 		return FALSE;
 	if (!pc_store_supersede(q->store, job->thread, job->topic,
-				job->from_addr, job->id, &superseded, error))
+				job->from_addr, job->repo, job->id, &superseded,
+				error))
 		return FALSE;
 	if (superseded)
-		job_log(job, "supersedes %u earlier request%s from %s",
-			superseded, superseded == 1 ? "" : "s", job->from_addr);
+		job_log(job, "supersedes %u earlier request%s from %s for %s",
+			superseded, superseded == 1 ? "" : "s", job->from_addr,
+			job->repo);
 	return TRUE;
 }
 
@@ -188,7 +190,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	g_autoptr(GMimeMessage) message = NULL;
 	g_autoptr(GError) bad = NULL;
 	g_autoptr(PcJob) job = NULL;
-	g_autofree char *topic = NULL, *why = NULL;
+	g_autofree char *topic = NULL, *repo = NULL, *why = NULL;
 	PcJob row = { 0 };
 	PcJobRun run;
 	gint64 id;
@@ -217,6 +219,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	else
 		why = pc_triage_refusal(q->config, &run.mail);
 	topic = pc_triage_topic(run.mail.subject);
+	repo = pc_triage_repository(run.pr.fetch_url);
 	row = (PcJob){
 		.message_id = run.mail.message_id ? run.mail.message_id : run.key,
 		.body_sha256 = run.mail.body_sha256,
@@ -225,6 +228,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 		.from_addr = run.mail.from_addr,
 		.thread = (char *)pc_triage_thread(&run.mail),
 		.topic = topic,
+		.repo = repo,
 		.state = why ? PC_STATE_IGNORED : PC_STATE_RECEIVED,
 		.reason = why,
 		.raw = why ? NULL : msg->raw,

@@ -41,6 +41,8 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE jobs ADD COLUMN raw BLOB;"
 	"ALTER TABLE jobs ADD COLUMN topic TEXT;"
 	"CREATE INDEX jobs_thread ON jobs (thread, state);",
+	/* 3: the repository, so only a request for it supersedes. */
+	"ALTER TABLE jobs ADD COLUMN repo TEXT;",
 };
 
 static gboolean sql_error(PcStore *store, GError **error, const char *what)
@@ -273,8 +275,8 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 	stmt = prepare(store,
 		       "INSERT INTO jobs (message_id, body_sha256, source,"
 		       " subject, from_addr, thread, state, reason,"
-		       " received_at, updated_at, raw, topic)"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       " received_at, updated_at, raw, topic, repo)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		       error);
 	if (!stmt)
 		return FALSE;
@@ -296,6 +298,7 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 				    SQLITE_STATIC);
 	}
 	bind_text(stmt, 12, job->topic);
+	bind_text(stmt, 13, job->repo);
 	if (!step_done(store, stmt, error))
 		return FALSE;
 	*a->id = sqlite3_last_insert_rowid(store->db);
@@ -358,7 +361,7 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 	"id, message_id, body_sha256, source, subject, from_addr, thread,"  \
 	" state, reason, verdict, result_json, reply_message_id, reply,"    \
 	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at," \
-	" topic"
+	" topic, repo"
 
 static char *column_dup(sqlite3_stmt *stmt, int i)
 {
@@ -390,6 +393,7 @@ static PcJob *job_from_row(sqlite3_stmt *stmt)
 	job->next_attempt_at = sqlite3_column_int64(stmt, 16);
 	job->reply_sent_at = sqlite3_column_int64(stmt, 17);
 	job->topic = column_dup(stmt, 18);
+	job->repo = column_dup(stmt, 19);
 	return job;
 }
 
@@ -665,7 +669,7 @@ GBytes *pc_store_get_raw(PcStore *store, gint64 id, GError **error)
 typedef struct {
 	const char *const *states;
 	const char *to, *reason;
-	const char *thread, *sender, *topic;	/* supersede only */
+	const char *thread, *sender, *topic, *repo;	/* supersede only */
 	gint64 below;			/* supersede only: older jobs */
 	guint count;
 } Sweep;
@@ -678,7 +682,7 @@ static gboolean sweep_txn(PcStore *store, gpointer data, GError **error)
 		store,
 		"SELECT id, state FROM jobs WHERE reply_sent_at = 0"
 		" AND (?2 IS NULL OR (from_addr = ?2 AND id < ?3"
-		"  AND (thread = ?1 OR topic = ?4))) ORDER BY id",
+		"  AND repo = ?5 AND (thread = ?1 OR topic = ?4))) ORDER BY id",
 		error);
 	int rc;
 
@@ -688,6 +692,7 @@ static gboolean sweep_txn(PcStore *store, gpointer data, GError **error)
 	bind_text(stmt, 2, w->sender);
 	sqlite3_bind_int64(stmt, 3, w->below);
 	bind_text(stmt, 4, w->topic);
+	bind_text(stmt, 5, w->repo);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		gint64 id = sqlite3_column_int64(stmt, 0);
 		const char *state = (const char *)sqlite3_column_text(stmt, 1);
@@ -722,8 +727,9 @@ gboolean pc_store_recover(PcStore *store, guint *count, GError **error)
 }
 
 gboolean pc_store_supersede(PcStore *store, const char *thread,
-			    const char *topic, const char *sender, gint64 newer,
-			    guint *count, GError **error)
+			    const char *topic, const char *sender,
+			    const char *repo, gint64 newer, guint *count,
+			    GError **error)
 {
 	static const char *const open[] = {
 		PC_STATE_RECEIVED, PC_STATE_QUEUED,	 PC_STATE_FETCHING,
@@ -733,10 +739,10 @@ gboolean pc_store_supersede(PcStore *store, const char *thread,
 	g_autofree char *reason = g_strdup_printf(
 		"superseded by job %" G_GINT64_FORMAT, newer);
 	Sweep w = { open, PC_STATE_SUPERSEDED, reason, thread, sender, topic,
-		    newer };
+		    repo, newer };
 
 	*count = 0;
-	if (!sender)
+	if (!sender || !repo)
 		return TRUE;
 	if (!in_transaction(store, sweep_txn, &w, error))
 		return FALSE;
@@ -849,6 +855,7 @@ void pc_job_clear(PcJob *job)
 	g_free(job->from_addr);
 	g_free(job->thread);
 	g_free(job->topic);
+	g_free(job->repo);
 	g_free(job->state);
 	g_free(job->reason);
 	g_free(job->verdict);

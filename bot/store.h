@@ -45,6 +45,7 @@ typedef struct {
 	char *from_addr;
 	char *thread;		/* Message-ID of the thread's root */
 	char *topic;		/* the subject without Re:, tags' versions */
+	char *repo;		/* the repository it names, for superseding */
 	char *state;
 	char *reason;		/* why ignored, or the last infra failure */
 	char *verdict;		/* NULL until known */
@@ -143,13 +144,16 @@ GBytes *pc_store_get_raw(PcStore *store, gint64 id, GError **error);
 gboolean pc_store_recover(PcStore *store, guint *count, GError **error);
 
 /*
- * A corrected pull request (job @newer) from @sender, in @thread or on
- * the same @topic ([GIT PULL v2] after [GIT PULL]): every older job of
- * theirs there that has not replied yet becomes superseded.
+ * A corrected pull request (job @newer) from @sender for the repository
+ * @repo, in @thread or on the same @topic ([GIT PULL v2] after [GIT
+ * PULL]): every older job of theirs there for the same repository that
+ * has not replied yet becomes superseded. Without @sender or @repo,
+ * nothing is.
  */
 gboolean pc_store_supersede(PcStore *store, const char *thread,
 			    const char *topic, const char *sender,
-			    gint64 newer, guint *count, GError **error);
+			    const char *repo, gint64 newer, guint *count,
+			    GError **error);
 
 /* Whether @thread already had a reply with @verdict sent. */
 gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * triage: the never-reply-to rules of DESIGN.md ("Trust"), and thread
- * and topic keys for superseding.
+ * triage: the never-reply-to rules of DESIGN.md ("Trust"), and thread,
+ * topic and repository keys for superseding.
+ *
+ * A newer request supersedes an older one only when it names the same
+ * repository: From and Subject are forgeable by anyone, and a forged
+ * "v2" from someone else's repository must not silence the genuine
+ * request. The repository is what pullcheck checks; it decides.
  */
 #define G_LOG_DOMAIN "pullcheck-triage"
 
@@ -109,4 +114,29 @@ char *pc_triage_topic(const char *subject)
 	b = g_regex_replace(version, a, -1, 0, "\\1", 0, NULL);
 	c = g_regex_replace_literal(space, b, -1, 0, " ", 0, NULL);
 	return g_strstrip(c);
+}
+
+char *pc_triage_repository(const char *fetch_url)
+{
+	g_autoptr(GUri) uri = NULL;
+	g_autofree char *host = NULL, *path = NULL;
+	gsize len;
+
+	if (!fetch_url)
+		return NULL;
+	uri = g_uri_parse(fetch_url, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED,
+			  NULL);
+	if (!uri || !g_uri_get_host(uri))
+		return NULL;
+	host = g_ascii_strdown(g_uri_get_host(uri), -1);
+	path = g_strdup(g_uri_get_path(uri));
+	len = strlen(path);
+	while (len && path[len - 1] == '/')
+		path[--len] = '\0';
+	if (g_str_has_suffix(path, ".git"))
+		path[len - 4] = '\0';
+	if (g_uri_get_port(uri) > 0)
+		return g_strdup_printf("%s:%d%s", host, g_uri_get_port(uri),
+				       path);
+	return g_strconcat(host, path, NULL);
 }

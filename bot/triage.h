@@ -34,6 +34,15 @@ const char *pc_triage_thread(const PcMail *mail);
  */
 char *pc_triage_topic(const char *subject);
 
+/*
+ * The repository a fetch URL names, as a key for superseding: host in
+ * lower case, the port if one is written, the path without a trailing
+ * "/" or ".git"; the scheme left out, since git:// and https:// of a
+ * host serve the same repositories. NULL for NULL or no URL.
+ * (transfer full)
+ */
+char *pc_triage_repository(const char *fetch_url);
+
 G_END_DECLS
 
 #endif
