@@ -485,6 +485,36 @@ static void add_dir_entries(GPtrArray *out, const char *dir)
 						      NULL));
 }
 
+/*
+ * A file of a Maildir, open for reading, or -1 with @error. Anyone who
+ * can deliver mail can leave a FIFO, a device or a symlink there: it is
+ * opened without blocking and without following, and anything but a
+ * regular file is an error for that entry, not a read that never ends.
+ */
+static int open_mail_file(const char *file, GError **error)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+				    O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0) {
+		set_errno_error(error, file);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		set_errno_error(error, file);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+			    "%s: not a regular file, not read", file);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static gboolean read_maildir(const char *path, guint64 cap, PcInputFunc func,
 			     gpointer data, GError **error)
 {
@@ -503,12 +533,10 @@ static gboolean read_maildir(const char *path, guint64 cap, PcInputFunc func,
 	add_dir_entries(files, cur_dir);
 	for (guint i = 0; i < files->len; i++) {
 		const char *file = files->pdata[i];
-		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		g_autoptr(GError) local = NULL;
+		int fd = open_mail_file(file, &local);
 
 		if (fd < 0) {
-			g_autoptr(GError) local = NULL;
-
-			set_errno_error(&local, file);
 			if (!emit_error(file, local, func, data))
 				break;
 			continue;

@@ -48,6 +48,7 @@ typedef struct {
 	char *new_dir;
 	char *cur_dir;
 	int inotify_fd;	/* on new/, -1 if inotify is not available */
+	GHashTable *passed_over;	/* names in new/ that are no mail file */
 } MaildirSource;
 
 static gboolean fail_errno(GError **error, int err, const char *what,
@@ -156,29 +157,60 @@ static gboolean read_capped(int fd, guint64 cap, GBytes **raw, guint64 *size)
 	return TRUE;
 }
 
+/* What a file in new/ is when it is not a message file. */
+static const char *not_mail(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISDIR(mode))
+		return "a directory";
+	return "not a regular file";
+}
+
 /*
- * One message file, in *@raw unless over @cap. FALSE with no error: it
- * is gone (another reader took it) or is not a regular file, and is
- * passed over.
+ * One message file, in *@raw unless over @cap. Passed over, with
+ * *@skip set: a file gone meanwhile (another reader took it; *@skip is
+ * ""), and anything that is not a regular file (a symlink, a FIFO, a
+ * device: *@skip says what). O_NONBLOCK, so that opening a FIFO nobody
+ * writes to returns at once instead of blocking the daemon for good.
  */
 static gboolean read_message(const char *path, guint64 cap, GBytes **raw,
-			     guint64 *size, gboolean *skip, GError **error)
+			     guint64 *size, const char **skip, GError **error)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+				    O_NONBLOCK);
 	struct stat st;
 	int err;
 
 	*raw = NULL;
-	*skip = FALSE;
-	if (fd < 0 && (errno == ENOENT || errno == ELOOP)) {
-		*skip = TRUE;
+	*skip = NULL;
+	if (fd < 0 && errno == ENOENT) {
+		*skip = "";
+		return TRUE;
+	}
+	if (fd < 0 && errno == ELOOP) {
+		*skip = "a symbolic link";
+		return TRUE;
+	}
+	if (fd < 0 && (errno == ENXIO || errno == EWOULDBLOCK)) {
+		/* A socket, or a FIFO that refuses a non-blocking open. */
+		*skip = "not a regular file";
 		return TRUE;
 	}
 	if (fd < 0)
 		return fail_errno(error, errno, "cannot open", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		err = errno;
 		close(fd);
-		*skip = TRUE;
+		return fail_errno(error, err, "cannot stat", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*skip = not_mail(st.st_mode);
 		return TRUE;
 	}
 	*size = st.st_size;
@@ -209,6 +241,19 @@ static gboolean maildir_open(PcSource *src, GError **error)
 	return TRUE;
 }
 
+/*
+ * Says once per daemon run that a name in new/ is no message: it stays
+ * where it is, for the person who put it there, and is not read.
+ */
+static void pass_over(MaildirSource *self, const char *name, const char *what)
+{
+	if (!*what || g_hash_table_contains(self->passed_over, name))
+		return;
+	g_hash_table_add(self->passed_over, g_strdup(name));
+	g_warning("%s/%s is %s, not a message: passed over", self->new_dir,
+		  name, what);
+}
+
 static gboolean maildir_fetch_new(PcSource *src, PcSourceFunc func,
 				  gpointer data, GError **error)
 {
@@ -226,12 +271,14 @@ static gboolean maildir_fetch_new(PcSource *src, PcSourceFunc func,
 		g_autofree char *id = name_id(names->pdata[i]);
 		g_autoptr(GBytes) raw = NULL;
 		PcSourceMessage msg = { id, NULL, 0 };
-		gboolean skip;
+		const char *skip;
 
 		if (!read_message(path, cap, &raw, &msg.size, &skip, error))
 			return FALSE;
-		if (skip)
+		if (skip) {
+			pass_over(self, names->pdata[i], skip);
 			continue;
+		}
 		msg.raw = raw;
 		if (!raw)
 			g_message("%s: %" G_GUINT64_FORMAT " bytes, over the "
@@ -572,6 +619,7 @@ static void maildir_free(PcSource *src)
 
 	if (self->inotify_fd >= 0)
 		close(self->inotify_fd);
+	g_hash_table_unref(self->passed_over);
 	g_free(self->dir);
 	g_free(self->new_dir);
 	g_free(self->cur_dir);
@@ -630,5 +678,7 @@ PcSource *pc_source_maildir_new(const PcConfig *config, PcStore *store,
 	self->new_dir = g_build_filename(self->dir, "new", NULL);
 	self->cur_dir = g_build_filename(self->dir, "cur", NULL);
 	self->inotify_fd = watch_new(self->new_dir);
+	self->passed_over = g_hash_table_new_full(g_str_hash, g_str_equal,
+						  g_free, NULL);
 	return &self->parent;
 }
