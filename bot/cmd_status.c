@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "job.h"
 #include "store.h"
+#include "terminal.h"
 
 /* The daemon writes its row every 2 s; older than this, it is gone. */
 #define STALE_S 30
@@ -106,6 +107,18 @@ static const char *member(JsonObject *o, const char *name)
 	return o ? json_object_get_string_member_with_default(o, name, "") : "";
 }
 
+/*
+ * Appends @text from mail or a build on one line, its control
+ * characters escaped: a subject must not clear the operator's screen
+ * or start a line that looks like another job.
+ */
+static void append_line(GString *out, const char *text)
+{
+	g_autofree char *safe = pc_terminal_escape(text, PC_TERMINAL_LINE);
+
+	g_string_append(out, safe ? safe : "");
+}
+
 static void print_text(const char *db, Status *s)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -128,19 +141,23 @@ static void print_text(const char *db, Status *s)
 			json_object_get_int_member(s->watch, "job"));
 		age(out, json_object_get_int_member(s->watch, "elapsed_s"));
 		g_string_append(out, "\n");
-		if (*member(s->watch, "last_line"))
-			g_string_append_printf(out, "          last step: %s\n",
-					       member(s->watch, "last_line"));
+		if (*member(s->watch, "last_line")) {
+			g_string_append(out, "          last step: ");
+			append_line(out, member(s->watch, "last_line"));
+			g_string_append_c(out, '\n');
+		}
 	} else {
 		g_string_append_printf(
 			out, "daemon    running (pid %" G_GINT64_FORMAT "), idle\n",
 			json_object_get_int_member(s->watch, "pid"));
 	}
-	if (s->watch)
-		g_string_append_printf(out, "source    %s\n",
-				       *member(s->watch, "source")
-					       ? member(s->watch, "source")
-					       : "not opened yet");
+	if (s->watch) {
+		g_string_append(out, "source    ");
+		append_line(out, *member(s->watch, "source")
+					 ? member(s->watch, "source")
+					 : "not opened yet");
+		g_string_append_c(out, '\n');
+	}
 	g_string_append(out, "jobs     ");
 	for (guint i = 0; STATES[i]; i++)
 		g_string_append_printf(out, " %s %u%s", STATES[i],
@@ -166,8 +183,11 @@ static void print_text(const char *db, Status *s)
 		g_string_append_printf(out, "  %5" G_GINT64_FORMAT "  %-12s ",
 				       j->id, j->state);
 		age(out, s->now - j->received_at);
-		g_string_append_printf(out, "  <%s>  %s\n", j->message_id,
-				       j->subject ? j->subject : "");
+		g_string_append(out, "  <");
+		append_line(out, j->message_id);
+		g_string_append(out, ">  ");
+		append_line(out, j->subject);
+		g_string_append_c(out, '\n');
 		if (j->attempts || j->reason) {
 			g_string_append_printf(out, "         try %u", j->attempts);
 			if (j->next_attempt_at > s->now &&
@@ -177,8 +197,10 @@ static void print_text(const char *db, Status *s)
 			} else if (j->next_attempt_at == G_MAXINT64) {
 				g_string_append(out, ", not retried");
 			}
-			if (j->reason)
-				g_string_append_printf(out, ": %s", j->reason);
+			if (j->reason) {
+				g_string_append(out, ": ");
+				append_line(out, j->reason);
+			}
 			g_string_append(out, "\n");
 		}
 	}
