@@ -2,9 +2,17 @@
 /*
  * pullcheck check: the whole pipeline for one message, once, without
  * the job store: parse, fetch, build, verdict, reply.
+ *
+ * Its worktree and build output are its own (CACHE/check/), never the
+ * daemon's: a maintainer runs check by hand beside a running watch, to
+ * look again at a request or try a setting, and expects it to work then,
+ * not to be told the daemon is busy for the hours a build takes, nor to
+ * disturb the build the daemon has under way. Two checks at once would
+ * share CACHE/check/, so the second says who has it and stops.
  */
 #define G_LOG_DOMAIN "pullcheck"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +20,9 @@
 #include "cmd.h"
 #include "input.h"
 #include "job.h"
+#include "lock.h"
 #include "outbox.h"
+#include "terminal.h"
 
 /* Exit statuses by verdict, for scripts. */
 enum {
@@ -40,11 +50,36 @@ static int exit_for(const char *verdict)
 	return EXIT_UNCHECKED;
 }
 
+/* Text from mail or from a build, printed for a person: escaped. */
+static void print_escaped(FILE *out, const char *text, PcTerminalFlags flags)
+{
+	g_autofree char *safe = pc_terminal_escape(text, flags);
+
+	fputs(safe, out);
+}
+
+/* One line on stderr, "pullcheck check: ..." with the text escaped. */
+G_GNUC_PRINTF(1, 2)
+static void complain(const char *format, ...)
+{
+	g_autofree char *text = NULL;
+	va_list args;
+
+	va_start(args, format);
+	text = g_strdup_vprintf(format, args);
+	va_end(args);
+	fputs("pullcheck check: ", stderr);
+	print_escaped(stderr, text, PC_TERMINAL_LINE);
+	fputc('\n', stderr);
+}
+
 /* Build progress on stderr: what make is doing, a line at a time. */
 static void show_progress(const char *line, gpointer data)
 {
-	if (g_str_has_prefix(line, "  ") || g_str_has_prefix(line, "make"))
-		fprintf(stderr, "%s\n", line);
+	if (g_str_has_prefix(line, "  ") || g_str_has_prefix(line, "make")) {
+		print_escaped(stderr, line, PC_TERMINAL_LINE);
+		fputc('\n', stderr);
+	}
 }
 
 static gboolean send_reply(const PcConfig *config, GMimeMessage *reply,
@@ -83,14 +118,18 @@ static void print_result(CheckRun *c, const PcJobRun *run)
 		text = json_generator_to_data(gen, NULL);
 		puts(text);
 	} else if (c->dry_run && reply) {
-		fputs(reply, stdout);
+		/* Mail text: its lines stay, its control characters do not. */
+		print_escaped(stdout, reply, PC_TERMINAL_KEEP_LINES);
 	} else {
 		const PcReason *first = run->reasons && run->reasons->len
 						? run->reasons->pdata[0] : NULL;
+		g_autofree char *line = g_strdup_printf(
+			"%s: %s%s%s", run->mail.message_id ? run->mail.message_id
+							   : "(no Message-ID)",
+			run->verdict, first ? ": " : "", first ? first->text : "");
 
-		printf("%s: %s%s%s\n", run->mail.message_id ? run->mail.message_id
-							    : "(no Message-ID)",
-		       run->verdict, first ? ": " : "", first ? first->text : "");
+		print_escaped(stdout, line, PC_TERMINAL_LINE);
+		putchar('\n');
 	}
 }
 
@@ -103,22 +142,21 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 	PcJobRun run;
 
 	if (c->seen++) {
-		fprintf(stderr, "pullcheck check: %s holds more than one "
-				"message; only the first was checked\n", msg->file);
+		complain("%s holds more than one message; only the first was "
+			 "checked", msg->file);
 		return FALSE;
 	}
 	if (msg->error || !msg->message || msg->size > c->config->max_message_bytes) {
-		fprintf(stderr, "pullcheck check: %s: %s\n", msg->file,
-			msg->error ? msg->error->message
-			: !msg->message ? "not a mail message"
-					: "over [pullcheck] max_message_bytes");
+		complain("%s: %s", msg->file,
+			 msg->error ? msg->error->message
+			 : !msg->message ? "not a mail message"
+					 : "over [pullcheck] max_message_bytes");
 		c->status = PC_EXIT_USAGE;
 		return FALSE;
 	}
 	if (!pc_job_check(c->config, msg->message, msg->flags, &options, &run,
 			  &error)) {
-		fprintf(stderr, "pullcheck check: %s: %s\n", msg->file,
-			error->message);
+		complain("%s: %s", msg->file, error->message);
 		c->status = EXIT_UNCHECKED;
 		pc_job_run_clear(&run);
 		return FALSE;
@@ -126,12 +164,36 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 	print_result(c, &run);
 	c->status = exit_for(run.verdict);
 	if (!c->dry_run && run.reply && !send_reply(c->config, run.reply, &error)) {
-		fprintf(stderr, "pullcheck check: the reply was not sent: %s\n",
-			error->message);
+		complain("the reply was not sent: %s", error->message);
 		c->status = EXIT_UNCHECKED;
 	}
 	pc_job_run_clear(&run);
 	return FALSE;
+}
+
+/*
+ * Points [build] cache_dir at CACHE/check/ and takes its lock, so the
+ * worktree and output this run uses are no one else's. NULL: busy or
+ * broken, and said so. (transfer full)
+ */
+static PcLock *own_cache(PcConfig *config)
+{
+	char *dir = g_build_filename(config->build_cache_dir, "check", NULL);
+	g_autofree char *path = g_build_filename(dir, "lock", NULL);
+	g_autoptr(GError) error = NULL;
+	PcLock *lock = NULL;
+
+	g_free(config->build_cache_dir);
+	config->build_cache_dir = dir;
+	if (g_mkdir_with_parents(dir, 0700) < 0)
+		complain("%s: %s", dir, g_strerror(errno));
+	else if (!(lock = pc_lock_take(path, "pullcheck check", &error)))
+		complain("%s%s", error->message,
+			 g_error_matches(error, PC_LOCK_ERROR,
+					 PC_LOCK_ERROR_BUSY)
+				 ? "; one check at a time per cache_dir"
+				 : "");
+	return lock;
 }
 
 int pc_cmd_check(int argc, char **argv)
@@ -149,6 +211,7 @@ int pc_cmd_check(int argc, char **argv)
 		{ NULL },
 	};
 	g_autoptr(PcConfig) config = NULL;
+	g_autoptr(PcLock) lock = NULL;
 	g_autoptr(GError) error = NULL;
 	int status;
 
@@ -158,7 +221,11 @@ int pc_cmd_check(int argc, char **argv)
 		"names, checks the\nrepository against the mail, builds it "
 		"(x86-64 allmodconfig with CONFIG_RUST=y,\n[build] scope) and "
 		"renders the reply. Without --dry-run the reply is sent\n"
-		"through the [outbox]. Nothing is recorded in the job store.\n\n"
+		"through the [outbox]. Nothing is recorded in the job store.\n"
+		"The worktree and build output are [build] cache_dir/check/, "
+		"not the daemon's,\nso check runs beside a running watch; a "
+		"second check at the same time\nsays which process has them "
+		"and exits 3.\n\n"
 		"Exit status: 0 pass, 1 fail, 3 could not check, 4 not a pull "
 		"request,\n2 bad command line, configuration or input.",
 		entries, &status);
@@ -168,11 +235,13 @@ int pc_cmd_check(int argc, char **argv)
 		fprintf(stderr, "pullcheck check: name one FILE.eml (or -)\n");
 		return PC_EXIT_USAGE;
 	}
+	if (!(lock = own_cache(config)))
+		return EXIT_UNCHECKED;
 	c.config = config;
 	c.status = PC_EXIT_USAGE;
 	if (!pc_input_foreach(argv[1], config->max_message_bytes, on_message,
 			      &c, &error)) {
-		fprintf(stderr, "pullcheck check: %s\n", error->message);
+		complain("%s", error->message);
 		return PC_EXIT_USAGE;
 	}
 	return c.status;

@@ -19,10 +19,12 @@
 
 #include "cmd.h"
 #include "job.h"
+#include "lock.h"
 #include "outbox.h"
 #include "queue.h"
 #include "source.h"
 #include "store.h"
+#include "terminal.h"
 
 /* How long the worker may wait in one go when nothing is due. */
 #define WAIT_MAX_S (25 * 60)
@@ -58,11 +60,37 @@ typedef struct {
 
 /* ---- logging: one line per event, journald-friendly ---- */
 
+/*
+ * Log lines name subjects and Message-IDs from mail, and make steps
+ * from the build: control characters in them are escaped, for the
+ * terminal that shows stderr and for `journalctl -a` alike, and a
+ * newline in a subject cannot forge a line of its own.
+ */
+static GLogWriterOutput write_journal(GLogLevelFlags level,
+				      const GLogField *fields, gsize n_fields,
+				      gpointer data)
+{
+	g_autofree GLogField *copy = g_memdup2(fields,
+					       n_fields * sizeof(*fields));
+	g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+
+	for (gsize i = 0; i < n_fields; i++) {
+		char *text;
+
+		if (copy[i].length != -1)
+			continue;	/* binary by intent: journald keeps it */
+		text = pc_terminal_escape(copy[i].value, PC_TERMINAL_LINE);
+		g_ptr_array_add(texts, text);
+		copy[i].value = text;
+	}
+	return g_log_writer_journald(level, copy, n_fields, data);
+}
+
 static GLogWriterOutput write_log(GLogLevelFlags level,
 				  const GLogField *fields, gsize n_fields,
 				  gpointer data)
 {
-	const char *message = NULL;
+	g_autofree char *message = NULL;
 	int prio = 6;		/* LOG_INFO */
 	g_autoptr(GDateTime) now = NULL;
 	g_autofree char *stamp = NULL;
@@ -70,10 +98,11 @@ static GLogWriterOutput write_log(GLogLevelFlags level,
 	if (g_log_writer_default_would_drop(level, NULL))
 		return G_LOG_WRITER_HANDLED;
 	if (g_log_writer_is_journald(fileno(stderr)))
-		return g_log_writer_journald(level, fields, n_fields, data);
+		return write_journal(level, fields, n_fields, data);
 	for (gsize i = 0; i < n_fields; i++)
-		if (!strcmp(fields[i].key, "MESSAGE"))
-			message = fields[i].value;
+		if (!strcmp(fields[i].key, "MESSAGE") && !message)
+			message = pc_terminal_escape(fields[i].value,
+						     PC_TERMINAL_LINE);
 	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
 		prio = 3;
 	else if (level & G_LOG_LEVEL_WARNING)
@@ -240,6 +269,16 @@ static gpointer signal_thread(gpointer data)
 			g_message("SIGHUP: the configuration is read again "
 				  "after the current step");
 			g_atomic_int_set(&w->reloading, 1);
+		} else if (g_atomic_int_get(&w->stopping)) {
+			/*
+			 * The worker did not stop: it is stuck in a call no
+			 * cancellable reaches. The store is committed step by
+			 * step, so exiting here loses nothing; the job's step
+			 * starts again next time.
+			 */
+			g_warning("%s again: exiting now, without waiting "
+				  "for the current step", strsignal(sig));
+			_exit(PC_EXIT_FAILURE);
 		} else {
 			g_message("%s: stopping", strsignal(sig));
 			sd_notify(0, "STOPPING=1");
@@ -444,6 +483,26 @@ static int run(Watch *w)
 	return status;
 }
 
+/*
+ * One daemon per state directory: two would answer the same mail twice
+ * and build in the same worktree. Taken before the store is opened, as
+ * opening it recovers the jobs a running daemon is working on.
+ */
+static PcLock *take_lock(const char *state_dir)
+{
+	g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
+	g_autoptr(GError) error = NULL;
+	PcLock *lock = pc_lock_take(path, "pullcheck watch", &error);
+
+	if (g_error_matches(error, PC_LOCK_ERROR, PC_LOCK_ERROR_BUSY))
+		fprintf(stderr, "pullcheck watch: another pullcheck works on "
+				"%s: %s; one watch per state_dir\n",
+			state_dir, error->message);
+	else if (!lock)
+		fprintf(stderr, "pullcheck watch: %s\n", error->message);
+	return lock;
+}
+
 int pc_cmd_watch(int argc, char **argv)
 {
 	const char *config_arg = NULL;
@@ -455,6 +514,7 @@ int pc_cmd_watch(int argc, char **argv)
 		{ NULL },
 	};
 	Watch w = { 0 };
+	g_autoptr(PcLock) lock = NULL;
 	PcConfig *config;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *db = NULL;
@@ -476,9 +536,11 @@ int pc_cmd_watch(int argc, char **argv)
 		"store (STATE/pullcheck.db) before the next, so a crash or a\n"
 		"restart loses no message, and no reply whose sending the "
 		"server confirmed\n(250) goes out again.\n\n"
+		"One watch per state_dir: a second one says which process holds "
+		"STATE/lock\nand exits 1.\n\n"
 		"SIGTERM or SIGINT: stop taking work, end a running build (its "
-		"job starts\nagain next time), exit 0. SIGHUP: read the "
-		"configuration again.",
+		"job starts\nagain next time), exit 0; a second one exits at "
+		"once, with 1. SIGHUP: read\nthe configuration again.",
 		entries, &status);
 	if (!config)
 		return status;
@@ -502,6 +564,12 @@ int pc_cmd_watch(int argc, char **argv)
 	if (g_mkdir_with_parents(config->state_dir, 0700)) {
 		fprintf(stderr, "pullcheck watch: %s: %s\n", config->state_dir,
 			g_strerror(errno));
+		pc_config_free(config);
+		g_free(w.config_path);
+		return PC_EXIT_FAILURE;
+	}
+	lock = take_lock(config->state_dir);
+	if (!lock) {
 		pc_config_free(config);
 		g_free(w.config_path);
 		return PC_EXIT_FAILURE;
