@@ -74,6 +74,7 @@ static const Key KEYS[] = {
 	KEY_NUM("fetch", "max_tree_bytes", T_SIZE, fetch_max_tree_bytes, "4G",
 		1024, G_GUINT64_CONSTANT(1) << 40),
 	KEY("fetch", "keyring", T_OPTIONAL, fetch_keyring, NULL),
+	KEY("fetch", "ca_file", T_OPTIONAL, fetch_ca_file, NULL),
 	KEY_ENUM("fetch", "tree", fetch_tree, "tip", "tip|merge"),
 
 	KEY_ENUM("build", "recipe", build_recipe, "kernel", "kernel|command"),

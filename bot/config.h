@@ -47,6 +47,7 @@ typedef struct {
 	guint64 fetch_max_file_bytes;	/* the checkout's largest file */
 	guint64 fetch_max_tree_bytes;	/* and all its files together */
 	char *fetch_keyring;	/* NULL: signatures are not verified */
+	char *fetch_ca_file;	/* https; NULL: the system's CAs */
 	char *fetch_tree;	/* tip | merge */
 
 	char *build_recipe;	/* kernel | command */

@@ -13,18 +13,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2/sys/repository.h>
-#include <git2/sys/stream.h>
-#include <netdb.h>
-#include <poll.h>
 #include <string.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "autocleanup-git.h"
 #include "fetch.h"
 #include "gitutil.h"
+#include "stream.h"
 #include "worktree.h"
 
 G_DEFINE_QUARK(pc-fetch-error-quark, pc_fetch_error)
@@ -58,246 +55,15 @@ static double seconds_since(gint64 start)
 	return (g_get_monotonic_time() - start) / (double)G_USEC_PER_SEC;
 }
 
-/* --- the bounded socket stream ----------------------------------------- */
-
-/*
- * libgit2 1.5 reads and writes its sockets blocking, with no timeout, and
- * has no option to set one; a server that accepts and then says nothing
- * holds a fetch forever, out of reach of the progress callbacks. So
- * pullcheck registers this stream for GIT_STREAM_STANDARD: libgit2 asks
- * it for every plain socket, for git:// and http:// and, under its TLS
- * layer, https://. Its sockets are non-blocking and every wait is a
- * poll() against the deadline of the fetch running on this thread.
- */
-typedef struct {
-	gint64 deadline;	/* g_get_monotonic_time(); 0: none */
-	guint timeout_s;
-	guint64 max_bytes;	/* 0: none */
-	guint64 bytes;		/* read from the network so far */
-	char *why;		/* set when a limit stopped the fetch */
-} Limits;
-
-/* libgit2 runs a fetch's transport on the calling thread. */
-static __thread Limits *thread_limits;
-
-typedef struct {
-	git_stream parent;
-	char *host;
-	char *port;
-	int fd;
-} Stream;
-
-static int limit_hit(Limits *l, char *why)
-{
-	if (l->why)
-		g_free(why);
-	else
-		l->why = why;
-	git_error_set_str(GIT_ERROR_NET, l->why);
-	return -1;
-}
-
-static int time_out(Limits *l)
-{
-	return limit_hit(l, g_strdup_printf("the server did not finish within "
-					     "the time limit of %u seconds",
-					     l->timeout_s));
-}
-
-static int too_many_bytes(Limits *l)
-{
-	return limit_hit(l, g_strdup_printf("the server sent more than the "
-					    "limit of %" G_GUINT64_FORMAT
-					    " bytes", l->max_bytes));
-}
-
-/* Milliseconds left before the deadline; -1 for none. */
-static int ms_left(const Limits *l)
-{
-	gint64 left;
-
-	if (!l || !l->deadline)
-		return -1;
-	left = l->deadline - g_get_monotonic_time();
-	return left <= 0 ? 0 : (int)MIN(left / 1000 + 1, G_MAXINT);
-}
-
-static int wait_for(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	for (;;) {
-		int ms = ms_left(thread_limits);
-		int n;
-
-		if (ms == 0)
-			return time_out(thread_limits);
-		n = poll(&p, 1, ms);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR) {
-			git_error_set(GIT_ERROR_OS, "poll failed: %s",
-				      g_strerror(errno));
-			return -1;
-		}
-	}
-}
-
-static gboolean limit_stopped(void)
-{
-	return thread_limits && thread_limits->why;
-}
-
-/* Connects to one address, waiting no longer than the deadline. */
-static int connect_addr(Stream *st, const struct addrinfo *ai)
-{
-	int fd, err = 0;
-	socklen_t len = sizeof(err);
-
-	fd = socket(ai->ai_family,
-		    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    ai->ai_protocol);
-	if (fd < 0)
-		return -1;
-	if ((connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
-	     errno != EINPROGRESS) ||
-	    wait_for(fd, POLLOUT) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
-		int saved = err ? err : errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	st->fd = fd;
-	return 0;
-}
-
-static int stream_connect(git_stream *stream)
-{
-	Stream *st = (Stream *)stream;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	struct addrinfo *ai, *p;
-	int rc, saved = 0;
-
-	rc = getaddrinfo(st->host, st->port, &hints, &ai);
-	if (rc) {
-		git_error_set(GIT_ERROR_NET, "failed to resolve address for "
-			      "%s: %s", st->host, gai_strerror(rc));
-		return -1;
-	}
-	for (p = ai; p && st->fd < 0 && !limit_stopped(); p = p->ai_next)
-		if (connect_addr(st, p) < 0)
-			saved = errno;
-	freeaddrinfo(ai);
-	if (st->fd >= 0)
-		return 0;
-	if (!limit_stopped())
-		git_error_set(GIT_ERROR_NET, "failed to connect to %s port "
-			      "%s: %s", st->host, st->port, g_strerror(saved));
-	return -1;
-}
-
-static ssize_t count_read(ssize_t n)
-{
-	Limits *l = thread_limits;
-
-	if (!l)
-		return n;
-	l->bytes += n;
-	if (l->max_bytes && l->bytes > l->max_bytes)
-		return too_many_bytes(l);
-	return n;
-}
-
-static ssize_t stream_read(git_stream *stream, void *data, size_t len)
-{
-	Stream *st = (Stream *)stream;
-
-	for (;;) {
-		ssize_t n = recv(st->fd, data, len, 0);
-
-		if (n >= 0)
-			return count_read(n);
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			git_error_set(GIT_ERROR_NET, "error receiving data: %s",
-				      g_strerror(errno));
-			return -1;
-		}
-		if (wait_for(st->fd, POLLIN) < 0)
-			return -1;
-	}
-}
-
-static ssize_t stream_write(git_stream *stream, const char *data, size_t len,
-			    int flags)
-{
-	Stream *st = (Stream *)stream;
-
-	for (;;) {
-		ssize_t n = send(st->fd, data, len, flags | MSG_NOSIGNAL);
-
-		if (n >= 0)
-			return n;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			git_error_set(GIT_ERROR_NET, "error sending data: %s",
-				      g_strerror(errno));
-			return -1;
-		}
-		if (wait_for(st->fd, POLLOUT) < 0)
-			return -1;
-	}
-}
-
-static int stream_close(git_stream *stream)
-{
-	Stream *st = (Stream *)stream;
-	int rc = 0;
-
-	if (st->fd >= 0)
-		rc = close(st->fd);
-	st->fd = -1;
-	return rc;
-}
-
-static void stream_free(git_stream *stream)
-{
-	Stream *st = (Stream *)stream;
-
-	stream_close(stream);
-	g_free(st->host);
-	g_free(st->port);
-	g_free(st);
-}
-
-static int stream_new(git_stream **out, const char *host, const char *port)
-{
-	Stream *st = g_new0(Stream, 1);
-
-	st->parent.version = GIT_STREAM_VERSION;
-	st->parent.connect = stream_connect;
-	st->parent.read = stream_read;
-	st->parent.write = stream_write;
-	st->parent.close = stream_close;
-	st->parent.free = stream_free;
-	st->host = g_strdup(host);
-	st->port = g_strdup(port);
-	st->fd = -1;
-	*out = &st->parent;
-	return 0;
-}
-
 static gpointer init_once(gpointer data)
 {
-	static git_stream_registration reg = {
-		.version = GIT_STREAM_VERSION,
-		.init = stream_new,
-	};
+	g_autoptr(GError) error = NULL;
 
-	if (git_libgit2_init() < 0 ||
-	    git_stream_register(GIT_STREAM_STANDARD, &reg) < 0)
+	if (git_libgit2_init() < 0)
 		return g_strdup_printf("cannot set up libgit2: %s",
 				       pc_git_message());
+	if (!pc_stream_register(&error))
+		return g_strdup(error->message);
 	gpgme_check_version(NULL);
 	return NULL;
 }
@@ -535,7 +301,10 @@ static git_repository *open_store(const char *path, GError **error)
 typedef struct {
 	git_remote *remote;
 	git_remote_callbacks callbacks;
-	Limits limits;
+	PcStreamLimits limits;
+	const char *const *allow;	/* what its requests may go to */
+	const char *own[2];		/* for mainline: its own URL */
+	gboolean refused;		/* a request went elsewhere */
 	gint64 start;
 } Session;
 
@@ -545,9 +314,7 @@ static void session_clear(Session *s)
 		git_remote_disconnect(s->remote);
 		git_remote_free(s->remote);
 	}
-	if (thread_limits == &s->limits)
-		thread_limits = NULL;
-	g_free(s->limits.why);
+	pc_stream_limits_clear(&s->limits);
 	memset(s, 0, sizeof(*s));
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_clear)
@@ -555,21 +322,21 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_clear)
 /* The stream cannot see the pack's size or a clock during indexing. */
 static int on_transfer(const git_indexer_progress *stats, void *payload)
 {
-	Limits *l = payload;
+	PcStreamLimits *l = payload;
 
 	if (l->max_bytes && stats->received_bytes > l->max_bytes)
-		return too_many_bytes(l);
+		return pc_stream_too_many_bytes(l);
 	if (l->deadline && g_get_monotonic_time() > l->deadline)
-		return time_out(l);
+		return pc_stream_time_out(l);
 	return 0;
 }
 
 static int on_sideband(const char *str, int len, void *payload)
 {
-	Limits *l = payload;
+	PcStreamLimits *l = payload;
 
 	if (l->deadline && g_get_monotonic_time() > l->deadline)
-		return time_out(l);
+		return pc_stream_time_out(l);
 	return 0;
 }
 
@@ -579,8 +346,27 @@ static const char *session_error(const Session *s)
 	return s->limits.why ? s->limits.why : pc_git_message();
 }
 
+/*
+ * Every request a session sends, the first and any a redirect makes: the
+ * first is the URL checked before any network, so one that is not under
+ * the allow list was sent elsewhere by the server.
+ */
+static char *request_refused(const char *url, gpointer data)
+{
+	Session *s = data;
+
+	if (!has_dot_segment(strstr(url, "://") + 3) && allowed(url, s->allow))
+		return NULL;
+	s->refused = TRUE;
+	return g_strdup_printf("the server sent the fetch on to %s, which is "
+			       "not under the URL prefixes pullcheck may "
+			       "fetch from", url);
+}
+
+/* @allow: NULL for mainline, which may go to @url alone. */
 static gboolean session_open(Session *s, git_repository *repo,
-			     const char *url, const PcFetchOptions *opts)
+			     const char *url, const char *const *allow,
+			     const PcFetchOptions *opts)
 {
 	git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
 	git_remote_connect_options connect = GIT_REMOTE_CONNECT_OPTIONS_INIT;
@@ -588,6 +374,11 @@ static gboolean session_open(Session *s, git_repository *repo,
 	s->start = g_get_monotonic_time();
 	s->limits.timeout_s = opts->timeout;
 	s->limits.max_bytes = opts->max_bytes;
+	s->limits.ca_file = opts->ca_file;
+	s->limits.check_url = request_refused;
+	s->limits.check_data = s;
+	s->own[0] = url;
+	s->allow = allow ? allow : s->own;
 	if (opts->timeout)
 		s->limits.deadline =
 			s->start + (gint64)opts->timeout * G_USEC_PER_SEC;
@@ -602,7 +393,7 @@ static gboolean session_open(Session *s, git_repository *repo,
 		       GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	if (git_remote_create_with_opts(&s->remote, url, &create) < 0)
 		return FALSE;
-	thread_limits = &s->limits;
+	pc_stream_begin(&s->limits);
 	connect.callbacks = s->callbacks;
 	/* A redirect would leave the hosts the allow list names. */
 	connect.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
@@ -654,7 +445,7 @@ static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
 	g_autoptr(git_reference) ref = NULL;
 	g_autofree char *local = NULL;
 
-	if (!session_open(&s, repo, opts->mainline_url, opts) ||
+	if (!session_open(&s, repo, opts->mainline_url, NULL, opts) ||
 	    git_remote_default_branch(&head, s.remote) < 0 ||
 	    !g_str_has_prefix(head.ptr, "refs/heads/") ||
 	    !session_download(&s, specs, G_N_ELEMENTS(specs))) {
@@ -776,7 +567,9 @@ static gboolean ensure_mainline(Run *r, GError **error)
 
 static gboolean fetch_failed(Run *r, const Session *s)
 {
-	add(r, "fetch-failed", PC_SEVERITY_ERROR,
+	/* Not worth a retry: the server will send it on again. */
+	add(r, s->refused ? "url-not-allowed" : "fetch-failed",
+	    PC_SEVERITY_ERROR,
 	    "Fetching %s from %s failed: %s.",
 	    r->out->resolved_ref ? r->out->resolved_ref :
 	    r->pr->ref ? r->pr->ref : "HEAD", r->out->url, session_error(s));
@@ -902,7 +695,8 @@ static gboolean fetch_pr(Run *r)
 	const char *specs[1];
 	gboolean ok;
 
-	if (!session_open(&s, r->repo, r->out->url, r->opts))
+	if (!session_open(&s, r->repo, r->out->url, r->opts->allow_urls,
+			  r->opts))
 		return fetch_failed(r, &s);
 	if (!resolve_ref(r, &s))
 		return FALSE;
@@ -1550,6 +1344,7 @@ void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config)
 	opts->max_file_bytes = config->fetch_max_file_bytes;
 	opts->max_tree_bytes = config->fetch_max_tree_bytes;
 	opts->keyring = config->fetch_keyring;
+	opts->ca_file = config->fetch_ca_file;
 	opts->tree = config->fetch_tree;
 	opts->mainline_url = config->fetch_mainline_url;
 }

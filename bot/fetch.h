@@ -9,10 +9,9 @@
  * pull request only transfers the objects mainline does not have.
  *
  * Every network operation is bounded in time and bytes, including a
- * server that accepts the connection and then never answers: pullcheck
- * registers its own plain socket stream with libgit2 (git://, http://,
- * and the socket under https://) whose reads and writes wait with
- * poll() against the fetch's deadline.
+ * server that accepts the connection and then never answers, and every
+ * request, a redirect's too, must go to a URL the allow list names: see
+ * stream.h.
  */
 #ifndef PC_FETCH_H
 #define PC_FETCH_H
@@ -61,6 +60,7 @@ typedef struct {
 	guint64 max_file_bytes;	/* the checkout's largest file; 0: none */
 	guint64 max_tree_bytes;	/* the checkout's files together; 0: none */
 	const char *keyring;	/* GNUPGHOME-like directory; NULL: none */
+	const char *ca_file;	/* https: PEM CAs; NULL: the system's */
 	const char *tree;	/* PC_FETCH_TREE_TIP | PC_FETCH_TREE_MERGE */
 	const char *mainline_url;
 } PcFetchOptions;

@@ -44,7 +44,11 @@ static struct {
 	char *git;		/* git://127.0.0.1:PORT */
 	char *http;		/* http://127.0.0.1:PORT/git */
 	guint16 silent_port, drip_port;
-	char *allow[6];		/* NULL-terminated; [4] for one test */
+	char *http_base;	/* http://127.0.0.1:PORT */
+	char *https;		/* https://127.0.0.1:PORT/git */
+	char *https_base;	/* https://127.0.0.1:PORT */
+	char *ca_file;		/* the https server's self-signed certificate */
+	char *allow[7];		/* NULL-terminated; [5] for one test */
 	char *store, *keyring;
 } t;
 
@@ -148,31 +152,71 @@ static void start_git_daemon(const char *srv)
 	wait_git(url);
 }
 
+/* A certificate for 127.0.0.1, its own CA: [fetch] ca_file trusts it. */
+static void make_certificate(const char *dir)
+{
+	g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
+	const char *argv[] = { "/usr/bin/openssl", "req", "-x509", "-newkey",
+			       "rsa:2048", "-nodes", "-days", "2", "-subj",
+			       "/CN=127.0.0.1", "-addext",
+			       "subjectAltName=IP:127.0.0.1", "-keyout", key,
+			       "-out", NULL, NULL };
+	g_autofree char *out = NULL;
+
+	t.ca_file = g_build_filename(dir, "cert.pem", NULL);
+	argv[15] = t.ca_file;
+	out = run_cmd(argv);
+	g_assert_nonnull(out);
+}
+
+/*
+ * lighttpd with git http-backend under /git/, on a plain port and a TLS
+ * one; /mCODE/ on either sends a redirect with that code to /git/.
+ */
 static void start_lighttpd(const char *srv)
 {
 	guint16 port = pc_harness_free_port("127.0.0.1");
+	guint16 tls_port = pc_harness_free_port("127.0.0.1");
 	g_autofree char *dir = g_build_filename(root, "http", NULL);
 	g_autofree char *conf = g_build_filename(dir, "lighttpd.conf", NULL);
-	g_autofree char *text = NULL, *url = NULL;
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autofree char *url = NULL;
 	const char *argv[] = { LIGHTTPD, "-D", "-f", conf, NULL };
+	static const int codes[] = { 301, 302, 307, 308 };
 
 	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-	text = g_strdup_printf(
+	make_certificate(dir);
+	g_string_printf(text,
 		"server.document-root = \"%s\"\n"
 		"server.bind = \"127.0.0.1\"\n"
 		"server.port = %u\n"
 		"server.errorlog = \"%s/error.log\"\n"
-		"server.modules = ( \"mod_alias\", \"mod_cgi\", \"mod_setenv\" )\n"
+		"server.modules = ( \"mod_alias\", \"mod_cgi\", \"mod_setenv\",\n"
+		"\t\"mod_redirect\", \"mod_gnutls\" )\n"
 		"alias.url = ( \"/git/\" => \"" HTTP_BACKEND "/\" )\n"
 		"$HTTP[\"url\"] =~ \"^/git/\" {\n"
 		"\tcgi.assign = ( \"\" => \"\" )\n"
 		"\tsetenv.set-environment = ( \"GIT_PROJECT_ROOT\" => \"%s\",\n"
 		"\t\t\"GIT_HTTP_EXPORT_ALL\" => \"1\",\n"
 		"\t\t\"PATH\" => \"/usr/bin:/bin\" )\n"
-		"}\n", dir, port, dir, srv);
-	g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+		"}\n"
+		"$SERVER[\"socket\"] == \"127.0.0.1:%u\" {\n"
+		"\tssl.engine = \"enable\"\n"
+		"\tssl.pemfile = \"%s\"\n"
+		"\tssl.privkey = \"%s/key.pem\"\n"
+		"}\n", dir, port, dir, srv, tls_port, t.ca_file, dir);
+	for (guint i = 0; i < G_N_ELEMENTS(codes); i++)
+		g_string_append_printf(text,
+			"$HTTP[\"url\"] =~ \"^/m%d/\" {\n"
+			"\turl.redirect = ( \"^/m%d/(.*)$\" => \"/git/$1\" )\n"
+			"\turl.redirect-code = %d\n"
+			"}\n", codes[i], codes[i], codes[i]);
+	g_assert_true(g_file_set_contents(conf, text->str, -1, NULL));
 	spawn(argv, "lighttpd.log");
-	t.http = g_strdup_printf("http://127.0.0.1:%u/git", port);
+	t.http_base = g_strdup_printf("http://127.0.0.1:%u", port);
+	t.http = g_strdup_printf("%s/git", t.http_base);
+	t.https_base = g_strdup_printf("https://127.0.0.1:%u", tls_port);
+	t.https = g_strdup_printf("%s/git", t.https_base);
 	url = g_strdup_printf("%s/mainline.git", t.http);
 	wait_git(url);
 }
@@ -242,6 +286,7 @@ static void need_servers(void)
 	t.allow[1] = g_strdup_printf("%s/", t.http);
 	t.allow[2] = g_strdup_printf("git://127.0.0.1:%u/", t.silent_port);
 	t.allow[3] = g_strdup_printf("http://127.0.0.1:%u/", t.drip_port);
+	t.allow[4] = g_strdup_printf("%s/", t.https);
 	t.store = g_build_filename(root, "store", NULL);
 	t.keyring = g_build_filename(root, "keyring", NULL);
 	t.up = TRUE;
@@ -413,7 +458,8 @@ static void test_branch(gconstpointer data)
 	need_servers();
 	opts_init(&o);
 	url = g_strdup_printf("%s/maint.git", !strcmp(host, "http") ? t.http :
-			      t.git);
+			      !strcmp(host, "https") ? t.https : t.git);
+	o.o.ca_file = t.ca_file;
 	fetch(&o, host, url, "for-linus", id("M2"), id("F3"), &r);
 	expect_clean(&r);
 	g_assert_cmpstr(r.url, ==, url);
@@ -870,6 +916,71 @@ static void test_http_tag(void)
 	opts_clear(&o);
 }
 
+/* pullcheck's own TLS checks the chain: the system's CAs do not know it. */
+static void test_https_untrusted(void)
+{
+	g_autofree char *url = NULL;
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	url = g_strdup_printf("%s/maint.git", t.https);
+	fetch(&o, "untrusted", url, "for-linus", NULL, NULL, &r);
+	x = expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
+	if (!strstr(x->text, "the certificate of 127.0.0.1 is not trusted"))
+		g_error("not a certificate error: %s", x->text);
+	g_assert_null(r.tip_commit);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/*
+ * A redirect to another path on the same host, which libgit2 follows
+ * whatever its options say: with a path-scoped allow entry for /mCODE/
+ * only, the request to /git/ is never sent; with /git/ allowed too, the
+ * same fetch goes through (so the redirect really happens).
+ */
+static void test_redirect(gconstpointer data)
+{
+	const char *what = data;	/* "301" ... or "https-308" */
+	gboolean tls = g_str_has_prefix(what, "https-");
+	const char *code = tls ? what + 6 : what;
+	const char *base = tls ? t.https_base : t.http_base;
+	g_autofree char *prefix = NULL, *url = NULL, *to = NULL;
+	g_autofree char *git_prefix = NULL;
+	const char *allow[3] = { NULL };
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	base = tls ? t.https_base : t.http_base;
+	opts_init(&o);
+	o.o.ca_file = t.ca_file;
+	prefix = g_strdup_printf("%s/m%s/", base, code);
+	git_prefix = g_strdup_printf("%s/git/", base);
+	url = g_strdup_printf("%smaint.git", prefix);
+	to = g_strdup_printf("sent the fetch on to %s/git/maint.git/info/refs",
+			     base);
+	allow[0] = prefix;
+	o.o.allow_urls = allow;
+	fetch(&o, "redirect", url, "for-linus", NULL, NULL, &r);
+	x = expect(&r, "url-not-allowed", PC_SEVERITY_ERROR);
+	if (!strstr(x->text, to))
+		g_error("\"%s\" does not say \"%s\"", x->text, to);
+	g_assert_null(r.tip_commit);
+	pc_fetch_result_clear(&r);
+
+	allow[1] = git_prefix;
+	fetch(&o, "redirect-ok", url, "for-linus", NULL, NULL, &r);
+	expect_clean(&r);
+	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
 /* --- refused before any network ---------------------------------------- */
 
 static void expect_refused(const char *url, const char *ref,
@@ -1035,8 +1146,8 @@ static void test_never_answers(gconstpointer data)
 	else
 		url = g_strdup_printf("%s://127.0.0.1:%u/x.git", kind,
 				      t.silent_port);
-	g_free(t.allow[4]);
-	t.allow[4] = g_strdup(url);
+	g_free(t.allow[5]);
+	t.allow[5] = g_strdup(url);
 	cpu = cpu_seconds();
 	start = g_get_monotonic_time();
 	fetch(&o, "silent", url, "for-linus", NULL, NULL, &r);
@@ -1053,7 +1164,7 @@ static void test_never_answers(gconstpointer data)
 	g_assert_cmpfloat(cpu_seconds() - cpu, <, 1.0);
 	g_assert_null(r.tip_commit);
 	pc_fetch_result_clear(&r);
-	g_clear_pointer(&t.allow[4], g_free);
+	g_clear_pointer(&t.allow[5], g_free);
 	opts_clear(&o);
 }
 
@@ -1085,13 +1196,13 @@ static void test_refused_connection(void)
 	opts_init(&o);
 	g_assert_true(pc_fetch_prime_mainline(&o.o, NULL));
 	url = g_strdup_printf("git://127.0.0.1:%u/x.git", pc_harness_free_port("127.0.0.1"));
-	g_free(t.allow[4]);
-	t.allow[4] = g_strdup(url);
+	g_free(t.allow[5]);
+	t.allow[5] = g_strdup(url);
 	fetch(&o, "refused", url, "x", NULL, NULL, &r);
 	expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
 	g_assert_cmpfloat(r.duration_s, <, 2);
 	pc_fetch_result_clear(&r);
-	g_clear_pointer(&t.allow[4], g_free);
+	g_clear_pointer(&t.allow[5], g_free);
 	opts_clear(&o);
 }
 
@@ -1782,6 +1893,14 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/fetch/http/signed-verified", "http",
 			     test_signed_verified);
 	g_test_add_func("/fetch/http/tag", test_http_tag);
+	g_test_add_data_func("/fetch/http/https-branch", "https", test_branch);
+	g_test_add_func("/fetch/http/https-untrusted", test_https_untrusted);
+	g_test_add_data_func("/fetch/http/redirect-301", "301", test_redirect);
+	g_test_add_data_func("/fetch/http/redirect-302", "302", test_redirect);
+	g_test_add_data_func("/fetch/http/redirect-307", "307", test_redirect);
+	g_test_add_data_func("/fetch/http/redirect-308", "308", test_redirect);
+	g_test_add_data_func("/fetch/http/redirect-https-301", "https-301",
+			     test_redirect);
 
 	g_test_add_func("/fetch/refuse/url", test_refuse_url);
 	g_test_add_func("/fetch/refuse/ref", test_refuse_ref);
