@@ -127,15 +127,6 @@ void pc_fetch_result_clear(PcFetchResult *result);
 gboolean pc_fetch_forget(const PcFetchOptions *opts, const char *job_id,
 			 GError **error);
 
-/*
- * The checks on a URL and a ref before anything touches the network.
- * NULL if allowed, else one sentence saying why not. (transfer full)
- * @normalised, if not NULL, receives the URL to fetch. (transfer full)
- */
-char *pc_fetch_check_url(const char *url, const char *const *allow_urls,
-			 char **normalised);
-char *pc_fetch_check_ref(const char *ref);
-
 G_END_DECLS
 
 #endif

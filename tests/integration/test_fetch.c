@@ -29,6 +29,7 @@
 
 #include "fetch.h"
 #include "harness.h"
+#include "urlpolicy.h"
 #include "worktree.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -1081,22 +1082,22 @@ static void test_normalise(void)
 	char *norm, *why;
 
 	for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
-		why = pc_fetch_check_url(ok[i].in, allow, &norm);
+		why = pc_urlpolicy_check_url(ok[i].in, allow, &norm);
 		g_assert_null(why);
 		g_assert_cmpstr(norm, ==, ok[i].out);
 		g_free(norm);
 	}
 	/* A prefix ends at a path segment. */
-	why = pc_fetch_check_url("https://github.com/torvaldsevil/linux",
+	why = pc_urlpolicy_check_url("https://github.com/torvaldsevil/linux",
 				 allow, &norm);
 	g_assert_nonnull(why);
 	g_assert_null(norm);
 	g_free(why);
-	g_assert_null(pc_fetch_check_ref("for-linus"));
-	g_assert_null(pc_fetch_check_ref("tags/for-linus-6.13"));
-	g_assert_null(pc_fetch_check_ref("refs/tags/v6.13-rc1"));
-	g_assert_null(pc_fetch_check_ref("HEAD"));
-	g_assert_null(pc_fetch_check_ref(NULL));
+	g_assert_null(pc_urlpolicy_check_ref("for-linus"));
+	g_assert_null(pc_urlpolicy_check_ref("tags/for-linus-6.13"));
+	g_assert_null(pc_urlpolicy_check_ref("refs/tags/v6.13-rc1"));
+	g_assert_null(pc_urlpolicy_check_ref("HEAD"));
+	g_assert_null(pc_urlpolicy_check_ref(NULL));
 }
 
 static void test_bad_job_id(void)
