@@ -3,10 +3,11 @@
  * fetch: the pull request's ref into the shared store, its checks, and
  * the checkout of the tree to build.
  *
- * The file is in five parts: the bounded socket stream that libgit2 uses
- * for all plain sockets; the checks on URL and ref before any network;
- * a fetch "session" (one connection with its limits); the checks on what
- * was fetched (ref, tag signature, mail, base, merge); the checkout.
+ * This file keeps the session (one connection with its limits, on the
+ * sockets of stream.c) and the run: the URL and ref checks first
+ * (urlpolicy.c), the fetch, then the checks on what was fetched (ref,
+ * tag signature with tagsig.c, the tree's names and sizes, mail, base,
+ * merge) and the checkout (worktree.c).
  */
 #define G_LOG_DOMAIN "pullcheck-fetch"
 
@@ -22,6 +23,7 @@
 #include "fetch.h"
 #include "gitutil.h"
 #include "stream.h"
+#include "tagsig.h"
 #include "urlpolicy.h"
 #include "worktree.h"
 
@@ -63,7 +65,6 @@ static gpointer init_once(gpointer data)
 				       pc_git_message());
 	if (!pc_stream_register(&error))
 		return g_strdup(error->message);
-	gpgme_check_version(NULL);
 	return NULL;
 }
 
@@ -512,48 +513,7 @@ static gboolean fetch_pr(Run *r)
 	return peel_tip(r, local);
 }
 
-/* --- the tag's signature ----------------------------------------------- */
-
-static const char *const sig_starts[] = {
-	"-----BEGIN PGP SIGNATURE-----",
-	"-----BEGIN PGP MESSAGE-----",
-	"-----BEGIN SSH SIGNATURE-----",
-	"-----BEGIN SIGNED MESSAGE-----",
-};
-
-static gboolean starts_signature(const char *line, const char *end)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(sig_starts); i++) {
-		size_t n = strlen(sig_starts[i]);
-
-		if ((size_t)(end - line) >= n && !memcmp(line, sig_starts[i], n))
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* Like git's parse_signed_buffer(): the last line that opens a signature. */
-static const char *find_signature(const char *data, size_t len)
-{
-	const char *end = data + len, *line = data, *found = NULL;
-
-	while (line < end) {
-		const char *nl = memchr(line, '\n', end - line);
-
-		if (starts_signature(line, end))
-			found = line;
-		line = nl ? nl + 1 : end;
-	}
-	return found;
-}
-
-static gboolean gpg_fail(GError **error, gpgme_error_t err)
-{
-	g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_SIGNATURE,
-		    "cannot verify the tag's signature: %s",
-		    gpgme_strerror(err));
-	return FALSE;
-}
+/* --- the tag's signature (tagsig.c) ----------------------------------- */
 
 static void set_signature(Run *r, const char *verdict, char *signer)
 {
@@ -561,71 +521,6 @@ static void set_signature(Run *r, const char *verdict, char *signer)
 	r->out->signature = g_strdup(verdict);
 	g_free(r->out->signer);
 	r->out->signer = signer;
-}
-
-/* "FINGERPRINT Name <mail>" when the keyring knows the key. */
-static char *signer_of(gpgme_ctx_t ctx, const char *fpr)
-{
-	g_auto(gpgme_key_t) key = NULL;
-
-	if (!fpr)
-		return NULL;
-	if (gpgme_get_key(ctx, fpr, &key, 0) || !key->uids)
-		return g_strdup(fpr);
-	return g_strdup_printf("%s %s", fpr, key->uids->uid);
-}
-
-/* The keyring is the trust: a good signature by any key in it counts. */
-static void classify(Run *r, gpgme_ctx_t ctx, gpgme_signature_t s)
-{
-	const char *tag = r->out->resolved_ref;
-
-	switch (s ? gpgme_err_code(s->status) : GPG_ERR_NO_DATA) {
-	case GPG_ERR_NO_ERROR:
-	case GPG_ERR_KEY_EXPIRED:
-	case GPG_ERR_SIG_EXPIRED:
-		set_signature(r, PC_FETCH_SIG_VERIFIED, signer_of(ctx, s->fpr));
-		break;
-	case GPG_ERR_NO_PUBKEY:
-		set_signature(r, PC_FETCH_SIG_UNKNOWN_KEY, g_strdup(s->fpr));
-		add(r, "tag-key-unknown", PC_SEVERITY_WARNING,
-		    "%s is signed by key %s, which is not in pullcheck's "
-		    "keyring.", tag, s->fpr ? s->fpr : "(unknown)");
-		break;
-	default:
-		set_signature(r, PC_FETCH_SIG_BAD,
-			      s ? g_strdup(s->fpr) : NULL);
-		add(r, "tag-signature-bad", PC_SEVERITY_ERROR,
-		    "The signature on %s does not verify: %s.", tag,
-		    s ? gpgme_strerror(s->status) : "no signature gpg can read");
-		break;
-	}
-}
-
-static gboolean verify_pgp(Run *r, const char *payload, size_t payload_len,
-			   const char *sig, size_t sig_len, GError **error)
-{
-	g_auto(gpgme_ctx_t) ctx = NULL;
-	g_auto(gpgme_data_t) sig_data = NULL;
-	g_auto(gpgme_data_t) text = NULL;
-	gpgme_verify_result_t res;
-	gpgme_error_t err;
-
-	if ((err = gpgme_new(&ctx)) ||
-	    (err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) ||
-	    (err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL,
-					     r->opts->keyring)) ||
-	    (err = gpgme_data_new_from_mem(&sig_data, sig, sig_len, 0)) ||
-	    (err = gpgme_data_new_from_mem(&text, payload, payload_len, 0)))
-		return gpg_fail(error, err);
-	gpgme_set_offline(ctx, 1);	/* never fetch keys from the network */
-	err = gpgme_op_verify(ctx, sig_data, text, NULL);
-	if (err && gpgme_err_code(err) != GPG_ERR_NO_DATA &&
-	    gpgme_err_code(err) != GPG_ERR_BAD_DATA)
-		return gpg_fail(error, err);
-	res = err ? NULL : gpgme_op_verify_result(ctx);
-	classify(r, ctx, res ? res->signatures : NULL);
-	return TRUE;
 }
 
 static void unsigned_tag(Run *r)
@@ -636,35 +531,64 @@ static void unsigned_tag(Run *r)
 	    "%s is not a signed tag.", r->out->resolved_ref);
 }
 
+/* The tag's signature as the result's fields and findings. */
+static void take_signature(Run *r, PcTagsig *sig)
+{
+	const char *tag = r->out->resolved_ref;
+
+	r->out->signed_ = PC_TRI_TRUE;	/* unsigned_tag() says otherwise */
+	switch (sig->status) {
+	case PC_TAGSIG_NONE:
+		unsigned_tag(r);
+		break;
+	case PC_TAGSIG_OTHER_KIND:
+	case PC_TAGSIG_NO_KEYRING:
+		set_signature(r, PC_FETCH_SIG_UNCHECKED, NULL);
+		add(r, "tag-signature-unchecked", PC_SEVERITY_INFO,
+		    "%s is signed, but %s.", tag,
+		    sig->status == PC_TAGSIG_OTHER_KIND ?
+		    "not with OpenPGP, the only kind pullcheck verifies" :
+		    "pullcheck has no keyring to verify it with");
+		break;
+	case PC_TAGSIG_VERIFIED:
+		set_signature(r, PC_FETCH_SIG_VERIFIED,
+			      g_steal_pointer(&sig->signer));
+		break;
+	case PC_TAGSIG_UNKNOWN_KEY:
+		set_signature(r, PC_FETCH_SIG_UNKNOWN_KEY, g_strdup(sig->fpr));
+		add(r, "tag-key-unknown", PC_SEVERITY_WARNING,
+		    "%s is signed by key %s, which is not in pullcheck's "
+		    "keyring.", tag, sig->fpr ? sig->fpr : "(unknown)");
+		break;
+	case PC_TAGSIG_BAD:
+		set_signature(r, PC_FETCH_SIG_BAD, g_strdup(sig->fpr));
+		add(r, "tag-signature-bad", PC_SEVERITY_ERROR,
+		    "The signature on %s does not verify: %s.", tag, sig->why);
+		break;
+	}
+}
+
 static gboolean check_tag_object(Run *r, const git_oid *id, GError **error)
 {
 	g_autoptr(git_odb) odb = NULL;
 	g_autoptr(git_odb_object) raw = NULL;
-	const char *data, *sig;
-	size_t len;
+	g_autoptr(GError) local = NULL;
+	PcTagsig sig;
 
 	if (git_repository_odb(&odb, r->repo) < 0 ||
 	    git_odb_read(&raw, odb, id) < 0)
 		return git_fail(error, PC_FETCH_ERROR_STORE,
 				"cannot read tag %s", r->out->tag_object);
-	data = git_odb_object_data(raw);
-	len = git_odb_object_size(raw);
-	sig = find_signature(data, len);
-	if (!sig) {
-		unsigned_tag(r);
-		return TRUE;
+	if (!pc_tagsig_check(git_odb_object_data(raw),
+			     git_odb_object_size(raw), r->opts->keyring, &sig,
+			     &local)) {
+		g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_SIGNATURE,
+			    "%s: %s", r->out->resolved_ref, local->message);
+		return FALSE;
 	}
-	r->out->signed_ = PC_TRI_TRUE;
-	if (!g_str_has_prefix(sig, sig_starts[0]) || !r->opts->keyring) {
-		set_signature(r, PC_FETCH_SIG_UNCHECKED, NULL);
-		add(r, "tag-signature-unchecked", PC_SEVERITY_INFO,
-		    "%s is signed, but %s.", r->out->resolved_ref,
-		    r->opts->keyring ? "not with OpenPGP, the only kind "
-		    "pullcheck verifies" : "pullcheck has no keyring to "
-		    "verify it with");
-		return TRUE;
-	}
-	return verify_pgp(r, data, sig - data, sig, len - (sig - data), error);
+	take_signature(r, &sig);
+	pc_tagsig_clear(&sig);
+	return TRUE;
 }
 
 static gboolean check_signature(Run *r, GError **error)

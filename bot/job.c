@@ -149,6 +149,12 @@ gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
 		return TRUE;
 	}
 	set_verdict(run, PC_VERDICT_UNCHECKED);
+	/* Dropped, not copied into the reply's In-Reply-To (issue 11). */
+	if (run->mail.message_id_error)
+		pc_reasons_add(run->reasons, "message-id-refused",
+			       PC_SEVERITY_WARNING,
+			       "%s, so this reply cannot be threaded under "
+			       "the pull request", run->mail.message_id_error);
 	if (run->pr.reason)	/* a pull request, with a URL we cannot use */
 		pc_reasons_add(run->reasons, "url-not-fetchable",
 			       PC_SEVERITY_INFRA, "%s", run->pr.reason);

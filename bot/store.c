@@ -43,6 +43,8 @@ static const char *const MIGRATIONS[] = {
 	"CREATE INDEX jobs_thread ON jobs (thread, state);",
 	/* 3: the repository, so only a request for it supersedes. */
 	"ALTER TABLE jobs ADD COLUMN repo TEXT;",
+	/* 4: a reply's envelope, one address a line, kept with the reply. */
+	"ALTER TABLE jobs ADD COLUMN reply_rcpts TEXT;",
 };
 
 static gboolean sql_error(PcStore *store, GError **error, const char *what)
@@ -361,7 +363,7 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 	"id, message_id, body_sha256, source, subject, from_addr, thread,"  \
 	" state, reason, verdict, result_json, reply_message_id, reply,"    \
 	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at," \
-	" topic, repo"
+	" topic, repo, reply_rcpts"
 
 static char *column_dup(sqlite3_stmt *stmt, int i)
 {
@@ -394,6 +396,9 @@ static PcJob *job_from_row(sqlite3_stmt *stmt)
 	job->reply_sent_at = sqlite3_column_int64(stmt, 17);
 	job->topic = column_dup(stmt, 18);
 	job->repo = column_dup(stmt, 19);
+	if (sqlite3_column_text(stmt, 20))
+		job->reply_rcpts = g_strsplit(
+			(const char *)sqlite3_column_text(stmt, 20), "\n", -1);
 	return job;
 }
 
@@ -483,6 +488,7 @@ GPtrArray *pc_store_list_jobs_received(PcStore *store, gint64 since,
 typedef struct {
 	gint64 id;
 	const char *verdict, *result_json, *reply_message_id, *reply;
+	const char *reply_rcpts;	/* one address a line */
 } SetReply;
 
 static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
@@ -491,7 +497,8 @@ static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
 	sqlite3_stmt *stmt = prepare(
 		store,
 		"UPDATE jobs SET verdict = ?, result_json = ?,"
-		" reply_message_id = ?, reply = ?, state = '" PC_STATE_REPORTING
+		" reply_message_id = ?, reply = ?, reply_rcpts = ?,"
+		" state = '" PC_STATE_REPORTING
 		"', updated_at = ? WHERE id = ? AND reply_sent_at = 0"
 		" AND state IN ('" PC_STATE_QUEUED "', '" PC_STATE_FETCHING
 		"', '" PC_STATE_BUILDING "', '" PC_STATE_FAILED_INFRA "')",
@@ -503,8 +510,9 @@ static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
 	bind_text(stmt, 2, r->result_json);
 	bind_text(stmt, 3, r->reply_message_id);
 	bind_text(stmt, 4, r->reply);
-	sqlite3_bind_int64(stmt, 5, now());
-	sqlite3_bind_int64(stmt, 6, r->id);
+	bind_text(stmt, 5, r->reply_rcpts);
+	sqlite3_bind_int64(stmt, 6, now());
+	sqlite3_bind_int64(stmt, 7, r->id);
 	if (!step_done(store, stmt, error))
 		return FALSE;
 	if (sqlite3_changes(store->db) != 1) {
@@ -520,9 +528,12 @@ static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
 gboolean pc_store_set_reply(PcStore *store, gint64 id, const char *verdict,
 			    const char *result_json,
 			    const char *reply_message_id, const char *reply,
-			    GError **error)
+			    const char *const *reply_rcpts, GError **error)
 {
-	SetReply r = { id, verdict, result_json, reply_message_id, reply };
+	g_autofree char *rcpts = reply_rcpts
+		? g_strjoinv("\n", (char **)reply_rcpts) : NULL;
+	SetReply r = { id, verdict, result_json, reply_message_id, reply,
+		       rcpts };
 
 	return in_transaction(store, set_reply_txn, &r, error);
 }
@@ -862,6 +873,7 @@ void pc_job_clear(PcJob *job)
 	g_free(job->result_json);
 	g_free(job->reply_message_id);
 	g_free(job->reply);
+	g_strfreev(job->reply_rcpts);
 	g_clear_pointer(&job->raw, g_bytes_unref);
 	memset(job, 0, sizeof(*job));
 }
