@@ -22,6 +22,7 @@
 #include "job.h"
 #include "lock.h"
 #include "outbox.h"
+#include "reply.h"
 #include "terminal.h"
 
 /* Exit statuses by verdict, for scripts. */
@@ -82,18 +83,21 @@ static void show_progress(const char *line, gpointer data)
 	}
 }
 
-static gboolean send_reply(const PcConfig *config, GMimeMessage *reply,
-			   GError **error)
+/* The envelope is pullcheck's own decision, never read from @reply. */
+static gboolean send_reply(const PcConfig *config, const PcMail *mail,
+			   GMimeMessage *reply, GError **error)
 {
 	g_autoptr(PcOutbox) outbox = pc_outbox_new(config, error);
+	g_auto(GStrv) rcpts = NULL;
 	char *text;
 	g_autoptr(GBytes) bytes = NULL;
 
-	if (!outbox)
+	if (!outbox || !(rcpts = pc_reply_recipients(config, mail, error)))
 		return FALSE;
 	text = g_mime_object_to_string(GMIME_OBJECT(reply), NULL);
 	bytes = g_bytes_new_take(text, strlen(text));
-	return pc_outbox_send_reply(outbox, bytes, error);
+	return pc_outbox_send_reply(outbox, (const char *const *)rcpts, bytes,
+				    error);
 }
 
 static void print_result(CheckRun *c, const PcJobRun *run)
@@ -163,7 +167,8 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 	}
 	print_result(c, &run);
 	c->status = exit_for(run.verdict);
-	if (!c->dry_run && run.reply && !send_reply(c->config, run.reply, &error)) {
+	if (!c->dry_run && run.reply &&
+	    !send_reply(c->config, &run.mail, run.reply, &error)) {
 		complain("the reply was not sent: %s", error->message);
 		c->status = EXIT_UNCHECKED;
 	}

@@ -53,6 +53,7 @@ static int send_digest(const PcConfig *config, PcStore *store,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) mail = NULL;
 	g_autoptr(PcOutbox) outbox = NULL;
+	g_auto(GStrv) rcpts = NULL;
 	g_autofree char *today = NULL;
 	gint64 since = now - 86400, until = now;
 
@@ -72,7 +73,12 @@ static int send_digest(const PcConfig *config, PcStore *store,
 	mail = pc_report_digest(config, store, since, until, day, &error);
 	if (mail)
 		outbox = pc_outbox_new(config, &error);
-	if (!mail || !outbox || !pc_outbox_send_reply(outbox, mail, &error)) {
+	if (outbox)
+		rcpts = pc_outbox_config_addresses(
+			(const char *const *)config->report_digest_to, &error);
+	if (!mail || !outbox || !rcpts ||
+	    !pc_outbox_send_reply(outbox, (const char *const *)rcpts, mail,
+				  &error)) {
 		fprintf(stderr, "pullcheck report: digest: %s\n", error->message);
 		return g_error_matches(error, PC_REPORT_ERROR,
 				       PC_REPORT_ERROR_ADDRESS)

@@ -75,41 +75,55 @@ char *pc_outbox_message_id(GBytes *message)
 	return NULL;
 }
 
-static void add_addresses(GPtrArray *out, InternetAddressList *list)
+/* The first mailbox's bare address in @spec ("Name <addr>" or addr). */
+static char *bare_address(const char *spec)
 {
-	int n = list ? internet_address_list_length(list) : 0;
+	g_autoptr(InternetAddressList) list =
+		spec ? internet_address_list_parse(NULL, spec) : NULL;
+	InternetAddress *a;
 
-	for (int i = 0; i < n; i++) {
-		InternetAddress *a = internet_address_list_get_address(list, i);
-
-		if (INTERNET_ADDRESS_IS_MAILBOX(a))
-			g_ptr_array_add(out, g_strdup(internet_address_mailbox_get_addr(
-						     INTERNET_ADDRESS_MAILBOX(a))));
-	}
+	if (!list || internet_address_list_length(list) < 1)
+		return NULL;
+	a = internet_address_list_get_address(list, 0);
+	if (!INTERNET_ADDRESS_IS_MAILBOX(a))
+		return NULL;
+	return g_strdup(internet_address_mailbox_get_addr(
+		INTERNET_ADDRESS_MAILBOX(a)));
 }
 
-gboolean pc_outbox_send_reply(PcOutbox *out, GBytes *message, GError **error)
+char **pc_outbox_config_addresses(const char *const *specs, GError **error)
 {
-	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(
-		g_bytes_get_data(message, NULL), g_bytes_get_size(message));
-	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
-	g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser,
-								      NULL);
-	g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
 
-	if (msg) {
-		add_addresses(from, g_mime_message_get_from(msg));
-		add_addresses(rcpts, g_mime_message_get_to(msg));
-		add_addresses(rcpts, g_mime_message_get_cc(msg));
+	for (const char *const *s = specs; s && *s; s++) {
+		char *addr = bare_address(*s);
+
+		if (!addr) {
+			g_set_error(error, PC_OUTBOX_ERROR,
+				    PC_OUTBOX_ERROR_PERMANENT,
+				    "not an address: %s", *s);
+			return NULL;
+		}
+		g_ptr_array_add(out, addr);
 	}
-	if (!from->len || !rcpts->len) {
+	g_ptr_array_add(out, NULL);
+	g_ptr_array_set_free_func(out, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+}
+
+/*
+ * The envelope is what the caller decided, never read back from the
+ * message: a header that slipped through would otherwise be a recipient.
+ */
+gboolean pc_outbox_send_reply(PcOutbox *out, const char *const *rcpts,
+			      GBytes *message, GError **error)
+{
+	g_autofree char *from = bare_address(out->config->reply_from);
+
+	if (!from || !rcpts || !*rcpts) {
 		g_set_error(error, PC_OUTBOX_ERROR, PC_OUTBOX_ERROR_PERMANENT,
 			    "the reply names no sender or no recipient");
 		return FALSE;
 	}
-	g_ptr_array_add(rcpts, NULL);
-	return out->ops->send(out, from->pdata[0],
-			      (const char *const *)rcpts->pdata, message,
-			      error);
+	return out->ops->send(out, from, rcpts, message, error);
 }

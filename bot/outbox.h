@@ -49,11 +49,18 @@ void pc_outbox_free(PcOutbox *out);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcOutbox, pc_outbox_free)
 
 /*
- * Sends one of our replies, the envelope read from its own From, To
- * and Cc.
+ * Sends one of our replies from [reply] from to @rcpts, the bare
+ * addresses decided when it was made (pc_reply_recipients()): the
+ * message's own To and Cc are not read.
  */
-gboolean pc_outbox_send_reply(PcOutbox *out, GBytes *message,
-			      GError **error);
+gboolean pc_outbox_send_reply(PcOutbox *out, const char *const *rcpts,
+			      GBytes *message, GError **error);
+
+/*
+ * The bare addresses of @specs, each "Name <addr>" or "addr" from the
+ * configuration, for an envelope. (transfer full, NULL-terminated)
+ */
+char **pc_outbox_config_addresses(const char *const *specs, GError **error);
 
 G_END_DECLS
 

@@ -23,6 +23,7 @@
 #include "job.h"
 #include "queue.h"
 #include "reason.h"
+#include "reply.h"
 #include "triage.h"
 
 #define DAY_S (24 * 60 * 60)
@@ -271,10 +272,29 @@ static gint64 retry_at(const PcQueue *q, guint attempts)
 	return now_s() + ((gint64)q->config->build_retry_delay << shift);
 }
 
+/*
+ * The reply's envelope as stored with it. A reply stored before
+ * envelopes were kept gets the same decision again, from the stored
+ * mail. Never read back from the reply's own To and Cc.
+ */
+static char **reply_envelope(PcQueue *q, const PcJob *job, GError **error)
+{
+	PcJobRun run;
+	char **rcpts = NULL;
+
+	if (job->reply_rcpts)
+		return g_strdupv(job->reply_rcpts);
+	if (read_job(q, job, &run, error))
+		rcpts = pc_reply_recipients(q->config, &run.mail, error);
+	pc_job_run_clear(&run);
+	return rcpts;
+}
+
 /* reporting → replied, or ignored by a limit, or deferred. */
 static gboolean send_job(PcQueue *q, const PcJob *job, GError **error)
 {
 	g_autoptr(GBytes) reply = NULL;
+	g_auto(GStrv) rcpts = NULL;
 	g_autoptr(GError) failed = NULL;
 	gboolean answered = FALSE;
 	guint sent = 0;
@@ -303,7 +323,10 @@ static gboolean send_job(PcQueue *q, const PcJob *job, GError **error)
 			    error);
 	}
 	reply = g_bytes_new(job->reply, strlen(job->reply));
-	if (pc_outbox_send_reply(q->outbox, reply, &failed)) {
+	rcpts = reply_envelope(q, job, &failed);
+	if (rcpts && pc_outbox_send_reply(q->outbox,
+					  (const char *const *)rcpts, reply,
+					  &failed)) {
 		if (!pc_store_mark_sent(q->store, job->id, error))
 			return FALSE;
 		job_log(job, "replied (%s) as <%s>", job->verdict,
@@ -334,15 +357,19 @@ static gboolean report(PcQueue *q, const PcJob *job, PcJobRun *run,
 	g_autoptr(JsonObject) json = NULL;
 	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
 	g_autofree char *result = NULL, *reply = NULL;
+	g_auto(GStrv) rcpts = NULL;
 	g_autoptr(PcJob) fresh = NULL;
 
 	json = pc_job_run_to_json(run);
 	json_node_set_object(node, json);
 	result = json_to_string(node, FALSE);
 	reply = g_mime_object_to_string(GMIME_OBJECT(run->reply), NULL);
-	if (!pc_store_set_reply(q->store, job->id, run->verdict, result,
+	/* The addresses the reply was made for: its To and Cc. */
+	rcpts = pc_reply_recipients(q->config, &run->mail, error);
+	if (!rcpts ||
+	    !pc_store_set_reply(q->store, job->id, run->verdict, result,
 				g_mime_message_get_message_id(run->reply),
-				reply, error))
+				reply, (const char *const *)rcpts, error))
 		return FALSE;
 	job_log(job, "reporting: %s", run->verdict);
 	stop_point(PC_STATE_REPORTING);

@@ -490,13 +490,31 @@ char *pc_reply_message_id(const PcConfig *config, const PcMail *mail,
 	return g_strdup_printf("pullcheck-%s@%s", hex, domain);
 }
 
+/*
+ * "Re: " and the pull request's subject, as GMime decoded it: an RFC
+ * 2047 word may hold a line break or another control character, and
+ * none may reach the reply's header. Each run of them becomes a space.
+ */
 static char *reply_subject(const char *subject)
 {
+	GString *out = g_string_new(NULL);
+	gboolean gap = FALSE;
+
 	if (!subject)
-		return g_strdup("Re: your pull request");
-	if (!g_ascii_strncasecmp(subject, "re:", 3))
-		return g_strdup(subject);
-	return g_strconcat("Re: ", subject, NULL);
+		subject = "your pull request";
+	if (g_ascii_strncasecmp(subject, "re:", 3))
+		g_string_append(out, "Re: ");
+	for (const char *p = subject; *p; p++) {
+		if ((guchar)*p < 0x20 || *p == 0x7f) {
+			gap = TRUE;
+			continue;
+		}
+		if (gap && out->len && out->str[out->len - 1] != ' ')
+			g_string_append_c(out, ' ');
+		gap = FALSE;
+		g_string_append_c(out, *p);
+	}
+	return g_string_free(out, FALSE);
 }
 
 static gboolean is_list(const PcConfig *config, const char *addr)
@@ -507,40 +525,69 @@ static gboolean is_list(const PcConfig *config, const char *addr)
 	return FALSE;
 }
 
+char **pc_reply_recipients(const PcConfig *config, const PcMail *mail,
+			   GError **error)
+{
+	GPtrArray *out;
+
+	/* pc_mail checks them as it reads; PcMail may come from elsewhere. */
+	if (!pc_mail_address_ok(mail->from_addr)) {
+		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
+			    "the pull request has no From address a reply "
+			    "can go to");
+		return NULL;
+	}
+	out = g_ptr_array_new();
+	g_ptr_array_add(out, g_strdup(mail->from_addr));
+	for (char **a = mail->to_cc; a && *a; a++)
+		if (is_list(config, *a) && pc_mail_address_ok(*a) &&
+		    !g_ptr_array_find_with_equal_func(out, *a, g_str_equal,
+						      NULL))
+			g_ptr_array_add(out, g_strdup(*a));
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
 static gboolean set_addresses(GMimeMessage *msg, const PcConfig *config,
 			      const PcMail *mail, GError **error)
 {
 	InternetAddressList *from = internet_address_list_parse(
 		NULL, config->reply_from);
+	g_auto(GStrv) rcpts = NULL;
 
-	if (!from || !mail->from_addr) {
+	if (!from) {
 		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
-			    !from ? "[reply] from is not an address: %s"
-				  : "the pull request has no From address%s",
-			    !from ? config->reply_from : "");
-		if (from)
-			g_object_unref(from);
+			    "[reply] from is not an address: %s",
+			    config->reply_from);
 		return FALSE;
 	}
 	internet_address_list_append(g_mime_message_get_from(msg), from);
 	g_object_unref(from);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL,
-				   mail->from_addr);
-	for (char **a = mail->to_cc; *a; a++)
-		if (is_list(config, *a))
-			g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_CC,
-						   NULL, *a);
+	rcpts = pc_reply_recipients(config, mail, error);
+	if (!rcpts)
+		return FALSE;
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, rcpts[0]);
+	for (char **a = rcpts + 1; *a; a++)
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_CC, NULL, *a);
 	return TRUE;
 }
 
+/*
+ * In-Reply-To and References from the mail's own IDs. pc_mail takes them
+ * from the raw header and leaves out the ones with a line break, a blank
+ * or a bracket; they are checked again here because a PcMail may come
+ * from elsewhere, and an ID copied into a header is a header injection.
+ */
 static void set_thread(GMimeMessage *msg, const PcMail *mail)
 {
 	GMimeObject *obj = GMIME_OBJECT(msg);
 	GString *refs = g_string_new(NULL);
 
-	for (char **r = mail->references; *r; r++)
-		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", *r);
-	if (mail->message_id) {
+	for (char **r = mail->references; r && *r; r++)
+		if (pc_mail_message_id_ok(*r))
+			g_string_append_printf(refs, "%s<%s>",
+					       refs->len ? " " : "", *r);
+	if (pc_mail_message_id_ok(mail->message_id)) {
 		g_autofree char *id = g_strdup_printf("<%s>", mail->message_id);
 
 		g_string_append_printf(refs, "%s%s", refs->len ? " " : "", id);
@@ -549,6 +596,42 @@ static void set_thread(GMimeMessage *msg, const PcMail *mail)
 	if (refs->len)
 		g_mime_object_set_header(obj, "References", refs->str, NULL);
 	g_string_free(refs, TRUE);
+}
+
+/*
+ * The last guard before a reply leaves: every header as GMime will write
+ * it, where a line break may only be a fold (followed by a blank) and no
+ * other control character may stand. A mail that got past the checks
+ * above gets an error, not a reply with its headers in it.
+ */
+static gboolean headers_clean(GMimeMessage *msg, GError **error)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int n = g_mime_header_list_get_count(list);
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *v = g_mime_header_get_raw_value(h);
+
+		for (const char *p = v ? v : ""; *p; p++) {
+			gboolean fold = (*p == '\n' && (p[1] == ' ' ||
+							 p[1] == '\t')) ||
+					(*p == '\r' && p[1] == '\n');
+			gboolean last = *p == '\n' && !p[1];
+
+			if (((guchar)*p < 0x20 && *p != '\t' && !fold &&
+			     !last) || *p == 0x7f) {
+				g_set_error(error, PC_REPLY_ERROR,
+					    PC_REPLY_ERROR_HEADER,
+					    "the reply's %s header would hold a "
+					    "control character (U+%04X): not "
+					    "sent", g_mime_header_get_name(h),
+					    (guchar)*p);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
 }
 
 static void set_verdict_headers(GMimeMessage *msg, JsonObject *result,
@@ -675,5 +758,7 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 	set_verdict_headers(msg, result, tip);
 	part = body_part(text);
 	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	if (!headers_clean(msg, error))
+		return NULL;
 	return g_steal_pointer(&msg);
 }

@@ -22,6 +22,7 @@ GQuark pc_reply_error_quark(void);
 typedef enum {
 	PC_REPLY_ERROR_TEMPLATE,	/* a template is missing or bad */
 	PC_REPLY_ERROR_ADDRESS,		/* no address to reply to or from */
+	PC_REPLY_ERROR_HEADER,		/* a header would hold a control char */
 } PcReplyError;
 
 /*
@@ -33,6 +34,16 @@ typedef enum {
 GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 			     const PcPullreq *pr, JsonObject *result,
 			     GError **error);
+
+/*
+ * Who gets the reply to @mail: its sender (To), then each address of its
+ * To and Cc that [reply] cc_lists names (Cc), each once. This list, made
+ * with the reply, is its envelope: pullcheck never reads recipients back
+ * from a rendered reply. NULL with PC_REPLY_ERROR_ADDRESS when the mail
+ * has no sender a reply can go to. (transfer full, NULL-terminated)
+ */
+char **pc_reply_recipients(const PcConfig *config, const PcMail *mail,
+			   GError **error);
 
 /*
  * The reply's Message-ID (without brackets): the same pull request and

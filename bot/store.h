@@ -52,6 +52,8 @@ typedef struct {
 	char *result_json;
 	char *reply_message_id;
 	char *reply;		/* the rendered RFC 5322 reply */
+	char **reply_rcpts;	/* its envelope, as decided with it; NULL
+				 * for a reply stored before it was kept */
 	guint attempts;
 	gint64 received_at;	/* Unix seconds */
 	gint64 updated_at;
@@ -115,13 +117,14 @@ GPtrArray *pc_store_list_jobs_received(PcStore *store, gint64 since,
 
 /*
  * Stores the verdict, the result and the rendered reply with its
- * Message-ID, and moves the job to reporting, in one transaction: the
- * reply exists before anything tries to send it.
+ * Message-ID and its envelope @reply_rcpts, and moves the job to
+ * reporting, in one transaction: the reply exists before anything tries
+ * to send it.
  */
 gboolean pc_store_set_reply(PcStore *store, gint64 id, const char *verdict,
 			    const char *result_json,
 			    const char *reply_message_id, const char *reply,
-			    GError **error);
+			    const char *const *reply_rcpts, GError **error);
 
 /* The server said 250: reporting → replied, counted for the sender. */
 gboolean pc_store_mark_sent(PcStore *store, gint64 id, GError **error);

@@ -171,7 +171,7 @@ static const char *raw_header(GMimeObject *obj, const char *name)
 	return header ? g_mime_header_get_raw_value(header) : NULL;
 }
 
-/* The Message-ID, or NULL with mail->header_error saying why it is refused. */
+/* The Message-ID, or NULL with mail->message_id_error saying why it is refused. */
 static void read_message_id(PcMail *mail, GMimeObject *obj)
 {
 	const char *raw = raw_header(obj, "Message-ID");
@@ -184,7 +184,7 @@ static void read_message_id(PcMail *mail, GMimeObject *obj)
 		why = "it holds more than one message ID, or text after one";
 	if (why) {
 		g_free(id);
-		mail->header_error = g_strdup_printf(
+		mail->message_id_error = g_strdup_printf(
 			"the Message-ID header is refused: %s", why);
 		return;
 	}
@@ -243,8 +243,8 @@ static void read_from(PcMail *mail, GMimeMessage *message)
 		/* A reply goes to it: refused, not repaired, when it is odd. */
 		if (addr && *addr && pc_mail_address_ok(addr))
 			mail->from_addr = g_ascii_strdown(addr, -1);
-		else if (addr && *addr && !mail->header_error)
-			mail->header_error = g_strdup(
+		else if (addr && *addr)
+			mail->from_error = g_strdup(
 				"the From address is refused: it holds a "
 				"control character, a blank or a character "
 				"an address header would misread");
@@ -773,6 +773,7 @@ void pc_mail_clear(PcMail *mail)
 	g_free(mail->auto_submitted);
 	g_free(mail->list_id);
 	g_free(mail->body);
-	g_free(mail->header_error);
+	g_free(mail->message_id_error);
+	g_free(mail->from_error);
 	memset(mail, 0, sizeof(*mail));
 }

@@ -26,11 +26,11 @@ typedef enum {
  */
 typedef struct {
 	char *message_id;	/* without the angle brackets; NULL when
-				 * absent or refused (see header_error) */
+				 * absent or refused (message_id_error) */
 	char *subject;		/* RFC 2047 decoded, unfolded */
 	char *from;		/* "Name <addr>" as decoded */
 	char *from_addr;	/* the bare address, lower-cased; NULL when
-				 * refused (pc_mail_address_ok) */
+				 * refused (from_error) */
 	char *date;		/* RFC 3339 */
 	char **to_cc;		/* To and Cc, lower-cased (PC_MAIL_RECIPIENTS),
 				 * only those pc_mail_address_ok takes;
@@ -52,12 +52,17 @@ typedef struct {
 	char body_sha256[65];	/* of body, hex */
 	gboolean pgp_signed;	/* PGP/MIME or inline signature seen */
 	/*
-	 * Why a header a reply would be built from was refused: a
-	 * Message-ID or a From address holding a line break, a control
-	 * character, a blank or an angle bracket. Such a mail gets no
-	 * reply. NULL when nothing was refused.
+	 * Why the Message-ID was refused (pc_mail_message_id_ok): the
+	 * mail is read as if it had none, and a reply to it cannot be
+	 * threaded. NULL when it was taken or there was none.
 	 */
-	char *header_error;
+	char *message_id_error;
+	/*
+	 * Why the From address was refused (pc_mail_address_ok): there is
+	 * no one a reply could go to, so the mail is no pull request
+	 * pullcheck answers. NULL when it was taken or there was none.
+	 */
+	char *from_error;
 } PcMail;
 
 /* Longer message IDs are refused: real ones are under 100 bytes. */

@@ -645,9 +645,9 @@ void pc_pullreq_parse(PcPullreqParser *p, const PcMail *mail, PcPullreq *pr)
 
 	memset(pr, 0, sizeof(*pr));
 	pr->signed_tag = PC_TRI_NULL;
-	/* A reply would carry a header we refused to copy: none is sent. */
-	if (mail->header_error) {
-		pr->reason = g_strdup(mail->header_error);
+	/* No one a reply could go to: not a request pullcheck answers. */
+	if (mail->from_error) {
+		pr->reason = g_strdup(mail->from_error);
 		return;
 	}
 	text = clean_text(mail->body ? mail->body : "", FALSE);

@@ -155,7 +155,7 @@ static gint64 make_job(PcStore *store, const Made *m)
 	reply_id = g_strdup_printf("pullcheck-%" G_GINT64_FORMAT
 				   "@bot.example.org", id);
 	g_assert_true(pc_store_set_reply(store, id, m->verdict, m->result,
-					 reply_id, reply, &error));
+					 reply_id, reply, NULL, &error));
 	g_assert_no_error(error);
 	g_assert_true(pc_store_mark_sent(store, id, &error));
 	g_assert_no_error(error);

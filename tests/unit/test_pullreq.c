@@ -271,7 +271,8 @@ typedef struct {
 	const char *in_reply_to;
 	const char *references;	/* the IDs joined by ' ' */
 	gboolean is_pr;
-	const char *reason_has;
+	const char *reason_has;	/* in pr.reason, or for a pull request in
+				 * mail.message_id_error */
 	const char *from_addr;	/* NULL: not checked; "": none */
 	gsize headers_len;	/* for headers with a NUL; 0: strlen */
 } MailRow;
@@ -296,22 +297,22 @@ static const MailRow MAILS[] = {
 	  "Message-ID: <a@b>\nReferences: <" EW_CRLF "@y> <c@d>\n", NULL, 0,
 	  "a@b", NULL, EW_CRLF "@y c@d", TRUE },
 	{ "a fold inside the Message-ID", "Message-ID: <a\n @b>\n", NULL, 0,
-	  NULL, NULL, "", FALSE, "line break" },
+	  NULL, NULL, "", TRUE, "line break" },
 	{ "a blank inside the Message-ID", "Message-ID: <a @b>\n", NULL, 0,
-	  NULL, NULL, "", FALSE, "blank" },
+	  NULL, NULL, "", TRUE, "blank" },
 	{ "a control character in the Message-ID",
 	  "Message-ID: <a\001b@c>\n", NULL, 0,
-	  NULL, NULL, "", FALSE, "control character" },
+	  NULL, NULL, "", TRUE, "control character" },
 	{ "a bare CR in the Message-ID", "Message-ID: <a\rBcc: x@y>\n",
-	  NULL, 0, NULL, NULL, "", FALSE, "line break" },
+	  NULL, 0, NULL, NULL, "", TRUE, "line break" },
 	{ .name = "a NUL in the Message-ID",
 	  .headers = "Message-ID: <a\0b@c>\n",
 	  .headers_len = sizeof("Message-ID: <a\0b@c>\n") - 1,
-	  .references = "", .reason_has = "never closed" },
+	  .references = "", .is_pr = TRUE, .reason_has = "never closed" },
 	{ "an angle bracket in the Message-ID", "Message-ID: <a<b@c>\n",
-	  NULL, 0, NULL, NULL, "", FALSE, "angle bracket" },
+	  NULL, 0, NULL, NULL, "", TRUE, "angle bracket" },
 	{ "two Message-IDs", "Message-ID: <a@b> <c@d>\n", NULL, 0,
-	  NULL, NULL, "", FALSE, "more than one" },
+	  NULL, NULL, "", TRUE, "more than one" },
 	{ "bad IDs in References are left out",
 	  "Message-ID: <a@b>\nReferences: <x y@z> <e@f> <g\001@h> <i@j\n",
 	  NULL, 0, "a@b", NULL, "e@f", TRUE },
@@ -373,9 +374,15 @@ static void test_mail(gconstpointer data)
 		g_assert_true(pc_mail_message_id_ok(*r));
 	pc_pullreq_parse(parser, &mail, &pr);
 	g_assert_cmpint(pr.is_pull_request, ==, row->is_pr);
+	/* A refused Message-ID is dropped: the mail is still read. */
 	if (row->reason_has) {
-		g_assert_nonnull(pr.reason);
-		g_assert_nonnull(strstr(pr.reason, row->reason_has));
+		const char *why = row->is_pr ? mail.message_id_error
+					     : pr.reason;
+
+		g_assert_nonnull(why);
+		g_assert_nonnull(strstr(why, row->reason_has));
+	} else {
+		g_assert_null(mail.message_id_error);
 	}
 	if (!row->is_pr)
 		g_assert_null(pr.repo_url);

@@ -200,10 +200,104 @@ static void test_operator_templates(void)
 	pc_pullreq_clear(&pr);
 }
 
+/* The header block of @msg as it is sent: up to the first empty line. */
+static char *header_block(GMimeMessage *msg)
+{
+	g_autofree char *text = g_mime_object_to_string(GMIME_OBJECT(msg),
+							 NULL);
+	const char *end = strstr(text, "\n\n");
+
+	g_assert_nonnull(end);
+	return g_strndup(text, end - text + 1);
+}
+
+/*
+ * Issue 11: a PcMail that did not come through pc_mail (or got past
+ * it) with line breaks in its IDs, subject and addresses. The reply
+ * leaves each out or cleans it; its header block has only its own
+ * headers, the verdict ones among them, and the envelope only the
+ * sender and the list.
+ */
+static void test_injection(void)
+{
+	g_autoptr(PcConfig) config = config_with(
+		"[reply]\nfrom = Pull Check <bot@check.example.net>\n"
+		"cc_lists = *@vger.kernel.org;\n");
+	g_autoptr(JsonObject) result = parse_result(RESULT_FAIL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autofree char *head = NULL;
+	g_auto(GStrv) lines = NULL, rcpts = NULL;
+	static const char *const names[] = {
+		"Date", "From", "To", "Cc", "Subject", "Message-Id",
+		"In-Reply-To", "References", "Auto-Submitted",
+		"X-Pullcheck-Verdict", "X-Pullcheck-Scope", "X-Pullcheck-Tip",
+		"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+	};
+	PcMail mail;
+	PcPullreq pr;
+
+	init_mail(&mail, &pr);
+	g_free(mail.message_id);
+	mail.message_id = g_strdup("x\r\nBcc: hidden@evil.example\r\n\r\nX-A: 1");
+	g_strfreev(mail.references);
+	mail.references = g_new0(char *, 4);
+	mail.references[0] = g_strdup("root@example.org");
+	mail.references[1] = g_strdup("y\nCc: victim@evil.example");
+	mail.references[2] = g_strdup("z\001@x");
+	g_free(mail.subject);
+	mail.subject = g_strdup("[GIT PULL] w\r\nBcc: subject@evil.example\r\n");
+	g_free(mail.to_cc[2]);
+	mail.to_cc[2] = g_strdup("\"a\r\nBcc: x@y\"@vger.kernel.org");
+
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_no_error(error);
+	head = header_block(msg);
+	g_test_message("%s", head);
+	lines = g_strsplit(head, "\n", -1);
+	for (char **l = lines; *l && **l; l++) {
+		g_autofree char *name = NULL;
+
+		if (**l == ' ' || **l == '\t')
+			continue;	/* a fold */
+		g_assert_nonnull(strchr(*l, ':'));
+		name = g_strndup(*l, strchr(*l, ':') - *l);
+		g_assert_true(g_strv_contains(names, name));
+		g_assert_null(strchr(*l, '\r'));
+	}
+	/* The subject keeps the words, on its own line, as text. */
+	g_assert_null(strstr(head, "hidden@"));
+	g_assert_null(strstr(head, "victim@"));
+	g_assert_null(strstr(head, "\nBcc:"));
+	g_assert_null(strstr(head, "X-A:"));
+	g_assert_nonnull(strstr(head, "\nX-Pullcheck-Verdict: fail\n"));
+	g_assert_null(g_mime_object_get_header(GMIME_OBJECT(msg), "In-Reply-To"));
+	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(msg), "References"),
+			==, "<root@example.org>");
+	g_assert_cmpstr(g_mime_message_get_subject(msg), ==,
+			"Re: [GIT PULL] w Bcc: subject@evil.example");
+	rcpts = pc_reply_recipients(config, &mail, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_strv_length(rcpts), ==, 2);
+	g_assert_cmpstr(rcpts[0], ==, "ann@example.org");
+	g_assert_cmpstr(rcpts[1], ==, "linux-w@vger.kernel.org");
+
+	/* A sender address with a line break: no reply at all. */
+	g_free(mail.from_addr);
+	mail.from_addr = g_strdup("ann@example.org\r\nBcc: x@y");
+	g_clear_object(&msg);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_null(msg);
+	g_assert_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS);
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_mime_init();
+	g_test_add_func("/reply/injection", test_injection);
 	g_test_add_func("/reply/fail", test_fail_reply);
 	g_test_add_func("/reply/message-id", test_message_id_stable);
 	g_test_add_func("/reply/operator-templates", test_operator_templates);

@@ -88,13 +88,18 @@ static void test_reply_once(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PcJob) job = NULL;
 	guint count = 99;
+	const char *const rcpts[] = { "ann@example.org",
+				      "linux-w@vger.kernel.org", NULL };
 
 	g_assert_true(pc_store_set_reply(f->store, id, "fail", "{}",
 					 "r@pullcheck", "Subject: x\n\nbody",
-					 &error));
+					 rcpts, &error));
 	job = pc_store_get_job(f->store, id, NULL);
 	g_assert_cmpstr(job->state, ==, PC_STATE_REPORTING);
 	g_assert_cmpstr(job->reply_message_id, ==, "r@pullcheck");
+	/* The envelope comes back as it was decided, not from the text. */
+	g_assert_nonnull(job->reply_rcpts);
+	g_assert_cmpstrv(job->reply_rcpts, rcpts);
 	g_assert_cmpint(job->reply_sent_at, ==, 0);
 	g_assert_true(pc_store_count_replies(f->store, "ann@example.org", 0,
 					     &count, NULL));
@@ -104,7 +109,7 @@ static void test_reply_once(Fixture *f, gconstpointer data)
 	g_clear_error(&error);
 	/* Once sent, the reply cannot be replaced. */
 	g_assert_false(pc_store_set_reply(f->store, id, "pass", "{}", "r2",
-					  "x", &error));
+					  "x", rcpts, &error));
 	g_clear_error(&error);
 	g_assert_true(pc_store_count_replies(f->store, "ann@example.org", 0,
 					     &count, NULL));
