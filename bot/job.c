@@ -43,12 +43,18 @@ static void set_verdict(PcJobRun *run, const char *verdict)
 	run->verdict = g_strdup(verdict);
 }
 
-/* Worst first: any error fails, else any infra finding is unchecked. */
+/*
+ * The worst finding decides: any error fails, else any infra finding is
+ * unchecked. The reply names the same finding as the cause.
+ */
 static const char *verdict_of(GPtrArray *reasons)
 {
-	if (pc_reasons_find(reasons, PC_SEVERITY_ERROR))
+	const PcReason *worst = pc_reasons_worst(reasons);
+	const char *severity = worst ? worst->severity : NULL;
+
+	if (!g_strcmp0(severity, PC_SEVERITY_ERROR))
 		return PC_VERDICT_FAIL;
-	if (pc_reasons_find(reasons, PC_SEVERITY_INFRA))
+	if (!g_strcmp0(severity, PC_SEVERITY_INFRA))
 		return PC_VERDICT_UNCHECKED;
 	return NULL;
 }

@@ -42,3 +42,28 @@ const PcReason *pc_reasons_find(GPtrArray *reasons, const char *severity)
 	}
 	return NULL;
 }
+
+int pc_severity_rank(const char *severity)
+{
+	const char *const order[] = { PC_SEVERITY_WARNING, PC_SEVERITY_INFRA,
+				      PC_SEVERITY_ERROR };
+
+	for (int i = G_N_ELEMENTS(order) - 1; i >= 0; i--)
+		if (!g_strcmp0(severity, order[i]))
+			return i + 1;
+	return 0;
+}
+
+const PcReason *pc_reasons_worst(GPtrArray *reasons)
+{
+	const PcReason *worst = NULL;
+
+	for (guint i = 0; reasons && i < reasons->len; i++) {
+		const PcReason *r = reasons->pdata[i];
+
+		if (!worst || pc_severity_rank(r->severity) >
+				      pc_severity_rank(worst->severity))
+			worst = r;
+	}
+	return worst;
+}

@@ -35,6 +35,16 @@ void pc_reasons_add(GPtrArray *reasons, const char *code,
 /* The first reason of @severity, or NULL. (transfer none) */
 const PcReason *pc_reasons_find(GPtrArray *reasons, const char *severity);
 
+/* How much @severity weighs: error 3, infra 2, warning 1, anything else 0. */
+int pc_severity_rank(const char *severity);
+
+/*
+ * The cause of the verdict: the first reason of the highest severity
+ * (error, then infra, then warning), never merely the first one found;
+ * NULL for none. (transfer none)
+ */
+const PcReason *pc_reasons_worst(GPtrArray *reasons);
+
 G_END_DECLS
 
 #endif

@@ -15,6 +15,7 @@
 #include <tmpl-glib.h>
 
 #include "autocleanup.h"
+#include "reason.h"
 #include "reply.h"
 
 G_DEFINE_QUARK(pc-reply-error-quark, pc_reply_error)
@@ -232,22 +233,30 @@ static JsonObject *member_object(JsonObject *obj, const char *name)
 						    : NULL;
 }
 
-/* The text of the first error, else of the first reason at all. */
+/*
+ * The cause the verdict line names: the first reason of the highest
+ * severity, the one that decided the verdict (pc_reasons_worst), not a
+ * warning that happened to come first.
+ */
 static const char *first_reason(JsonObject *result)
 {
 	JsonNode *node = json_object_get_member(result, "reasons");
 	JsonArray *a = node && JSON_NODE_HOLDS_ARRAY(node)
 			       ? json_node_get_array(node) : NULL;
 	guint n = a ? json_array_get_length(a) : 0;
+	const char *text = NULL;
+	int best = -1;
 
 	for (guint i = 0; i < n; i++) {
 		JsonObject *r = json_array_get_object_element(a, i);
+		int rank = pc_severity_rank(member_string(r, "severity"));
 
-		if (!g_strcmp0(member_string(r, "severity"), "error"))
-			return member_string(r, "text");
+		if (rank > best) {
+			best = rank;
+			text = member_string(r, "text");
+		}
 	}
-	return n ? member_string(json_array_get_object_element(a, 0), "text")
-		 : NULL;
+	return text;
 }
 
 static char *signature_text(JsonObject *fetch)

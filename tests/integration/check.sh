@@ -111,6 +111,10 @@ check "no-build: could-not-check" $([ "$(jget "$work/good.json" 'j["verdict"]')"
 check "no-build: reason build-skipped" $(jget "$work/good.json" '[r["code"] for r in j["reasons"]]' | grep -c build-skipped >/dev/null; echo $?)
 check "no-build: tip is the tag's commit" $([ "$(jget "$work/good.json" 'j["fetch"]["tip_commit"]')" = "$(git rev-parse fixes)" ]; echo $?)
 check "no-build: build is null" $([ "$(jget "$work/good.json" 'j["build"]')" = None ]; echo $?)
+# The cause under the verdict line is the build not run, not the
+# unsigned-tag warning that the fetch found first (issue 11).
+jget "$work/good.json" 'j["reply"]' >"$work/no-build.reply"
+check "no-build: the reply names the skipped build as the cause" $(grep -A1 -x 'could not be checked; this says nothing about the pull request itself:' "$work/no-build.reply" | grep -q '^the build was skipped (--no-build)'; echo $?)
 
 # 2. The good tag, built: pass, and the reply says so in the thread.
 run good --dry-run --json
