@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -31,7 +32,7 @@ const char pc_build_rust_fragment[] =
 	"# CONFIG_MODVERSIONS is not set\n";
 
 #define FRAGMENT_NAME "pullcheck-rust.config"
-/* Where the command recipe sees its tree and output, on the host's /. */
+/* Where the command recipe sees its tree and output. */
 #define COMMAND_SRC "/tmp/src"
 #define COMMAND_OUT "/tmp/out"
 #define MAX_LOG_BYTES (64ull << 20)
@@ -97,17 +98,164 @@ static guint seconds_left(Build *b)
 }
 
 /*
- * Runs @argv in the sandbox. Returns FALSE when it could not run or was
- * stopped (timeout, cancel, a signal): the build is then not checkable,
- * and a reason says why. *@ok says whether it exited 0.
+ * What no sandbox may show, whatever its root: the state directory (the
+ * store, the object store, the root's own parent), the password files,
+ * systemd's credentials, and the host's shadow files for a root that is
+ * the host's own. The build's tree and output, though under the state
+ * directory by default, are mounted on their own and stay visible.
+ * (transfer full; NULL-terminated)
+ */
+static GPtrArray *secret_paths(const PcConfig *config)
+{
+	GPtrArray *p = g_ptr_array_new();
+
+	g_ptr_array_add(p, config->state_dir);
+	if (config->imap_password_file)
+		g_ptr_array_add(p, config->imap_password_file);
+	if (config->smtp_password_file)
+		g_ptr_array_add(p, config->smtp_password_file);
+	if (g_getenv("CREDENTIALS_DIRECTORY"))
+		g_ptr_array_add(p, (char *)g_getenv("CREDENTIALS_DIRECTORY"));
+	if (config->path)
+		g_ptr_array_add(p, config->path);
+	g_ptr_array_add(p, "/etc/shadow");
+	g_ptr_array_add(p, "/etc/gshadow");
+	g_ptr_array_add(p, NULL);
+	return p;
+}
+
+static gboolean spawn_check(const char *const *argv, GError **error)
+{
+	g_autofree char *err = NULL;
+	int status;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+			  NULL, NULL, &err, &status, error))
+		return FALSE;
+	if (g_spawn_check_wait_status(status, NULL))
+		return TRUE;
+	g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP, "%s: %s",
+		    argv[0], g_strchomp(err));
+	return FALSE;
+}
+
+/*
+ * Empties the output directory, keeping the directory (it may be a
+ * mount point). rm, not a walk of our own: the build wrote this tree,
+ * and may have made it deep, full of links or unreadable; rm -rf
+ * follows no link and needs no descriptor per level. chmod first, for
+ * what the build made unwritable (root needs none).
+ */
+static gboolean empty_out(const char *out, GError **error)
+{
+	const char *const chmod_argv[] = { "chmod", "-R", "u+rwX", "--", out,
+					   NULL };
+	const char *const find_argv[] = {
+		"find", out, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm",
+		"-rf", "--one-file-system", "--", "{}", "+", NULL,
+	};
+
+	if (g_mkdir_with_parents(out, 0755) < 0) {
+		g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP, "%s: %s",
+			    out, g_strerror(errno));
+		return FALSE;
+	}
+	if (geteuid() != 0)
+		spawn_check(chmod_argv, NULL);
+	if (!spawn_check(find_argv, error)) {
+		g_prefix_error(error, "cannot empty the build output %s: ", out);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* After a full disk: this job's output goes, so the next one has room. */
+static void empty_out_for_next(Build *b)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (empty_out(b->spec->out, &error))
+		note(b, "the output %s was removed to make room", b->spec->out);
+	else
+		g_warning("%s", error->message);
+}
+
+/* Whether the log holds the words of ENOSPC in the C locale. */
+static gboolean log_says_no_space(const char *log_path)
+{
+	g_autoptr(GMappedFile) log = g_mapped_file_new(log_path, FALSE, NULL);
+	const char words[] = "No space left on device";
+
+	return log && g_mapped_file_get_length(log) &&
+	       memmem(g_mapped_file_get_contents(log),
+		      g_mapped_file_get_length(log), words,
+		      sizeof(words) - 1);
+}
+
+/*
+ * Nearly full: less than a twentieth of it, at most 1 GiB, left (a
+ * compiler removes its half-written output when a write fails, so a
+ * file system that was full a moment ago need not be full now).
+ */
+static gboolean nearly_full(const char *path)
+{
+	struct statvfs st;
+	guint64 total, avail;
+
+	if (statvfs(path, &st) < 0)
+		return FALSE;
+	total = (guint64)st.f_blocks * st.f_frsize;
+	avail = (guint64)st.f_bavail * st.f_frsize;
+	return avail < MIN(total / 20, G_GUINT64_CONSTANT(1) << 30) ||
+	       (st.f_files && !st.f_favail);
+}
+
+/*
+ * A step that failed for want of space failed on our side, not the pull
+ * request's: the output's file system, or the sandbox's bounded /tmp,
+ * filled up. The output goes when it was the output's file system, so
+ * one job that fills cache_dir does not fail every job after it. (A
+ * build can print the words itself; it gains a could-not-check by that,
+ * which it could have had by running into the timeout.)
+ */
+static gboolean out_of_space(Build *b)
+{
+	guint64 tmp = b->spec->config->build_tmp_size;
+	g_autofree char *size = NULL;
+
+	if (!log_says_no_space(b->spec->log_path))
+		return FALSE;
+	if (nearly_full(b->spec->out)) {
+		pc_reasons_add(b->result->reasons, "no-space", PC_SEVERITY_INFRA,
+			       "no space left on %s", b->spec->out);
+		empty_out_for_next(b);
+		return TRUE;
+	}
+	size = tmp % (1 << 20) ? g_strdup_printf("%" G_GUINT64_FORMAT, tmp)
+			       : g_strdup_printf("%" G_GUINT64_FORMAT "M",
+						 tmp >> 20);
+	pc_reasons_add(b->result->reasons, "no-space", PC_SEVERITY_INFRA,
+		       "no space left on /tmp in the build sandbox ([build] "
+		       "tmp_size = %s)", size);
+	return TRUE;
+}
+
+/*
+ * Runs @argv in the sandbox. Returns FALSE when it could not run, was
+ * stopped (timeout, cancel, a signal) or ran out of space: the build is
+ * then not checkable, and a reason says why. *@ok says whether it
+ * exited 0.
  */
 static gboolean run_step(Build *b, const char *root, const char *src_mount,
 			 const char *out_mount, const char *const *argv,
 			 const char *const *env, gboolean *ok)
 {
 	const PcBuildSpec *spec = b->spec;
+	g_autoptr(GPtrArray) hide = secret_paths(spec->config);
 	PcSandboxSpec sb = {
 		.root = root,
+		.hide = (const char *const *)hide->pdata,
+		.tmp_size = spec->config->build_tmp_size,
 		.src = spec->src,
 		.src_mount = src_mount,
 		.out = spec->out,
@@ -130,7 +278,14 @@ static gboolean run_step(Build *b, const char *root, const char *src_mount,
 
 	*ok = FALSE;
 	lap(b, "our own work before the sandbox");
-	if (!pc_sandbox_run(&sb, &res, &error)) {
+	if (!pc_sandbox_run(&sb, &res, &error) &&
+	    g_error_matches(error, PC_SANDBOX_ERROR, PC_SANDBOX_ERROR_NO_SPACE)) {
+		pc_reasons_add(b->result->reasons, "no-space", PC_SEVERITY_INFRA,
+			       "%s", error->message);
+		empty_out_for_next(b);
+		return FALSE;
+	}
+	if (error) {
 		pc_reasons_add(b->result->reasons, "sandbox-failed",
 			       PC_SEVERITY_INFRA, "the build sandbox failed: %s",
 			       error->message);
@@ -152,7 +307,7 @@ static gboolean run_step(Build *b, const char *root, const char *src_mount,
 		return FALSE;
 	}
 	*ok = res.exit_status == 0;
-	return TRUE;
+	return *ok || !out_of_space(b);
 }
 
 static gboolean make(Build *b, const char *step, const char *const *targets,
@@ -708,23 +863,67 @@ static void compile(Build *b)
 	set_verdict(b->result, "pass");
 }
 
-static gboolean prepare_out(Build *b, GError **error)
+/* ENOSPC in the words of the issue: which file system is full. */
+static void set_no_space(GError **error, const char *path)
+{
+	g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_NO_SPACE,
+		    "no space left on %s", path);
+}
+
+static gboolean write_out_file(const char *path, const char *text,
+			       GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	/* No fsync: written anew by every build. */
+	if (g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE,
+				     0644, &local))
+		return TRUE;
+	if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOSPC))
+		set_no_space(error, path);
+	else
+		g_propagate_error(error, g_steal_pointer(&local));
+	return FALSE;
+}
+
+static gboolean write_out_files(Build *b, GError **error)
 {
 	g_autofree char *fragment = g_build_filename(b->spec->out,
 						     FRAGMENT_NAME, NULL);
 
 	if (g_mkdir_with_parents(b->spec->out, 0755) < 0) {
-		g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP, "%s: %s",
-			    b->spec->out, g_strerror(errno));
+		if (errno == ENOSPC)
+			set_no_space(error, b->spec->out);
+		else
+			g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP,
+				    "%s: %s", b->spec->out, g_strerror(errno));
 		return FALSE;
 	}
-	/* No fsync: both are written anew by every build. */
-	if (!g_file_set_contents_full(b->spec->log_path, "", 0,
-				      G_FILE_SET_CONTENTS_NONE, 0644, error) ||
-	    !g_file_set_contents_full(fragment, pc_build_rust_fragment, -1,
-				      G_FILE_SET_CONTENTS_NONE, 0644, error))
+	return write_out_file(b->spec->log_path, "", error) &&
+	       write_out_file(fragment, pc_build_rust_fragment, error);
+}
+
+/*
+ * The command recipe's output is emptied before every build: what one
+ * job left there must not decide the next one's verdict. The kernel's
+ * is kept for make to build incrementally, unless the disk is full: then
+ * it goes, and the build starts from nothing.
+ */
+static gboolean prepare_out(Build *b, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (!strcmp(b->spec->config->build_recipe, "command") &&
+	    !empty_out(b->spec->out, error))
 		return FALSE;
-	return TRUE;
+	if (write_out_files(b, &local))
+		return TRUE;
+	if (!g_error_matches(local, PC_BUILD_ERROR, PC_BUILD_ERROR_NO_SPACE) ||
+	    !empty_out(b->spec->out, NULL)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return write_out_files(b, error);
 }
 
 static void kernel_recipe(Build *b)
@@ -751,8 +950,11 @@ static void kernel_recipe(Build *b)
 }
 
 /*
- * [build] command: the argv runs on the host's system, read-only, with
- * the tree at /tmp/src (read-only) and its output at /tmp/out.
+ * [build] command: the argv runs with the tree at /tmp/src (read-only)
+ * and its output at /tmp/out, on a root of the host's /usr and a few
+ * secret-free files of /etc (sandbox.c), never on the host's /. Not on
+ * the kernel build root: this recipe builds other projects, and the
+ * tests, with the host's own compilers, and needs no setup-root.
  */
 static void command_recipe(Build *b)
 {
@@ -769,7 +971,7 @@ static void command_recipe(Build *b)
 		return;
 	}
 	note(b, "command: %s", argv[0]);
-	if (!run_step(b, "/", COMMAND_SRC, COMMAND_OUT,
+	if (!run_step(b, NULL, COMMAND_SRC, COMMAND_OUT,
 		      (const char *const *)argv, env, &ok))
 		return;
 	if (ok) {

@@ -22,6 +22,7 @@ GQuark pc_build_error_quark(void);
 
 typedef enum {
 	PC_BUILD_ERROR_SETUP,	/* the output directory, the log */
+	PC_BUILD_ERROR_NO_SPACE,	/* their file system is full */
 } PcBuildError;
 
 /* The fragment allmodconfig is given (KCONFIG_ALLCONFIG). */

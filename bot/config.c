@@ -85,6 +85,9 @@ static const Key KEYS[] = {
 	KEY_NUM("build", "jobs", T_UINT, build_jobs, "1", 1, 1),
 	KEY_NUM("build", "timeout", T_UINT, build_timeout, "14400", 1, 7 * 86400),
 	KEY("build", "cache_dir", T_STRING, build_cache_dir, "@STATE@/cache"),
+	/* A tmpfs is memory: a build may not take half of it through /tmp. */
+	KEY_NUM("build", "tmp_size", T_SIZE, build_tmp_size, "1G", 1 << 20,
+		G_GUINT64_CONSTANT(1) << 40),
 	KEY_NUM("build", "retries", T_UINT, build_retries, "3", 0, 100),
 	KEY_NUM("build", "retry_delay", T_UINT, build_retry_delay, "300", 1,
 		86400),

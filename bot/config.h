@@ -57,6 +57,7 @@ typedef struct {
 	guint build_jobs;
 	guint build_timeout;
 	char *build_cache_dir;
+	guint64 build_tmp_size;	/* bytes of /tmp inside the sandbox */
 	guint build_retries;	/* infra failures retried before reporting */
 	guint build_retry_delay;	/* seconds before the first retry */
 

@@ -124,8 +124,11 @@ static void build_step(const PcConfig *config, const PcJobOptions *options,
 	spec.log_path = log_path;
 	run->built = TRUE;
 	if (!pc_build_run(&spec, &run->build, &error)) {
-		pc_reasons_add(run->reasons, "build-setup", PC_SEVERITY_INFRA,
-			       "%s", error->message);
+		pc_reasons_add(run->reasons,
+			       g_error_matches(error, PC_BUILD_ERROR,
+					       PC_BUILD_ERROR_NO_SPACE)
+				       ? "no-space" : "build-setup",
+			       PC_SEVERITY_INFRA, "%s", error->message);
 		return;
 	}
 	take_reasons(run->reasons, run->build.reasons);
@@ -212,7 +215,7 @@ gboolean pc_job_finish(const PcConfig *config, PcJobRun *run, GError **error)
  */
 static const char *const TRANSIENT[] = {
 	"fetch-failed",	   "fetch-infra",   "sandbox-failed", "build-setup",
-	"toolchain-missing", "no-worktree", "config-missing", NULL
+	"toolchain-missing", "no-worktree", "config-missing", "no-space", NULL
 };
 
 const char *pc_job_transient(const PcJobRun *run)

@@ -18,6 +18,7 @@
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -40,13 +41,36 @@ typedef struct {
 	GError *log_error;
 } Run;
 
+/*
+ * What the command sees of the host when the spec names no root: the
+ * programs and libraries, and from /etc what running them needs (the
+ * alternatives links behind cc, the loader's cache) and files that hold
+ * no secret. Not /etc/shadow, not /home, /root, /var, /run, /srv or
+ * /opt: the daemon's state, its credentials and other users' files stay
+ * out of reach even though the build runs with the daemon's uid.
+ */
+static const char *const HOST_SYSTEM[] = {
+	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+};
+static const char *const HOST_ETC[] = {
+	"/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+	"/etc/ld.so.conf.d", "/etc/passwd", "/etc/group",
+	"/etc/nsswitch.conf", "/etc/localtime",
+};
+
+/* A host directory and where the sandbox shows it. */
+typedef struct {
+	char *host;	/* real path */
+	const char *inside;
+} Mount;
+
 static gboolean mount_point_ok(const char *root, const char *point,
 			       GError **error)
 {
 	g_autofree char *path = NULL;
 
-	if (g_str_has_prefix(point, "/tmp/"))
-		return TRUE;	/* made by bwrap on its own tmpfs */
+	if (!root || g_str_has_prefix(point, "/tmp/"))
+		return TRUE;	/* made by bwrap on a tmpfs of its own */
 	path = g_build_filename(root, point, NULL);
 	if (g_file_test(path, G_FILE_TEST_IS_DIR))
 		return TRUE;
@@ -57,46 +81,147 @@ static gboolean mount_point_ok(const char *root, const char *point,
 	return FALSE;
 }
 
-static GPtrArray *bwrap_argv(const PcSandboxSpec *spec)
-{
-	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-	const char *const fixed[] = {
-		"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-		"--unshare-all", "--die-with-parent", "--new-session",
-		"--cap-drop", "ALL", "--clearenv",
-	};
+#define ADD(a, s) g_ptr_array_add((a), g_strdup(s))
 
-#define ADD(s) g_ptr_array_add(a, g_strdup(s))
-	ADD(spec->bwrap ? spec->bwrap : "bwrap");
-	ADD("--ro-bind");
-	ADD(spec->root);
-	ADD("/");
-	for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
-		ADD(fixed[i]);
-	ADD("--ro-bind");
-	ADD(spec->src);
-	ADD(spec->src_mount);
-	ADD("--bind");
-	ADD(spec->out);
-	ADD(spec->out_mount);
-	for (const char *const *e = spec->env; e && *e; e++) {
+static void add3(GPtrArray *a, const char *op, const char *x, const char *y)
+{
+	ADD(a, op);
+	ADD(a, x);
+	ADD(a, y);
+}
+
+static void add_mount(GPtrArray *a, GArray *mounts, const char *op,
+		      const char *host, const char *inside)
+{
+	Mount m = { realpath(host, NULL), inside };
+
+	add3(a, op, host, inside);
+	if (m.host)
+		g_array_append_val(mounts, m);
+}
+
+/* A link stays a link (merged /usr), a directory is bound read-only. */
+static void add_host_system(GPtrArray *a, GArray *mounts)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(HOST_SYSTEM); i++) {
+		const char *path = HOST_SYSTEM[i];
+		g_autofree char *target = g_file_read_link(path, NULL);
+
+		if (target)
+			add3(a, "--symlink", target, path);
+		else if (g_file_test(path, G_FILE_TEST_IS_DIR))
+			add_mount(a, mounts, "--ro-bind", path, path);
+	}
+	ADD(a, "--dir");
+	ADD(a, "/etc");
+	for (gsize i = 0; i < G_N_ELEMENTS(HOST_ETC); i++)
+		if (g_file_test(HOST_ETC[i], G_FILE_TEST_EXISTS))
+			add_mount(a, mounts, "--ro-bind", HOST_ETC[i],
+				  HOST_ETC[i]);
+}
+
+/* Where the host path @real shows inside through @m, or NULL. */
+static char *shown_at(const Mount *m, const char *real)
+{
+	gsize n = strlen(m->host);
+
+	if (!strcmp(m->host, "/"))
+		return g_build_filename(m->inside, real, NULL);
+	if (strncmp(real, m->host, n) || (real[n] && real[n] != '/'))
+		return NULL;
+	return g_build_filename(m->inside, real + n, NULL);
+}
+
+/*
+ * Covers each hidden path wherever a mount shows it: an empty read-only
+ * tmpfs over a directory, /dev/null over anything else. Real paths on
+ * both sides, so a symlink on the host does not lead around the cover.
+ */
+static void add_covers(GPtrArray *a, GArray *mounts,
+		       const char *const *hide)
+{
+	for (const char *const *h = hide; h && *h; h++) {
+		g_autofree char *real = realpath(*h, NULL);
+		gboolean dir = real && g_file_test(real, G_FILE_TEST_IS_DIR);
+
+		for (guint i = 0; real && i < mounts->len; i++) {
+			g_autofree char *inside = shown_at(
+				&g_array_index(mounts, Mount, i), real);
+
+			if (!inside)
+				continue;
+			if (!dir) {
+				add3(a, "--ro-bind", "/dev/null", inside);
+				continue;
+			}
+			ADD(a, "--tmpfs");
+			ADD(a, inside);
+			ADD(a, "--remount-ro");
+			ADD(a, inside);
+		}
+	}
+}
+
+static void mount_clear(gpointer data)
+{
+	free(((Mount *)data)->host);
+}
+
+static void add_env(GPtrArray *a, const char *const *env)
+{
+	for (const char *const *e = env; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
 
 		if (!eq)
 			continue;
-		ADD("--setenv");
+		ADD(a, "--setenv");
 		g_ptr_array_add(a, g_strndup(*e, eq - *e));
-		ADD(eq + 1);
+		ADD(a, eq + 1);
 	}
-	ADD("--chdir");
-	ADD(spec->chdir ? spec->chdir : spec->src_mount);
-	ADD("--");
+}
+
+static GPtrArray *bwrap_argv(const PcSandboxSpec *spec)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) mounts = g_array_new(FALSE, FALSE, sizeof(Mount));
+	const char *const fixed[] = {
+		"--dev", "/dev", "--proc", "/proc",
+		"--unshare-all", "--die-with-parent", "--new-session",
+		"--cap-drop", "ALL", "--clearenv",
+	};
+
+	g_array_set_clear_func(mounts, mount_clear);
+	ADD(a, spec->bwrap ? spec->bwrap : "bwrap");
+	if (spec->root)
+		add_mount(a, mounts, "--ro-bind", spec->root, "/");
+	else
+		add_host_system(a, mounts);
+	for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
+		ADD(a, fixed[i]);
+	if (spec->tmp_size) {
+		ADD(a, "--size");
+		g_ptr_array_add(a, g_strdup_printf("%" G_GUINT64_FORMAT,
+						   spec->tmp_size));
+	}
+	ADD(a, "--tmpfs");
+	ADD(a, "/tmp");
+	add_mount(a, mounts, "--ro-bind", spec->src, spec->src_mount);
+	add_mount(a, mounts, "--bind", spec->out, spec->out_mount);
+	add_covers(a, mounts, spec->hide);
+	if (!spec->root) {
+		ADD(a, "--remount-ro");
+		ADD(a, "/");
+	}
+	add_env(a, spec->env);
+	ADD(a, "--chdir");
+	ADD(a, spec->chdir ? spec->chdir : spec->src_mount);
+	ADD(a, "--");
 	for (const char *const *s = spec->argv; *s; s++)
-		ADD(*s);
+		ADD(a, *s);
 	g_ptr_array_add(a, NULL);
-#undef ADD
 	return a;
 }
+#undef ADD
 
 static void set_limit(int resource, guint64 value)
 {
@@ -141,6 +266,12 @@ static void write_log(Run *run, const char *buf, gsize len)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w <= 0 && errno == ENOSPC) {
+			g_set_error(&run->log_error, PC_SANDBOX_ERROR,
+				    PC_SANDBOX_ERROR_NO_SPACE,
+				    "no space left on %s", run->spec->log_path);
+			break;
+		}
 		if (w <= 0) {
 			g_set_error(&run->log_error, PC_SANDBOX_ERROR,
 				    PC_SANDBOX_ERROR_LOG, "%s: %s",

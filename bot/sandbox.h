@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * sandbox: runs a build command under bubblewrap, with no network, a
- * read-only system and source, one writable output directory, resource
- * limits and a timeout that ends the whole process tree.
+ * read-only system and source, one writable output directory, a /tmp of
+ * bounded size, resource limits and a timeout that ends the whole
+ * process tree. Nothing of the host is visible but what the spec names.
  */
 #ifndef PC_SANDBOX_H
 #define PC_SANDBOX_H
@@ -18,6 +19,7 @@ typedef enum {
 	PC_SANDBOX_ERROR_SETUP,	/* bwrap missing, a mount point absent, ... */
 	PC_SANDBOX_ERROR_SPAWN,
 	PC_SANDBOX_ERROR_LOG,
+	PC_SANDBOX_ERROR_NO_SPACE,	/* the log's file system is full */
 } PcSandboxError;
 
 /* Called for each line the command prints, for progress. */
@@ -25,7 +27,18 @@ typedef void (*PcSandboxLineFunc)(const char *line, gpointer data);
 
 typedef struct {
 	const char *bwrap;	/* NULL: "bwrap" from PATH */
-	const char *root;	/* mounted read-only as / */
+	/*
+	 * Mounted read-only as /. NULL: a root of the host's programs and
+	 * libraries only (/usr, the /bin and /lib links, a few files of
+	 * /etc that hold no secret), never the host's / itself.
+	 */
+	const char *root;
+	/*
+	 * Host paths that must not be visible inside even where @root,
+	 * @src or @out contains them (the state directory, password files,
+	 * credentials). Paths that do not exist are skipped.
+	 */
+	const char *const *hide;
 	const char *src;	/* host directory, mounted read-only */
 	const char *src_mount;	/* where, inside; must exist in @root */
 	const char *out;	/* host directory, mounted read-write */
@@ -34,6 +47,7 @@ typedef struct {
 	const char *const *argv;
 	const char *const *env;	/* "K=V", the whole environment */
 	guint timeout_s;
+	guint64 tmp_size;	/* bytes of the tmpfs at /tmp; 0: unbounded */
 	guint64 max_memory;	/* RLIMIT_AS, bytes; 0: none */
 	guint64 max_file_size;	/* RLIMIT_FSIZE, bytes; 0: none */
 	guint64 max_procs;	/* RLIMIT_NPROC; root is exempt (see sandbox.c) */

@@ -240,6 +240,75 @@ static void test_lines(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(lines->pdata[2], ==, "three");
 }
 
+/*
+ * Hidden paths stay hidden even under a root that is the host's own /
+ * (issue 11): a directory, a file, a symlink to a file; a file beside
+ * them still reads, so the check is not vacuous.
+ */
+static void test_hidden(Fixture *f, gconstpointer data)
+{
+	g_autofree char *d = g_strdup("/var/tmp/pc-sandbox-XXXXXX");
+	g_autofree char *state = NULL, *db = NULL, *pw = NULL, *link = NULL;
+	g_autofree char *open_file = NULL, *script = NULL, *log = NULL;
+	g_autofree char *cmd = NULL;
+	const char *hide[4];
+
+	g_assert_nonnull(g_mkdtemp(d));
+	state = g_build_filename(d, "state", NULL);
+	db = g_build_filename(state, "pullcheck.db", NULL);
+	pw = g_build_filename(d, "smtp.pw", NULL);
+	link = g_build_filename(d, "pw-link", NULL);
+	open_file = g_build_filename(d, "readme", NULL);
+	g_mkdir(state, 0700);
+	g_assert_true(g_file_set_contents(db, "secret-db", -1, NULL));
+	g_assert_true(g_file_set_contents(pw, "secret-pw", -1, NULL));
+	g_assert_true(g_file_set_contents(open_file, "open", -1, NULL));
+	g_assert_cmpint(symlink(pw, link), ==, 0);
+	hide[0] = state;
+	hide[1] = link;
+	hide[2] = "/etc/shadow";
+	hide[3] = NULL;
+	f->spec.hide = hide;
+	script = g_strdup_printf("for f in %s %s %s /etc/shadow; do "
+				 "cat $f >/dev/null 2>&1 && echo LEAK $f; done; "
+				 "ls %s 2>/dev/null | sed 's/^/LEAK /'; cat %s",
+				 db, pw, link, state, open_file);
+	log = run_sh(f, script);
+	g_assert_cmpstr(log, ==, "open");
+	cmd = g_strdup_printf("rm -rf '%s'", d);
+	g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/*
+ * Without a root the command sees the host's programs and nothing of
+ * its data; /tmp is as large as asked, not half of RAM.
+ */
+static void test_host_system(Fixture *f, gconstpointer data)
+{
+	const char *const absent[] = { "home", "root", "var", "run", "srv",
+				       "opt", "mnt", "media", "boot", "work" };
+	g_autofree char *log = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	f->spec.root = NULL;
+	f->spec.tmp_size = 4 << 20;
+	log = run_sh(f, "ls /etc | tr '\\n' ' '; echo; ls /; "
+			"head -c 8M /dev/zero >/tmp/x 2>/dev/null || echo full; "
+			"touch /usr/x /x 2>/dev/null && echo writable; "
+			"cc --version >/dev/null && echo cc");
+	lines = g_strsplit(log, "\n", -1);
+	g_assert_null(strstr(lines[0], "shadow"));
+	g_assert_nonnull(strstr(lines[0], "alternatives"));
+	g_assert_true(g_strv_contains((const char *const *)lines, "usr"));
+	g_assert_true(g_strv_contains((const char *const *)lines, "tmp"));
+	for (gsize i = 0; i < G_N_ELEMENTS(absent); i++)
+		g_assert_false(g_strv_contains((const char *const *)lines,
+					       absent[i]));
+	g_assert_true(g_strv_contains((const char *const *)lines, "full"));
+	g_assert_false(g_strv_contains((const char *const *)lines, "writable"));
+	g_assert_true(g_strv_contains((const char *const *)lines, "cc"));
+}
+
 static void test_missing_mount_point(Fixture *f, gconstpointer data)
 {
 	const char *argv[] = { "/bin/true", NULL };
@@ -275,5 +344,7 @@ int main(int argc, char **argv)
 	ADD("memory-limit", test_memory_limit);
 	ADD("lines", test_lines);
 	ADD("missing-mount-point", test_missing_mount_point);
+	ADD("hidden", test_hidden);
+	ADD("host-system", test_host_system);
 	return g_test_run();
 }
