@@ -42,8 +42,12 @@ static PcOutboxError errno_kind(int err)
 static gboolean fail_errno(GError **error, int err, const char *what,
 			   const char *path)
 {
-	g_set_error(error, PC_OUTBOX_ERROR, errno_kind(err), "%s %s: %s", what,
-		    path, g_strerror(err));
+	if (err == ENOSPC || err == EDQUOT)
+		g_set_error(error, PC_OUTBOX_ERROR, errno_kind(err),
+			    "%s: no space left on %s", what, path);
+	else
+		g_set_error(error, PC_OUTBOX_ERROR, errno_kind(err),
+			    "%s %s: %s", what, path, g_strerror(err));
 	return FALSE;
 }
 

@@ -5,6 +5,7 @@
  */
 #define G_LOG_DOMAIN "pullcheck-store"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -47,10 +48,29 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE jobs ADD COLUMN reply_rcpts TEXT;",
 };
 
+/*
+ * A full disk is SQLITE_FULL, or for a write the VFS could not finish
+ * only "disk I/O error"; the errno SQLite saw tells it apart.
+ */
+static gboolean no_space(sqlite3 *db)
+{
+	int code = sqlite3_errcode(db) & 0xff;
+
+	return code == SQLITE_FULL ||
+	       ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
+		(sqlite3_system_errno(db) == ENOSPC ||
+		 sqlite3_system_errno(db) == EDQUOT));
+}
+
 static gboolean sql_error(PcStore *store, GError **error, const char *what)
 {
-	g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_SQLITE, "%s: %s",
-		    what, sqlite3_errmsg(store->db));
+	if (no_space(store->db))
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_SQLITE,
+			    "%s: no space left on %s", what,
+			    sqlite3_db_filename(store->db, "main"));
+	else
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_SQLITE,
+			    "%s: %s", what, sqlite3_errmsg(store->db));
 	return FALSE;
 }
 
