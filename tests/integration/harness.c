@@ -49,7 +49,12 @@ static void cleanup(void)
 	}
 }
 
-/* A failed assertion aborts: the servers go first, the files stay. */
+/*
+ * A failed assertion aborts, a g_error() traps (SIGTRAP): either way the
+ * servers go first, the files stay. A server's own children (git
+ * daemon's git-daemon, Dovecot's services) share its process group, so
+ * the group is killed, not only the process this test started.
+ */
 static void on_abort(int sig)
 {
 	static const char kept[] = "server logs and files kept in ";
@@ -72,6 +77,7 @@ char *pc_harness_init(const char *tmpl)
 	g_assert_cmpint(chmod(root, 0755), ==, 0);	/* servers' users */
 	atexit(cleanup);
 	signal(SIGABRT, on_abort);
+	signal(SIGTRAP, on_abort);
 	signal(SIGTERM, on_abort);
 	signal(SIGINT, on_abort);
 	return root;
