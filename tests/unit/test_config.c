@@ -79,17 +79,24 @@ static const BadRow BAD[] = {
 	{ "[imap]\nport = 99999\n", ":2: [imap] port" },
 	{ "[pullcheck]\nmax_message_bytes = 10X\n", ":2: [pullcheck] max_message_bytes" },
 	{ "[reply]\nfrom =\n", ":2: [reply] from must not be empty" },
-	{ "this is not a key file\n", "" },
+	/* GKeyFile's own words (translated), with the line quoted. */
+	{ "[reply]\nfrom = a@example.org\nthis is not a key file\n",
+	  "this is not a key file" },
 };
 
+/* Each error names the file first, then what is wrong and where. */
 static void test_bad(gconstpointer data)
 {
 	const BadRow *row = data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PcConfig) c = load_text(row->text, &error);
+	g_autofree char *path = write_conf(row->text);
+	g_autoptr(PcConfig) c = pc_config_load(path, &error);
+	g_autofree char *prefix = g_strconcat(path, ":", NULL);
 
+	g_unlink(path);
 	g_assert_null(c);
 	g_assert_nonnull(error);
+	g_assert_true(g_str_has_prefix(error->message, prefix));
 	g_assert_nonnull(strstr(error->message, row->message_has));
 }
 
