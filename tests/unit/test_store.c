@@ -6,6 +6,7 @@
  * committed and keeps nothing half-written.
  */
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,38 +144,112 @@ static void test_newer_schema(Fixture *f, gconstpointer data)
 	g_assert_error(error, PC_STORE_ERROR, PC_STORE_ERROR_VERSION);
 }
 
+/* Runs @sql on a connection of its own, outside the store. */
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==,
+			SQLITE_OK);
+	sqlite3_close(db);
+}
+
 /*
- * A child commits one job, then dies by SIGKILL in the middle of a
- * transaction that added another. The committed one must be there, the
- * other not.
+ * A trigger that never ends (a count over 1000^4 rows) on the event
+ * that records the job "half@x": a store that adds that job is held
+ * inside its transaction, after the job's own row is written and before
+ * the transaction can commit, for as long as the test wants.
+ */
+static const char STALL[] =
+	"CREATE TABLE stall_rows (n INTEGER);"
+	"WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r"
+	" WHERE n < 1000) INSERT INTO stall_rows SELECT n FROM r;"
+	"CREATE TRIGGER stall AFTER INSERT ON job_events"
+	" WHEN NEW.job_id IN (SELECT id FROM jobs"
+	" WHERE message_id = 'half@x') BEGIN"
+	" SELECT count(*) FROM stall_rows a, stall_rows b, stall_rows c,"
+	" stall_rows d; END;";
+
+/* Whether another connection holds the database's write lock. */
+static gboolean write_locked(const char *path)
+{
+	sqlite3 *db;
+	int rc;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	sqlite3_busy_timeout(db, 0);
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_BUSY;
+}
+
+/* The child: a job committed through its store, then one that stalls. */
+static void G_GNUC_NORETURN crash_child(const char *path, int ready)
+{
+	PcStore *s = pc_store_open(path, NULL);
+
+	if (!s)
+		_exit(2);
+	add(s, "child@x", "bb", TRUE);
+	if (write(ready, "c", 1) != 1)
+		_exit(2);
+	add(s, "half@x", "cc", TRUE);
+	_exit(3);	/* the trigger ended: the test cannot say anything */
+}
+
+/*
+ * A second process opens the store, commits one job through it, and is
+ * killed (SIGKILL) inside the store's transaction that adds another.
+ * The store opened again, as a restarted daemon opens it, has both
+ * committed jobs and nothing of the other, and takes new work: the dead
+ * writer's lock is gone. No connection is open across fork(): SQLite
+ * forbids it.
  */
 static void test_crash(Fixture *f, gconstpointer data)
 {
-	pid_t pid;
-	int status;
 	g_autoptr(GPtrArray) jobs = NULL;
+	g_autoptr(GError) error = NULL;
+	int ready[2], status;
+	char c;
+	pid_t pid;
 
 	add(f->store, "before@x", "aa", TRUE);
+	pc_store_close(f->store);
+	f->store = NULL;
+	raw_exec(f->path, STALL);
+	g_assert_cmpint(pipe(ready), ==, 0);
 	pid = fork();
-	if (pid == 0) {
-		PcStore *s = pc_store_open(f->path, NULL);
-		sqlite3 *db;
-
-		sqlite3_open(f->path, &db);
-		sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO jobs (message_id,"
-			     " body_sha256, state, received_at, updated_at)"
-			     " VALUES ('half@x', 'bb', 'queued', 0, 0);",
-			     NULL, NULL, NULL);
-		(void)s;
-		raise(SIGKILL);
-	}
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0)
+		crash_child(f->path, ready[1]);
+	close(ready[1]);
+	g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
+	close(ready[0]);
+	for (int i = 0; i < 1000 && !write_locked(f->path); i++)
+		g_usleep(10 * 1000);
+	g_assert_true(write_locked(f->path));
+	g_usleep(200 * 1000);	/* from BEGIN to the INSERT that stalls */
+	g_assert_cmpint(waitpid(pid, &status, WNOHANG), ==, 0);
+	g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
 	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
 	g_assert_true(WIFSIGNALED(status));
-	jobs = pc_store_list_jobs(f->store, 10, NULL);
-	g_assert_cmpuint(jobs->len, ==, 1);
-	g_assert_cmpstr(((PcJob *)jobs->pdata[0])->message_id, ==, "before@x");
-	/* And the database takes new work: the dead writer's lock is gone. */
-	add(f->store, "after@x", "cc", TRUE);
+
+	f->store = pc_store_open(f->path, &error);
+	g_assert_no_error(error);
+	jobs = pc_store_list_jobs(f->store, 10, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(jobs->len, ==, 2);
+	for (guint i = 0; i < jobs->len; i++)
+		g_assert_cmpstr(((PcJob *)jobs->pdata[i])->message_id, !=,
+				"half@x");
+	raw_exec(f->path, "DROP TRIGGER stall");
+	add(f->store, "after@x", "dd", TRUE);
+	add(f->store, "child@x", "bb", FALSE);
+	add(f->store, "before@x", "aa", FALSE);
 }
 
 int main(int argc, char **argv)
