@@ -13,16 +13,12 @@
  */
 #define G_LOG_DOMAIN "pullcheck-smtp"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <libetpan/libetpan.h>
 
+#include "connection.h"
 #include "outbox_drivers.h"
-#include "tls.h"
 
 /* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
 #define MAX_PATH 254
@@ -81,43 +77,6 @@ static gboolean reply_error(Session *s, int r, const char *step,
 	return FALSE;
 }
 
-/*
- * The TCP connection, through GIO rather than libetpan's connect:
- * mailsmtp_socket_connect() reads the greeting from a stream without a
- * timeout of its own (libetpan's global default, 300 s, applies), and
- * mail_tcp_connect_timeout() is not in libetpan's public headers.
- *
- * GSocket also sets SIGPIPE to SIG_IGN for the process when its class is
- * first used (gsocket.c), which libetpan needs: it writes with send()
- * and no MSG_NOSIGNAL, so a server that hangs up would otherwise kill
- * the daemon (tests/integration/smtp.c, /outbox/smtp/hang-up).
- */
-static int connect_fd(const PcConfig *c, GError **error)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketConnectable) addr =
-		g_network_address_new(c->smtp_host, c->smtp_port);
-	g_autoptr(GSocketConnection) conn = NULL;
-	g_autoptr(GError) local = NULL;
-	int fd;
-
-	g_socket_client_set_timeout(client, c->smtp_timeout);
-	g_socket_client_set_enable_proxy(client, FALSE);
-	conn = g_socket_client_connect(client, addr, NULL, &local);
-	if (!conn) {
-		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
-			    "cannot connect: %s", local->message);
-		return -1;
-	}
-	/* The GSocket closes its own descriptor; libetpan gets a copy. */
-	fd = fcntl(g_socket_get_fd(g_socket_connection_get_socket(conn)),
-		   F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY,
-			    "cannot connect: %s", g_strerror(errno));
-	return fd;
-}
-
 /* The server's certificate, for [smtp] host: a TLS failure is temporary. */
 static gboolean verify_peer(Session *s, mailstream *stream, GError **error)
 {
@@ -129,28 +88,15 @@ static gboolean open_stream(Session *s, GError **error)
 {
 	const PcConfig *c = s->c;
 	gboolean smtps = !strcmp(c->smtp_tls, "smtps");
-	int fd = connect_fd(c, error);
 	mailstream *stream;
 	int r;
 
-	if (fd < 0)
+	/* Not reaching the server, TLS included, is temporary. */
+	stream = pc_connection_open(c->smtp_host, c->smtp_port, c->smtp_timeout,
+				    smtps ? s->self->tls : NULL,
+				    PC_OUTBOX_ERROR, TEMPORARY, error);
+	if (!stream)
 		return FALSE;
-	if (smtps)
-		stream = mailstream_ssl_open_with_callback_timeout(
-			fd, c->smtp_timeout, pc_tls_setup, c->smtp_host);
-	else
-		stream = mailstream_socket_open_timeout(fd, c->smtp_timeout);
-	if (!stream) {
-		close(fd);
-		g_set_error(error, PC_OUTBOX_ERROR, TEMPORARY, "%s",
-			    smtps ? "TLS handshake failed or timed out"
-				  : "cannot set up the connection");
-		return FALSE;
-	}
-	if (smtps && !verify_peer(s, stream, error)) {
-		mailstream_close(stream);
-		return FALSE;
-	}
 	r = mailsmtp_connect(s->smtp, stream);	/* closes it on failure */
 	if (r != MAILSMTP_NO_ERROR)
 		return reply_error(s, r, "greeting", error);
@@ -400,10 +346,7 @@ static void smtp_free(PcOutbox *out)
 {
 	SmtpOutbox *self = (SmtpOutbox *)out;
 
-	if (self->password) {
-		explicit_bzero(self->password, strlen(self->password));
-		g_free(self->password);
-	}
+	pc_connection_password_free(self->password);
 	pc_tls_free(self->tls);
 	g_free(self);
 }
@@ -427,9 +370,9 @@ PcOutbox *pc_outbox_smtp_new(const PcConfig *config, GError **error)
 	}
 	/* Configuration that cannot work is permanent: a retry won't mend it. */
 	if (config->smtp_user &&
-	    !(self->password = pc_tls_read_password(config->smtp_password_file,
-						    "smtp", PC_OUTBOX_ERROR,
-						    PERMANENT, error)))
+	    !(self->password = pc_connection_read_password(
+		      config->smtp_password_file, "smtp", PC_OUTBOX_ERROR,
+		      PERMANENT, error)))
 		goto fail;
 	if (strcmp(config->smtp_tls, "none") &&
 	    !(self->tls = pc_tls_new(config->smtp_ca_file, PC_OUTBOX_ERROR,

@@ -24,15 +24,13 @@
 #define G_LOG_DOMAIN "pullcheck-imap"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libetpan/libetpan.h>
 
 #include "source_drivers.h"
-#include "tls.h"
+#include "connection.h"
 
 /* Seconds for each network read or write (there is no [imap] key). */
 #define IO_TIMEOUT 60
@@ -187,39 +185,6 @@ static gboolean connected(ImapSource *self, GError **error)
 	return FALSE;
 }
 
-/*
- * The TCP connection, through GIO rather than libetpan's connect, as in
- * outbox_smtp.c: a timeout on connect, and GSocket sets SIGPIPE to
- * SIG_IGN for the process when its class is first used, which libetpan
- * needs (it writes with send() and no MSG_NOSIGNAL: a server killed
- * while we write would kill the daemon).
- */
-static int connect_fd(const PcConfig *c, GError **error)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketConnectable) addr =
-		g_network_address_new(c->imap_host, c->imap_port);
-	g_autoptr(GSocketConnection) conn = NULL;
-	g_autoptr(GError) local = NULL;
-	int fd;
-
-	g_socket_client_set_timeout(client, IO_TIMEOUT);
-	g_socket_client_set_enable_proxy(client, FALSE);
-	conn = g_socket_client_connect(client, addr, NULL, &local);
-	if (!conn) {
-		g_set_error(error, PC_SOURCE_ERROR, CONNECT,
-			    "cannot connect: %s", local->message);
-		return -1;
-	}
-	/* The GSocket closes its own descriptor; libetpan gets a copy. */
-	fd = fcntl(g_socket_get_fd(g_socket_connection_get_socket(conn)),
-		   F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		g_set_error(error, PC_SOURCE_ERROR, CONNECT,
-			    "cannot connect: %s", g_strerror(errno));
-	return fd;
-}
-
 /* The server's certificate, for [imap] host. */
 static gboolean verify_peer(ImapSource *self, mailstream *stream,
 			    GError **error)
@@ -233,28 +198,14 @@ static gboolean open_stream(ImapSource *self, GError **error)
 {
 	const PcConfig *c = self->parent.config;
 	gboolean imaps = !strcmp(c->imap_tls, "imaps");
-	int fd = connect_fd(c, error);
 	mailstream *stream;
 	int r;
 
-	if (fd < 0)
+	stream = pc_connection_open(c->imap_host, c->imap_port, IO_TIMEOUT,
+				    imaps ? self->tls : NULL, PC_SOURCE_ERROR,
+				    CONNECT, error);
+	if (!stream)
 		return FALSE;
-	if (imaps)
-		stream = mailstream_ssl_open_with_callback_timeout(
-			fd, IO_TIMEOUT, pc_tls_setup, c->imap_host);
-	else
-		stream = mailstream_socket_open_timeout(fd, IO_TIMEOUT);
-	if (!stream) {
-		close(fd);
-		g_set_error(error, PC_SOURCE_ERROR, CONNECT, "%s",
-			    imaps ? "TLS handshake failed or timed out"
-				  : "cannot set up the connection");
-		return FALSE;
-	}
-	if (imaps && !verify_peer(self, stream, error)) {
-		mailstream_close(stream);
-		return FALSE;
-	}
 	self->imap = need(mailimap_new(0, NULL));
 	mailimap_set_timeout(self->imap, IO_TIMEOUT);
 	r = mailimap_connect(self->imap, stream);	/* takes the stream */
@@ -996,10 +947,7 @@ static void imap_free(PcSource *src)
 		mailimap_logout(self->imap);
 	}
 	drop(self);
-	if (self->password) {
-		explicit_bzero(self->password, strlen(self->password));
-		g_free(self->password);
-	}
+	pc_connection_password_free(self->password);
 	pc_tls_free(self->tls);
 	g_free(self->mailbox);
 	g_free(self->url);
@@ -1117,9 +1065,9 @@ PcSource *pc_source_imap_new(const PcConfig *config, PcStore *store,
 				    config->imap_folder);
 	self->key_uidvalidity = g_strconcat(key, "/uidvalidity", NULL);
 	self->key_last_uid = g_strconcat(key, "/last_uid", NULL);
-	self->password = pc_tls_read_password(config->imap_password_file,
-					       "imap", PC_SOURCE_ERROR, LOCAL,
-					       error);
+	self->password = pc_connection_read_password(
+		config->imap_password_file, "imap", PC_SOURCE_ERROR, LOCAL,
+		error);
 	if (!self->password || !load_state(self, error))
 		goto fail;
 	if (strcmp(config->imap_tls, "none") &&

@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * tls: certificate checks and password files for the mail drivers.
+ * tls: certificate checks for the mail drivers.
  */
 #define G_LOG_DOMAIN "pullcheck-tls"
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <string.h>
 
 #include "tls.h"
 
-/* Longest chain and password taken from a server or a file. */
+/* Longest chain taken from a server. */
 #define MAX_CHAIN 16
-#define MAX_PASSWORD 4096
 
 struct _PcTls {
 	gnutls_x509_trust_list_t trust;
@@ -127,37 +125,4 @@ gboolean pc_tls_verify(PcTls *tls, mailstream *stream, const char *host,
 	ok = verify_chain(tls, chain, host, domain, code, error);
 	mailstream_certificate_chain_free(chain);
 	return ok;
-}
-
-char *pc_tls_read_password(const char *path, const char *section,
-			   GQuark domain, gint code, GError **error)
-{
-	g_autofree char *text = NULL;
-	g_autoptr(GError) local = NULL;
-	char *pw = NULL;
-	gsize len, n;
-
-	if (!path) {
-		g_set_error(error, domain, code,
-			    "[%s] password_file is not set", section);
-		return NULL;
-	}
-	if (!g_file_get_contents(path, &text, &len, &local)) {
-		g_set_error(error, domain, code,
-			    "[%s] password_file: %s", section, local->message);
-		return NULL;
-	}
-	n = strcspn(text, "\r\n");	/* stops at a NUL too */
-	if (n < len && text[n] == '\0')
-		g_set_error(error, domain, code,
-			    "[%s] password_file %s holds a NUL byte", section,
-			    path);
-	else if (n == 0 || n > MAX_PASSWORD)
-		g_set_error(error, domain, code,
-			    "[%s] password_file %s: no password on its first "
-			    "line", section, path);
-	else
-		pw = g_strndup(text, n);
-	explicit_bzero(text, len);
-	return pw;
 }

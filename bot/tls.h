@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * tls: what the IMAP source and the SMTP outbox share about talking to a
- * mail server: verifying its certificate, and reading a password file.
+ * tls: verifying a mail server's certificate, for the IMAP source and the
+ * SMTP outbox (connection.c opens the streams it checks).
  *
  * Debian's libetpan 1.9.4 does TLS with GnuTLS and checks no certificate
  * (mailstream_ssl_set_server_certicate is a stub there), so the chain,
@@ -39,14 +39,6 @@ void pc_tls_setup(struct mailstream_ssl_context *ctx, void *data);
 /* Verifies the certificate chain @stream's server sent, for @host. */
 gboolean pc_tls_verify(PcTls *tls, mailstream *stream, const char *host,
 		       GQuark domain, gint code, GError **error);
-
-/*
- * The password on the first line of @path, for [@section]
- * password_file. The file's bytes are wiped from memory after reading.
- * (transfer full)
- */
-char *pc_tls_read_password(const char *path, const char *section,
-			   GQuark domain, gint code, GError **error);
 
 G_END_DECLS
 
