@@ -49,7 +49,7 @@ typedef struct {
 	/* What the worker does, for the status thread; under @lock. */
 	GMutex lock;
 	gint64 job;
-	char *what;
+	PcQueueStep step;
 	gint64 since;		/* monotonic µs */
 	gint64 busy_until;	/* monotonic µs: the watchdog's deadline */
 	char *last_line;	/* the build's last make step */
@@ -127,25 +127,18 @@ static void set_busy(Watch *w, guint seconds)
 	g_mutex_unlock(&w->lock);
 }
 
-static void on_activity(gint64 job, const char *what, gpointer data)
+static void on_activity(gint64 job, PcQueueStep step, gint64 deadline,
+			gpointer data)
 {
 	Watch *w = data;
-	guint limit = 300;
 
-	if (what && !strcmp(what, "fetching"))
-		limit = w->config->fetch_timeout;
-	else if (what && !strcmp(what, "building"))
-		limit = w->config->build_timeout;
-	else if (what)
-		limit = w->config->smtp_timeout * 10;
 	g_mutex_lock(&w->lock);
 	w->job = job;
-	g_free(w->what);
-	w->what = g_strdup(what);
+	w->step = step;
 	w->since = g_get_monotonic_time();
 	g_clear_pointer(&w->last_line, g_free);
+	w->busy_until = deadline + WATCHDOG_SLACK_S * G_USEC_PER_SEC;
 	g_mutex_unlock(&w->lock);
-	set_busy(w, limit);
 }
 
 static void on_line(const char *line, gpointer data)
@@ -197,11 +190,11 @@ static gpointer status_thread(gpointer data)
 		g_mutex_lock(&w->lock);
 		done = w->done;
 		alive = now < w->busy_until;
-		if (w->what)
+		if (w->step != PC_QUEUE_IDLE)
 			status = g_strdup_printf(
 				"%s job %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
 				"m%02" G_GINT64_FORMAT "s%s%s",
-				w->what, w->job,
+				pc_queue_step_name(w->step), w->job,
 				(now - w->since) / G_USEC_PER_SEC / 60,
 				(now - w->since) / G_USEC_PER_SEC % 60,
 				w->last_line ? ": " : "",
@@ -212,10 +205,13 @@ static gpointer status_thread(gpointer data)
 								 : "no source");
 		json_builder_begin_object(b);
 		pc_json_add_int(b, "pid", getpid());
-		pc_json_add_string(b, "activity", w->what ? w->what : "idle");
-		pc_json_add_int(b, "job", w->what ? w->job : 0);
+		pc_json_add_string(b, "activity", pc_queue_step_name(w->step));
+		pc_json_add_int(b, "job",
+				w->step != PC_QUEUE_IDLE ? w->job : 0);
 		pc_json_add_int(b, "elapsed_s",
-				w->what ? (now - w->since) / G_USEC_PER_SEC : 0);
+				w->step != PC_QUEUE_IDLE
+					? (now - w->since) / G_USEC_PER_SEC
+					: 0);
 		pc_json_add_string(b, "last_line",
 				   w->last_line ? w->last_line : "");
 		pc_json_add_string(b, "source",
@@ -406,7 +402,7 @@ static gboolean work(Watch *w, gboolean *did_any)
 	       !g_atomic_int_get(&w->reloading)) {
 		g_autoptr(GError) error = NULL;
 
-		set_busy(w, 300);
+		set_busy(w, PC_QUEUE_STEP_S);
 		if (!pc_queue_step(&w->queue, &did, &error)) {
 			g_critical("the job store failed: %s", error->message);
 			return FALSE;
@@ -598,7 +594,7 @@ int pc_cmd_watch(int argc, char **argv)
 		.on_line = on_line,
 		.data = &w,
 	};
-	set_busy(&w, 300);
+	set_busy(&w, PC_QUEUE_STEP_S);
 	status = PC_EXIT_FAILURE;
 	if (!pc_queue_recover(&w.queue, &error)) {
 		g_critical("the job store: %s", error->message);
@@ -627,7 +623,6 @@ out_nothreads:
 	pc_store_close(w.store);
 	pc_config_free(w.config);
 	g_free(w.config_path);
-	g_free(w.what);
 	g_free(w.last_line);
 	g_free(w.source_state);
 	g_object_unref(w.stop);

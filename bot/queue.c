@@ -61,10 +61,45 @@ static void stop_point(const char *state)
 	}
 }
 
-static void activity(PcQueue *q, gint64 id, const char *what)
+const char *pc_queue_step_name(PcQueueStep step)
 {
+	switch (step) {
+	case PC_QUEUE_FETCHING:
+		return "fetching";
+	case PC_QUEUE_BUILDING:
+		return "building";
+	case PC_QUEUE_SENDING:
+		return "sending the reply";
+	case PC_QUEUE_IDLE:
+		break;
+	}
+	return "idle";
+}
+
+/* How long @step may take: the limit the configuration gives it. */
+static guint step_limit(const PcQueue *q, PcQueueStep step)
+{
+	switch (step) {
+	case PC_QUEUE_FETCHING:
+		return q->config->fetch_timeout;
+	case PC_QUEUE_BUILDING:
+		return q->config->build_timeout;
+	case PC_QUEUE_SENDING:
+		/* A whole SMTP session: ten operations of [smtp] timeout. */
+		return q->config->smtp_timeout * 10;
+	case PC_QUEUE_IDLE:
+		break;
+	}
+	return PC_QUEUE_STEP_S;
+}
+
+static void activity(PcQueue *q, gint64 id, PcQueueStep step)
+{
+	gint64 deadline = g_get_monotonic_time() +
+			  (gint64)step_limit(q, step) * G_USEC_PER_SEC;
+
 	if (q->activity)
-		q->activity(id, what, q->data);
+		q->activity(id, step, deadline, q->data);
 }
 
 static gboolean move(PcQueue *q, const PcJob *job, const char *from,
@@ -299,7 +334,7 @@ static gboolean send_job(PcQueue *q, const PcJob *job, GError **error)
 	gboolean answered = FALSE;
 	guint sent = 0;
 
-	activity(q, job->id, "sending the reply");
+	activity(q, job->id, PC_QUEUE_SENDING);
 	if (!pc_store_thread_has_reply(q->store, job->thread, job->verdict,
 				       &answered, error) ||
 	    !pc_store_count_replies(q->store, job->from_addr, now_s() - DAY_S,
@@ -408,7 +443,7 @@ static gboolean run_job(PcQueue *q, const PcJob *job, GError **error)
 	}
 	if (!move(q, job, PC_STATE_QUEUED, PC_STATE_FETCHING, NULL, error))
 		goto out;
-	activity(q, job->id, "fetching");
+	activity(q, job->id, PC_QUEUE_FETCHING);
 	between_steps(q);
 	if (pc_job_fetch(q->config, &run)) {
 		if (!move(q, job, PC_STATE_FETCHING, PC_STATE_BUILDING, NULL,
@@ -419,7 +454,7 @@ static gboolean run_job(PcQueue *q, const PcJob *job, GError **error)
 			goto out;
 		}
 		state = PC_STATE_BUILDING;
-		activity(q, job->id, "building");
+		activity(q, job->id, PC_QUEUE_BUILDING);
 		pc_job_build(q->config, &options, &run);
 		if (g_cancellable_is_cancelled(q->cancellable)) {
 			ok = move(q, job, PC_STATE_BUILDING, PC_STATE_QUEUED,
@@ -460,7 +495,7 @@ static gboolean run_job(PcQueue *q, const PcJob *job, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local));
 	}
 out:
-	activity(q, 0, NULL);
+	activity(q, 0, PC_QUEUE_IDLE);
 	pc_job_run_clear(&run);
 	return ok;
 }

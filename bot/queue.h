@@ -16,6 +16,17 @@
 
 G_BEGIN_DECLS
 
+/* The step the queue is in, as its activity callback reports it. */
+typedef enum {
+	PC_QUEUE_IDLE,		/* between jobs, or bookkeeping in the store */
+	PC_QUEUE_FETCHING,
+	PC_QUEUE_BUILDING,
+	PC_QUEUE_SENDING,	/* the reply, through the outbox */
+} PcQueueStep;
+
+/* A step with no time limit of its own (triage, a store write), seconds. */
+#define PC_QUEUE_STEP_S 300
+
 typedef struct {
 	const PcConfig *config;	/* borrowed, like the rest */
 	PcStore *store;
@@ -24,8 +35,13 @@ typedef struct {
 	GCancellable *cancellable;	/* cancelled: stop a running build */
 	/* Between the steps of a job: take in new mail (a v2 supersedes). */
 	void (*between_steps)(gpointer data);
-	/* What is being done now ("fetching", "building", NULL when idle). */
-	void (*activity)(gint64 job, const char *what, gpointer data);
+	/*
+	 * The step @job is in now (0 when idle), and when the step's own
+	 * time limit runs out (monotonic µs): [fetch] timeout, [build]
+	 * timeout, ten [smtp] timeouts, else PC_QUEUE_STEP_S.
+	 */
+	void (*activity)(gint64 job, PcQueueStep step, gint64 deadline,
+			 gpointer data);
 	/* A build's output, a line at a time. */
 	void (*on_line)(const char *line, gpointer data);
 	gpointer data;
@@ -50,6 +66,9 @@ gboolean pc_queue_recover(PcQueue *q, GError **error);
  * *@did is FALSE when there was none.
  */
 gboolean pc_queue_step(PcQueue *q, gboolean *did, GError **error);
+
+/* The step's name for people and `pullcheck status`: "building". */
+const char *pc_queue_step_name(PcQueueStep step);
 
 /* When the next deferred piece of work is due (Unix s), 0 for none. */
 gint64 pc_queue_next_due(PcQueue *q);
