@@ -19,12 +19,8 @@
 
 #include <string.h>
 
-#ifndef PCRE2_CODE_UNIT_WIDTH
-#define PCRE2_CODE_UNIT_WIDTH 8
-#endif
-#include <pcre2.h>
-
 #include "buildlog.h"
+#include "pattern.h"
 
 /* Bounds the work of one match on a hostile 64 KiB line. */
 #define MATCH_LIMIT 1000000
@@ -159,30 +155,12 @@ typedef struct {
 	int count;
 } Match;
 
-static pcre2_code *compile(const char *pattern)
-{
-	int code;
-	PCRE2_SIZE offset;
-	pcre2_code *re;
-
-	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code,
-			   &offset, NULL);
-	if (!re) {
-		PCRE2_UCHAR msg[256];
-
-		pcre2_get_error_message(code, msg, sizeof(msg));
-		g_error("pattern %s at %zu: %s", pattern, (size_t)offset, msg);
-	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
-}
-
 PcBuildlogParser *pc_buildlog_parser_new(void)
 {
 	PcBuildlogParser *p = g_new0(PcBuildlogParser, 1);
 
 	for (int i = 0; i < RE_COUNT; i++) {
-		p->re[i] = compile(PATTERNS[i]);
+		p->re[i] = pc_pattern_compile(PATTERNS[i], 0);
 		p->md[i] = pcre2_match_data_create_from_pattern(p->re[i], NULL);
 	}
 	p->mctx = pcre2_match_context_create(NULL);

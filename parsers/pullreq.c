@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "autocleanup.h"
+#include "pattern.h"
 #include "pullreq.h"
 
 struct _PcPullreqParser {
@@ -68,40 +68,26 @@ static const char PATCH_RE[] = "^diff\\s+--git\\s|^@@\\s+-\\d";
 static const char PULL_SUBJECT_RE[] =
 	"\\[(?:git\\s+pull|pull(?:\\s+request)?|please\\s+pull|git)\\b";
 
-static pcre2_code *compile(const char *pattern, uint32_t options)
+/* Every pattern here: mail is written in any case, and read by line. */
+static pcre2_code *compile(const char *pattern)
 {
-	int code;
-	PCRE2_SIZE offset;
-	pcre2_code *re;
-
-	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-			   options | PCRE2_CASELESS |
-				   PCRE2_MULTILINE,
-			   &code, &offset, NULL);
-	if (!re) {
-		PCRE2_UCHAR msg[256];
-
-		pcre2_get_error_message(code, msg, sizeof(msg));
-		g_error("pattern %s at %zu: %s", pattern, (size_t)offset, msg);
-	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
+	return pc_pattern_compile(pattern, PCRE2_CASELESS | PCRE2_MULTILINE);
 }
 
 PcPullreqParser *pc_pullreq_parser_new(void)
 {
 	PcPullreqParser *p = g_new0(PcPullreqParser, 1);
 
-	p->intro = compile(INTRO_RE, 0);
-	p->url = compile(URL_RE, 0);
-	p->base = compile(BASE_RE, 0);
-	p->end = compile(END_RE, 0);
-	p->tag = compile(TAG_RE, 0);
-	p->merged = compile(MERGED_RE, 0);
-	p->robot = compile(ROBOT_RE, 0);
-	p->patch = compile(PATCH_RE, 0);
-	p->signed_tag = compile(SIGNED_TAG_RE, 0);
-	p->pull_subject = compile(PULL_SUBJECT_RE, 0);
+	p->intro = compile(INTRO_RE);
+	p->url = compile(URL_RE);
+	p->base = compile(BASE_RE);
+	p->end = compile(END_RE);
+	p->tag = compile(TAG_RE);
+	p->merged = compile(MERGED_RE);
+	p->robot = compile(ROBOT_RE);
+	p->patch = compile(PATCH_RE);
+	p->signed_tag = compile(SIGNED_TAG_RE);
+	p->pull_subject = compile(PULL_SUBJECT_RE);
 	return p;
 }
 
@@ -122,61 +108,20 @@ void pc_pullreq_parser_free(PcPullreqParser *p)
 	g_free(p);
 }
 
-/*
- * Matches @re in @text from @from on. Returns the offsets of the whole
- * match in @start and @end, and of the first group that took part in
- * @gstart and @gend (both -1 if none did). Either pair may be NULL.
- */
-static gboolean find_opt(const pcre2_code *re, const char *text, gsize len,
-			 gsize from, uint32_t options, gssize *start,
-			 gssize *end, gssize *gstart, gssize *gend)
-{
-	g_autoptr(pcre2_match_data) md =
-		pcre2_match_data_create_from_pattern(re, NULL);
-	PCRE2_SIZE *ov;
-	int rc;
-
-	rc = pcre2_match(re, (PCRE2_SPTR)text, len, from,
-			 options, md, NULL);
-	if (rc < 0)
-		return FALSE;
-	ov = pcre2_get_ovector_pointer(md);
-	if (start)
-		*start = ov[0];
-	if (end)
-		*end = ov[1];
-	if (gstart) {
-		*gstart = *gend = -1;
-		for (int i = 1; i < rc; i++) {
-			if (ov[2 * i] != PCRE2_UNSET) {
-				*gstart = ov[2 * i];
-				*gend = ov[2 * i + 1];
-				break;
-			}
-		}
-	}
-	return TRUE;
-}
-
-static gboolean find(const pcre2_code *re, const char *text, gsize len,
-		     gsize from, gssize *start, gssize *end, gssize *gstart,
-		     gssize *gend)
-{
-	return find_opt(re, text, len, from, 0, start, end, gstart, gend);
-}
-
 static gboolean matches(const pcre2_code *re, const char *text)
 {
-	return text && find(re, text, strlen(text), 0, NULL, NULL, NULL, NULL);
+	return text && pc_pattern_find(re, text, strlen(text), 0, 0, NULL);
 }
 
 static char *first_group_lower(const pcre2_code *re, const char *text)
 {
-	gssize s, e;
+	PcPatternMatch m;
 
-	if (!find(re, text, strlen(text), 0, NULL, NULL, &s, &e) || s < 0)
+	if (!pc_pattern_find(re, text, strlen(text), 0, 0, &m) ||
+	    m.group_start < 0)
 		return NULL;
-	return g_ascii_strdown(text + s, e - s);
+	return g_ascii_strdown(text + m.group_start,
+			       m.group_end - m.group_start);
 }
 
 /*
@@ -370,17 +315,20 @@ static gboolean read_clean_url_line(PcPullreqParser *p, const char *text,
 				    gsize at, gboolean url_line, PcPullreq *pr)
 {
 	gsize len = strlen(text), end = line_end(text, at);
-	gssize s, e, gs, ge;
+	PcPatternMatch m;
+	gssize gs, ge;
 	g_autofree char *rest = NULL;
 	g_auto(GStrv) words = NULL;
 
 	while (at < end && (text[at] == ' ' || text[at] == '\t'))
 		at++;
-	if (!find_opt(p->url, text, end, at, url_line ? PCRE2_ANCHORED : 0,
-		      &s, &e, &gs, &ge))
+	if (!pc_pattern_find(p->url, text, end, at,
+			     url_line ? PCRE2_ANCHORED : 0, &m))
 		return FALSE;
-	if (!url_line && !leads_to_url(text, at, s))
+	if (!url_line && !leads_to_url(text, at, m.start))
 		return FALSE;
+	gs = m.group_start;
+	ge = m.group_end;
 	pr->repo_url = g_strndup(text + gs, ge - gs);
 	strip_trailing_punct(pr->repo_url);
 	/* "https://host/a.git, thanks.": the sentence goes on, no ref. */
@@ -469,18 +417,18 @@ static gboolean find_request(PcPullreqParser *p, const char *text,
 			     PcPullreq *pr)
 {
 	gsize len = strlen(text), from = 0;
-	gssize s, e;
+	PcPatternMatch m;
 
-	while (from < len && find(p->intro, text, len, from, &s, &e, NULL, NULL)) {
+	while (from < len && pc_pattern_find(p->intro, text, len, from, 0, &m)) {
 		gssize next;
 
 		/* "Please pull from git://... for-linus" */
-		if (read_url_line(p, text, e, FALSE, pr))
+		if (read_url_line(p, text, m.end, FALSE, pr))
 			return TRUE;
-		next = next_nonblank_line(text, e);
+		next = next_nonblank_line(text, m.end);
 		if (next >= 0 && read_url_line(p, text, next, TRUE, pr))
 			return TRUE;
-		from = e;
+		from = m.end;
 	}
 	return FALSE;
 }
