@@ -13,6 +13,15 @@ PcConfig *pc_cmd_init(int *argc, char ***argv, const char *params,
 		      const char *summary, const GOptionEntry *entries,
 		      int *status)
 {
+	return pc_cmd_init_with_path(argc, argv, params, summary, entries,
+				     NULL, status);
+}
+
+PcConfig *pc_cmd_init_with_path(int *argc, char ***argv, const char *params,
+				const char *summary,
+				const GOptionEntry *entries, char **path,
+				int *status)
+{
 	g_autofree char *config_path = NULL;
 	const GOptionEntry common[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -39,6 +48,8 @@ PcConfig *pc_cmd_init(int *argc, char ***argv, const char *params,
 		*status = PC_EXIT_USAGE;
 		return NULL;
 	}
+	if (path)
+		*path = g_steal_pointer(&config_path);
 	*status = PC_EXIT_OK;
 	return config;
 }

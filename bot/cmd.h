@@ -37,6 +37,16 @@ PcConfig *pc_cmd_init(int *argc, char ***argv, const char *params,
 		      const char *summary, const GOptionEntry *entries,
 		      int *status);
 
+/*
+ * pc_cmd_init(), and the --config argument as given in *@path (NULL
+ * when there was none), for a command that reads the file again.
+ * (transfer full)
+ */
+PcConfig *pc_cmd_init_with_path(int *argc, char ***argv, const char *params,
+				const char *summary,
+				const GOptionEntry *entries, char **path,
+				int *status);
+
 G_END_DECLS
 
 #endif

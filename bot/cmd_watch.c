@@ -501,7 +501,7 @@ static PcLock *take_lock(const char *state_dir)
 
 int pc_cmd_watch(int argc, char **argv)
 {
-	const char *config_arg = NULL;
+	g_autofree char *config_arg = NULL;
 	gboolean once = FALSE;
 	const GOptionEntry entries[] = {
 		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
@@ -518,13 +518,7 @@ int pc_cmd_watch(int argc, char **argv)
 	sigset_t set;
 	int status;
 
-	for (int i = 1; i < argc - 1; i++)
-		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
-			config_arg = argv[i + 1];
-	for (int i = 1; i < argc; i++)
-		if (g_str_has_prefix(argv[i], "--config="))
-			config_arg = argv[i] + strlen("--config=");
-	config = pc_cmd_init(
+	config = pc_cmd_init_with_path(
 		&argc, &argv, "- the daemon",
 		"Watches the [source] for pull requests, works the job queue "
 		"(fetch, build, verdict)\none job at a time and sends each "
@@ -537,7 +531,7 @@ int pc_cmd_watch(int argc, char **argv)
 		"SIGTERM or SIGINT: stop taking work, end a running build (its "
 		"job starts\nagain next time), exit 0; a second one exits at "
 		"once, with 1. SIGHUP: read\nthe configuration again.",
-		entries, &status);
+		entries, &config_arg, &status);
 	if (!config)
 		return status;
 	if (argc > 1) {
@@ -545,7 +539,7 @@ int pc_cmd_watch(int argc, char **argv)
 		pc_config_free(config);
 		return PC_EXIT_USAGE;
 	}
-	w.config_path = g_strdup(config_arg);
+	w.config_path = g_steal_pointer(&config_arg);
 	w.once = once;
 	g_log_set_writer_func(write_log, NULL, NULL);
 
