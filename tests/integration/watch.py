@@ -95,6 +95,7 @@ except ImportError:
 work = tempfile.mkdtemp(prefix="pc-watch-")
 os.chmod(work, 0o755)
 procs = []
+groups = []	# process groups of servers that have children of their own
 
 
 # --- Dovecot ---------------------------------------------------------------
@@ -302,19 +303,43 @@ URL = f"git://127.0.0.1:{git_port}/maint.git"
 
 
 class GitDaemon:
+    """`git daemon` is a wrapper that runs git-daemon as its child: both
+    lead a process group of their own, and the group is what is stopped."""
+
     def start(self):
         self.proc = subprocess.Popen(
             ["git", "daemon", "--export-all", f"--base-path={srv}",
              "--listen=127.0.0.1", f"--port={git_port}", "--reuseaddr", srv],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(self.proc)
-        wait_for(lambda: subprocess.run(["git", "ls-remote", URL],
-                                        capture_output=True).returncode == 0,
-                 30)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        groups.append(self.proc.pid)
+        if not wait_for(lambda: subprocess.run(
+                ["git", "ls-remote", URL],
+                capture_output=True).returncode == 0, 30):
+            sys.exit("git daemon did not come up")
 
     def stop(self):
-        self.proc.terminate()
+        kill_group(self.proc.pid, signal.SIGTERM)
         self.proc.wait(30)
+        groups.remove(self.proc.pid)
+        # Stopped means nothing serves the port any more.
+        if not wait_for(lambda: not port_open(git_port), 30):
+            sys.exit("git daemon still serves its port after SIGTERM")
+
+
+def kill_group(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return True
+    except OSError:
+        return False
 
 
 def mail(name, tag="good-tag", sender="Ann Maintainer <ann@example.org>",
@@ -849,6 +874,8 @@ finally:
         if p.poll() is None:
             p.kill()
             p.wait()
+    for g in groups:
+        kill_group(g, signal.SIGKILL)
     if failed:
         print(f"--- the daemon's log ({log_path}) ---")
         print(open(log_path, errors="replace").read()[-6000:]
