@@ -585,7 +585,9 @@ try:
 
     # 2. The same mail again: recorded once, answered once.
     dovecot.append([mail("idle-pass")])
-    wait_for(lambda: "a copy already recorded" in w.log(), 30)
+    check("duplicate: taken and known as a copy",
+          wait_for(lambda: f"<{mid}>: a copy already recorded" in w.log(),
+                   30), w.log()[-1500:])
     time.sleep(1)
     check("duplicate: no second reply", len(smtp.replies_to(mid)) == 1)
     check("duplicate: one job", len(jobs("message_id = ?", (mid,))) == 1)
@@ -600,8 +602,11 @@ try:
         body = r[0].get_content()
         check("fail: X-Pullcheck-Verdict fail",
               r[0]["X-Pullcheck-Verdict"] == "fail")
-        check("fail: names gadget.rs and rust",
-              "gadget.rs:2" in body and "rust" in body, body[:1500])
+        # The diagnostic's line: file:line:column, severity, and that
+        # the error is in Rust code, found by rustc.
+        check("fail: names gadget.rs:2 as a Rust error",
+              re.search(r"^ +(\S*/)?gadget\.rs:2:\d+: error \(rust, rustc\)$",
+                        body, re.M), body[:1500])
     check("fail: $PullcheckFail on the original",
           wait_for(lambda: any("$PullcheckFail" in f
                                for f in dovecot.flags(mid)), 10))
@@ -748,10 +753,16 @@ try:
                          headers="In-Reply-To: <v1@example.org>\n"
                                  "References: <v1@example.org>\n")])
     w.start()
-    wait_for(lambda: "UIDVALIDITY" in w.log(), 30)
-    time.sleep(2)
-    check("uidvalidity: the change was seen", "UIDVALIDITY" in w.log(),
-          w.log()[-1500:])
+    check("uidvalidity: the change was seen",
+          wait_for(lambda: "UIDVALIDITY" in w.log(), 30), w.log()[-1500:])
+    # "No new reply" means something only once the mails were taken
+    # again: each is then known as a copy of one already recorded.
+    again = ("idle-pass@example.org", "rust-break@example.org",
+             "v2@example.org")
+    check("uidvalidity: each mail taken again as a copy",
+          wait_for(lambda: all(f"<{m}>: a copy already recorded" in w.log()
+                               for m in again), 60), w.log()[-1500:])
+    time.sleep(1)
     check("uidvalidity: no new reply", len(smtp.replies()) == before,
           f"{before} → {len(smtp.replies())}")
 
