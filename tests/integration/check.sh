@@ -118,6 +118,8 @@ watch_once() {
 		st=$?
 	fi
 }
+# sql STATE_DIR QUERY: the rows of the job store, one per line
+sql() { $py -c 'import sqlite3,sys; [print(*r, sep="|") for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]' "$1/pullcheck.db" "$2"; }
 run() {	# run NAME ARGS...: JSON in NAME.json, exit status in $st
 	local name=$1; shift
 	"$pc" check --config "$work/pullcheck.conf" "$@" "$work/$name.eml" \
@@ -214,6 +216,49 @@ check "status: 1 replied, 1 ignored" $([ "$(jget "$work/status.json" '(j["states
 watch_once "$work/watch.conf"
 check "watch --once again: exit 0" $([ $st -eq 0 ]; echo $?)
 check "watch --once again: still one reply" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
+
+# 9. The per-sender limit where the reply is sent: two pull requests
+#    from Ann arrive together, so both pass the limit at triage (no
+#    reply sent yet); with max_per_sender_per_day = 1 the second is
+#    built and then stopped at send time.
+sed -e "s|^state_dir = .*|state_dir = $work/lstate|" \
+	-e 's|^cc_lists = .*|&\nmax_per_sender_per_day = 1|' \
+	"$work/pullcheck.conf" >"$work/limit.conf"
+mkdir -p "$work/lstate/inbox/new" "$work/lstate/inbox/cur" "$work/lstate/inbox/tmp"
+mail limit-a tags/widget-fixes-1.1
+mail limit-b tags/widget-fixes-1.1
+cp "$work/limit-a.eml" "$work/lstate/inbox/new/1.limit-a"
+cp "$work/limit-b.eml" "$work/lstate/inbox/new/2.limit-b"
+watch_once "$work/limit.conf"
+check "send-time limit: exit 0" $([ $st -eq 0 ]; echo $?)
+check "send-time limit: one reply in the outbox" $([ "$(ls "$work/lstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
+rows=$(sql "$work/lstate" "SELECT message_id, state, reason FROM jobs ORDER BY id")
+check "send-time limit: the first replied, the second ignored by the limit" $([ "$rows" = "limit-a@example.org|replied|None
+limit-b@example.org|ignored|1 replies to this sender in 24 h ([reply] max_per_sender_per_day)" ]; echo $?)
+check "send-time limit: the second was built and stopped at reporting" $([ "$(sql "$work/lstate" "SELECT group_concat(state, ' ') FROM (SELECT e.state FROM job_events e JOIN jobs j ON j.id = e.job_id WHERE j.message_id = 'limit-b@example.org' ORDER BY e.rowid)")" = "received queued fetching building reporting ignored" ]; echo $?)
+
+# 10. A fetch that fails every time: retried [build] retries times with
+#     [build] retry_delay doubling, then one could-not-check reply that
+#     says what failed. The mail names a port nothing listens on.
+dead=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed -e "s|^state_dir = .*|state_dir = $work/rstate|" \
+	-e "s|^allow_urls = .*|&git://127.0.0.1:$dead/;|" \
+	-e 's|^timeout = 120$|&\nretries = 2\nretry_delay = 1|' \
+	"$work/pullcheck.conf" >"$work/retry.conf"
+mkdir -p "$work/rstate/inbox/new" "$work/rstate/inbox/cur" "$work/rstate/inbox/tmp"
+mail unreachable tags/widget-fixes-1.1 "s|$url|git://127.0.0.1:$dead/maint.git|"
+cp "$work/unreachable.eml" "$work/rstate/inbox/new/1.unreachable"
+for i in $(seq 20); do	# retries come due after 1 s, then 2 s
+	watch_once "$work/retry.conf"
+	[ $st -ne 0 ] || [ -n "$(ls "$work/rstate/outbox/new" 2>/dev/null)" ] && break
+	sleep 1
+done
+check "retries out: exit 0" $([ $st -eq 0 ]; echo $?)
+check "retries out: one reply" $([ "$(ls "$work/rstate/outbox/new" 2>/dev/null | wc -l)" -eq 1 ]; echo $?)
+reply=$(ls "$work/rstate/outbox/new/"* 2>/dev/null | head -1)
+check "retries out: could-not-check" $(grep -qx 'X-Pullcheck-Verdict: could-not-check' "${reply:-/dev/null}"; echo $?)
+check "retries out: the reply says the fetch from that URL failed" $(grep -A1 -x 'could not be checked; this says nothing about the pull request itself:' "${reply:-/dev/null}" | tail -1 | grep -q "127.0.0.1:$dead"; echo $?)
+check "retries out: tried 3 times, 2 of them retried" $([ "$(grep -c "<unreachable@example.org>: failed-infra: .*(try [0-9] of 3)" "$work/watch.err")" -eq 2 ] && [ "$(sql "$work/rstate" "SELECT state, attempts FROM jobs")" = "replied|2" ]; echo $?)
 [ "$fail" -eq 0 ] || cat "$work/watch.err"
 
 echo "$pass passed, $fail failed"
