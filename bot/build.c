@@ -23,6 +23,7 @@
 #include "build.h"
 #include "buildlog.h"
 #include "reason.h"
+#include "verdict.h"
 
 G_DEFINE_QUARK(pc-build-error-quark, pc_build_error)
 
@@ -791,7 +792,7 @@ static gboolean check_rust_config(Build *b)
 		       "with CONFIG_RUST=y asked for, so Rust cannot be "
 		       "built: init/Kconfig: %s",
 		       b->result->config_rust, *why ? why : "(no config RUST)");
-	set_verdict(b->result, "fail");
+	set_verdict(b->result, PC_VERDICT_FAIL);
 	return FALSE;
 }
 
@@ -806,7 +807,7 @@ static gboolean configure(Build *b)
 	if (!ok) {
 		pc_reasons_add(b->result->reasons, "config-failed",
 			       PC_SEVERITY_ERROR, "make allmodconfig failed");
-		set_verdict(b->result, "fail");
+		set_verdict(b->result, PC_VERDICT_FAIL);
 		return FALSE;
 	}
 	if (!make(b, "rustavailable", rustavailable, &ok))
@@ -851,7 +852,7 @@ static void compile(Build *b)
 		pc_reasons_add(b->result->reasons, "build-failed",
 			       PC_SEVERITY_ERROR, "the %s-scope build failed",
 			       b->result->scope);
-		set_verdict(b->result, "fail");
+		set_verdict(b->result, PC_VERDICT_FAIL);
 		return;
 	}
 	pc_reasons_add(b->result->reasons, "scope", PC_SEVERITY_INFO,
@@ -860,7 +861,7 @@ static void compile(Build *b)
 				 "object and changed C object were built, not "
 				 "all of vmlinux and the modules"
 			       : "scope full: vmlinux and all modules were built");
-	set_verdict(b->result, "pass");
+	set_verdict(b->result, PC_VERDICT_PASS);
 }
 
 /* ENOSPC in the words of the issue: which file system is full. */
@@ -975,12 +976,12 @@ static void command_recipe(Build *b)
 		      (const char *const *)argv, env, &ok))
 		return;
 	if (ok) {
-		set_verdict(b->result, "pass");
+		set_verdict(b->result, PC_VERDICT_PASS);
 		return;
 	}
 	pc_reasons_add(b->result->reasons, "build-failed", PC_SEVERITY_ERROR,
 		       "the build command %s failed", argv[0]);
-	set_verdict(b->result, "fail");
+	set_verdict(b->result, PC_VERDICT_FAIL);
 }
 
 gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
@@ -994,7 +995,7 @@ gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 	result->recipe = g_strdup(spec->config->build_recipe);
 	result->log_path = g_strdup(spec->log_path);
 	/* could-not-check until a step says otherwise */
-	result->verdict = g_strdup("could-not-check");
+	result->verdict = g_strdup(PC_VERDICT_UNCHECKED);
 	b.lap = start;
 	if (!prepare_out(&b, error))
 		return FALSE;

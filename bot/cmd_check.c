@@ -25,31 +25,12 @@
 #include "reply.h"
 #include "terminal.h"
 
-/* Exit statuses by verdict, for scripts. */
-enum {
-	EXIT_PASS = 0,
-	EXIT_FAIL = 1,
-	EXIT_UNCHECKED = 3,
-	EXIT_NOT_PR = 4,
-};
-
 typedef struct {
 	const PcConfig *config;
 	gboolean dry_run, json, no_build;
 	guint seen;
 	int status;
 } CheckRun;
-
-static int exit_for(const char *verdict)
-{
-	if (!g_strcmp0(verdict, PC_VERDICT_PASS))
-		return EXIT_PASS;
-	if (!g_strcmp0(verdict, PC_VERDICT_FAIL))
-		return EXIT_FAIL;
-	if (!g_strcmp0(verdict, PC_VERDICT_NOT_PR))
-		return EXIT_NOT_PR;
-	return EXIT_UNCHECKED;
-}
 
 /* Text from mail or from a build, printed for a person: escaped. */
 static void print_escaped(FILE *out, const char *text, PcTerminalFlags flags)
@@ -161,16 +142,16 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 	if (!pc_job_check(c->config, msg->message, msg->flags, &options, &run,
 			  &error)) {
 		complain("%s: %s", msg->file, error->message);
-		c->status = EXIT_UNCHECKED;
+		c->status = pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
 		pc_job_run_clear(&run);
 		return FALSE;
 	}
 	print_result(c, &run);
-	c->status = exit_for(run.verdict);
+	c->status = pc_verdict_exit_status(pc_verdict_parse(run.verdict));
 	if (!c->dry_run && run.reply &&
 	    !send_reply(c->config, &run.mail, run.reply, &error)) {
 		complain("the reply was not sent: %s", error->message);
-		c->status = EXIT_UNCHECKED;
+		c->status = pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
 	}
 	pc_job_run_clear(&run);
 	return FALSE;
@@ -241,7 +222,7 @@ int pc_cmd_check(int argc, char **argv)
 		return PC_EXIT_USAGE;
 	}
 	if (!(lock = own_cache(config)))
-		return EXIT_UNCHECKED;
+		return pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
 	c.config = config;
 	c.status = PC_EXIT_USAGE;
 	if (!pc_input_foreach(argv[1], config->max_message_bytes, on_message,

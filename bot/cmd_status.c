@@ -28,8 +28,8 @@ static const char *const STATES[] = {
 	PC_STATE_REPLIED,   PC_STATE_IGNORED,	   PC_STATE_SUPERSEDED,
 	NULL
 };
-static const char *const VERDICTS[] = { "pass", "fail", "could-not-check",
-					NULL };
+static const char *const VERDICTS[] = { PC_VERDICT_PASS, PC_VERDICT_FAIL,
+					PC_VERDICT_UNCHECKED, NULL };
 
 typedef struct {
 	JsonObject *watch;	/* the daemon's own row, NULL if never */

@@ -17,13 +17,9 @@
 #include "fetch.h"
 #include "mail.h"
 #include "pullreq.h"
+#include "verdict.h"
 
 G_BEGIN_DECLS
-
-#define PC_VERDICT_PASS "pass"
-#define PC_VERDICT_FAIL "fail"
-#define PC_VERDICT_UNCHECKED "could-not-check"
-#define PC_VERDICT_NOT_PR "not-a-pull-request"
 
 typedef struct {
 	gboolean build;		/* FALSE: --no-build */

@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "autocleanup.h"
-#include "job.h"
 #include "report.h"
+#include "verdict.h"
 
 G_DEFINE_QUARK(pc-report-error-quark, pc_report_error)
 
@@ -37,17 +37,32 @@ G_DEFINE_QUARK(pc-report-error-quark, pc_report_error)
 /* From glib-compile-resources (see reply.c). */
 GResource *pc_templates_get_resource(void);
 
-/* The dashboard's sections, in the order a maintainer triages. */
-static const struct {
-	const char *verdict;	/* NULL: no verdict yet */
-	const char *name;	/* the section's id */
-	const char *label;
-} SECTIONS[] = {
-	{ PC_VERDICT_FAIL, "fail", "fail" },
-	{ PC_VERDICT_UNCHECKED, "could-not-check", "could not check" },
-	{ PC_VERDICT_PASS, "pass", "pass" },
-	{ NULL, "in-progress", "in progress" },
+/*
+ * The dashboard's sections, in the order a maintainer triages; the last
+ * holds the jobs with no verdict yet.
+ */
+static const PcVerdict SECTIONS[] = {
+	PC_VERDICT_IS_FAIL, PC_VERDICT_IS_UNCHECKED, PC_VERDICT_IS_PASS,
+	PC_VERDICT_UNKNOWN,
 };
+
+/* The verdict's name, NULL for the jobs in progress. */
+static const char *section_verdict(guint section)
+{
+	return pc_verdict_name(SECTIONS[section]);
+}
+
+/* The section's id in the page and the feed. */
+static const char *section_name(guint section)
+{
+	return section_verdict(section) ? section_verdict(section)
+					: "in-progress";
+}
+
+static const char *section_label(guint section)
+{
+	return pc_verdict_label(SECTIONS[section]);
+}
 
 /* One pull request, with what the report shows of its result. */
 typedef struct {
@@ -310,9 +325,9 @@ static void read_result(Row *row)
 	row->scope = g_strdup(member_string(build, "scope"));
 	row->log_path = g_strdup(member_string(build, "log_path"));
 	row->reproduce = strings_joined(member_array(build, "reproduce"), "\n");
-	row->first_error = first_error(result, SECTIONS[row->section].verdict,
+	row->first_error = first_error(result, section_verdict(row->section),
 				       FALSE);
-	row->brief_error = first_error(result, SECTIONS[row->section].verdict,
+	row->brief_error = first_error(result, section_verdict(row->section),
 				       TRUE);
 	diag = first_with(member_array(build, "diagnostics"), NULL);
 	row->first_diag = diag ? diag_text(diag, FALSE)
@@ -400,8 +415,8 @@ static int section_of(const PcJob *job)
 	    !g_strcmp0(job->verdict, PC_VERDICT_NOT_PR))
 		return -1;
 	for (guint i = 0; i < G_N_ELEMENTS(SECTIONS); i++)
-		if (SECTIONS[i].verdict &&
-		    !g_strcmp0(job->verdict, SECTIONS[i].verdict))
+		if (section_verdict(i) &&
+		    !g_strcmp0(job->verdict, section_verdict(i)))
 			return i;
 	return G_N_ELEMENTS(SECTIONS) - 1;	/* in progress */
 }
@@ -634,7 +649,7 @@ static char *entry_summary(const Row *row)
 {
 	return g_strdup_printf("Verdict: %s\nTip: %s\nScope: %s\n"
 			       "First diagnostic: %s",
-			       SECTIONS[row->section].label,
+			       section_label(row->section),
 			       row->tip ? row->tip : "unknown",
 			       row->scope ? row->scope : "none",
 			       row->first_diag ? row->first_diag : "none");
@@ -668,8 +683,8 @@ static void feed_entry(GString *out, const char *domain, const Row *row)
 		    job->from_addr ? job->from_addr : "unknown");
 	g_string_append(out, "    </author>\n");
 	g_string_append_printf(out, "    <category term=\"%s\" label=\"%s\"/>\n",
-			       SECTIONS[row->section].name,
-			       SECTIONS[row->section].label);
+			       section_name(row->section),
+			       section_label(row->section));
 	xml_element(out, "    ", "summary", summary);
 	g_string_append(out, "  </entry>\n");
 }
@@ -687,7 +702,7 @@ static char *feed_text(const PcConfig *config, GPtrArray *rows, gint64 now)
 	for (guint i = 0; i < rows->len; i++) {
 		const Row *row = rows->pdata[i];
 
-		if (SECTIONS[row->section].verdict)
+		if (section_verdict(row->section))
 			latest = MAX(latest, MAX(row->job->updated_at,
 						 row->job->received_at));
 	}
@@ -703,7 +718,7 @@ static char *feed_text(const PcConfig *config, GPtrArray *rows, gint64 now)
 	for (guint i = 0; i < rows->len; i++) {
 		const Row *row = rows->pdata[i];
 
-		if (SECTIONS[row->section].verdict)
+		if (section_verdict(row->section))
 			feed_entry(out, domain, row);
 	}
 	g_string_append(out, "</feed>\n");
@@ -826,8 +841,8 @@ static PcReportItem *row_item(const Row *row)
 	item_set(item, "subject", job->subject ? job->subject : "(no subject)");
 	item_set(item, "sender", job->from_addr ? job->from_addr : "unknown");
 	item_set(item, "date", date);
-	item_set(item, "verdict", SECTIONS[row->section].name);
-	item_set(item, "label", SECTIONS[row->section].label);
+	item_set(item, "verdict", section_name(row->section));
+	item_set(item, "label", section_label(row->section));
 	item_set(item, "tip", row->tip);
 	item_set(item, "tip_short", tip_short);
 	item_set(item, "scope", row->scope);
@@ -868,8 +883,8 @@ static GListModel *sections_model(GPtrArray *rows, GPtrArray *items,
 		}
 		*total += n;
 		section->rows = G_LIST_MODEL(store);
-		item_set(section, "name", SECTIONS[s].name);
-		item_set(section, "label", SECTIONS[s].label);
+		item_set(section, "name", section_name(s));
+		item_set(section, "label", section_label(s));
 		item_set_int(section, "count", n);
 		item_set(section, "empty", n ? NULL : "yes");
 		g_list_store_append(sections, section);
@@ -1169,9 +1184,9 @@ static char *digest_body(GPtrArray *rows, gint64 since, gint64 until,
 	g_string_append_printf(out, "Pull requests received from %s to %s UTC: "
 			       "%u.\n", from, to, rows->len);
 	for (guint s = 0; s < G_N_ELEMENTS(SECTIONS); s++) {
-		g_autofree char *label = g_ascii_strup(SECTIONS[s].label, -1);
+		g_autofree char *label = g_ascii_strup(section_label(s), -1);
 
-		if (!SECTIONS[s].verdict && !counts[s])
+		if (!section_verdict(s) && !counts[s])
 			continue;	/* nothing in progress */
 		g_string_append_printf(out, "\n%s (%u)\n", label, counts[s]);
 		if (!counts[s])

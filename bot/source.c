@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * source: picks the driver [source] type names, and what every driver
- * shares: the verdict keywords and the reconnection backoff. The drivers
+ * shares: the verdict keywords (verdict.c has them) and the
+ * reconnection backoff. The drivers
  * live in source_maildir.c and source_imap.c.
  */
 #define G_LOG_DOMAIN "pullcheck-source"
@@ -10,6 +11,7 @@
 
 #include "source.h"
 #include "source_drivers.h"
+#include "verdict.h"
 
 G_DEFINE_QUARK(pc-source-error-quark, pc_source_error)
 
@@ -36,17 +38,9 @@ void pc_source_free(PcSource *src)
 		src->ops->free(src);
 }
 
-/*
- * Three verdicts, three keywords: a maintainer's filter on "not pass"
- * must not take "could not check" for "fail", nor the other way round.
- */
 const char *pc_source_keyword(const char *verdict)
 {
-	if (verdict && !strcmp(verdict, "pass"))
-		return "$PullcheckPass";
-	if (verdict && !strcmp(verdict, "fail"))
-		return "$PullcheckFail";
-	return "$PullcheckUnchecked";
+	return pc_verdict_keyword(pc_verdict_parse(verdict));
 }
 
 guint pc_source_backoff(guint attempt)

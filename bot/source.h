@@ -85,7 +85,7 @@ PcSource *pc_source_new(const PcConfig *config, PcStore *store,
 void pc_source_free(PcSource *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcSource, pc_source_free)
 
-/* The keyword IMAP carries for @verdict ("pass", "fail", ...). */
+/* The keyword IMAP carries for @verdict ("pass", ...): verdict.h has them. */
 const char *pc_source_keyword(const char *verdict);
 
 /*

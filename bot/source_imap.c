@@ -31,6 +31,7 @@
 
 #include "source_drivers.h"
 #include "connection.h"
+#include "verdict.h"
 
 /* Seconds for each network read or write (there is no [imap] key). */
 #define IO_TIMEOUT 60
@@ -903,7 +904,7 @@ static gboolean check_markable(ImapSource *self, guint32 validity,
 static gboolean imap_set_verdict(PcSource *src, const char *id,
 				 const char *verdict, GError **error)
 {
-	static const char *const verdicts[] = { "pass", "fail", "unchecked" };
+	const char *const *keywords = pc_verdict_keywords();
 	ImapSource *self = (ImapSource *)src;
 	const char *kw = pc_source_keyword(verdict);
 	guint32 validity, uid;
@@ -911,8 +912,8 @@ static gboolean imap_set_verdict(PcSource *src, const char *id,
 	if (!parse_id(id, &validity, &uid, error) ||
 	    !check_markable(self, validity, error))
 		return FALSE;
-	for (gsize i = 0; i < G_N_ELEMENTS(verdicts); i++) {
-		const char *other = pc_source_keyword(verdicts[i]);
+	for (gsize i = 0; keywords[i]; i++) {
+		const char *other = keywords[i];
 
 		if (strcmp(other, kw) && !store_flag(self, uid, other, FALSE,
 						     error))

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "source_drivers.h"
+#include "verdict.h"
 
 #define KEYWORDS_FILE "dovecot-keywords"
 /* Dovecot's limit too: one letter each, a to z. */
@@ -545,13 +546,13 @@ static char *verdict_flags(const char *flags, const char *drop, char add)
 static gboolean maildir_set_verdict(PcSource *src, const char *id,
 				    const char *verdict, GError **error)
 {
-	static const char *const verdicts[] = { "pass", "fail", "unchecked" };
+	const char *const *keywords = pc_verdict_keywords();
 	MaildirSource *self = (MaildirSource *)src;
 	g_autofree char *path =
 		g_build_filename(self->dir, KEYWORDS_FILE, NULL);
 	const char *kw = pc_source_keyword(verdict);
 	char *names[MAX_KEYWORDS] = { NULL };
-	char drop[G_N_ELEMENTS(verdicts) + 1] = "";
+	char drop[MAX_KEYWORDS + 1] = "";
 	gboolean ok = FALSE;
 	int i;
 
@@ -560,8 +561,8 @@ static gboolean maildir_set_verdict(PcSource *src, const char *id,
 	i = keyword_index(names, kw);
 	if (i < 0 && (i = add_keyword(self, kw, error)) < 0)
 		goto out;
-	for (gsize v = 0; v < G_N_ELEMENTS(verdicts); v++) {
-		int j = keyword_index(names, pc_source_keyword(verdicts[v]));
+	for (gsize v = 0; keywords[v]; v++) {
+		int j = keyword_index(names, keywords[v]);
 
 		if (j >= 0 && j != i)
 			drop[strlen(drop)] = 'a' + j;
