@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "input.h"
+#include "json.h"
 #include "pullreq.h"
 
 typedef struct {
@@ -16,57 +17,6 @@ typedef struct {
 	guint64 cap;
 	gboolean failed;
 } ParseRun;
-
-/*
- * The escaping json-glib 1.6's generator does, byte for byte, so that the
- * output stays what it was when json-glib wrote it: '"' and '\\' get a
- * backslash; 0x01-0x1e and 0x7f are escaped (the short forms where JSON
- * has them, else \u00xx); 0x1f and every byte from 0x80 up, valid UTF-8
- * or not, are copied as they are (the mail's text is UTF-8 already; a
- * path named on the command line need not be).
- */
-static void append_escaped(GString *out, const char *s)
-{
-	const char *run = s;
-
-	for (;; s++) {
-		unsigned char c = *s;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-			continue;
-		if (c == 0x1f)
-			continue;
-		g_string_append_len(out, run, s - run);
-		run = s + 1;
-		switch (c) {
-		case '\0':
-			return;
-		case '"':
-		case '\\':
-			g_string_append_c(out, '\\');
-			g_string_append_c(out, c);
-			break;
-		case '\b':
-			g_string_append(out, "\\b");
-			break;
-		case '\f':
-			g_string_append(out, "\\f");
-			break;
-		case '\n':
-			g_string_append(out, "\\n");
-			break;
-		case '\r':
-			g_string_append(out, "\\r");
-			break;
-		case '\t':
-			g_string_append(out, "\\t");
-			break;
-		default:
-			g_string_append_printf(out, "\\u00%02x", c);
-			break;
-		}
-	}
-}
 
 /* @name is a fixed key: no escaping needed. */
 static void add_string(GString *out, const char *name, const char *value)
@@ -80,7 +30,7 @@ static void add_string(GString *out, const char *name, const char *value)
 		return;
 	}
 	g_string_append_c(out, '"');
-	append_escaped(out, value);
+	pc_json_append_escaped(out, value);
 	g_string_append_c(out, '"');
 }
 
@@ -99,7 +49,7 @@ static void to_json(GString *out, const char *file, const PcMail *mail,
 		    const PcPullreq *pr, gboolean has_body)
 {
 	g_string_append(out, "{\"file\":\"");
-	append_escaped(out, file);
+	pc_json_append_escaped(out, file);
 	g_string_append_c(out, '"');
 	add_string(out, "message_id", mail->message_id);
 	add_string(out, "subject", mail->subject);

@@ -15,9 +15,10 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "job.h"
+#include "json.h"
 #include "store.h"
 #include "terminal.h"
+#include "verdict.h"
 
 /* The daemon writes its row every 2 s; older than this, it is gone. */
 #define STALE_S 30
@@ -102,9 +103,12 @@ static void age(GString *out, gint64 seconds)
 				       seconds / 86400);
 }
 
+/* A string of the daemon's row, "" when it has none. */
 static const char *member(JsonObject *o, const char *name)
 {
-	return o ? json_object_get_string_member_with_default(o, name, "") : "";
+	const char *s = pc_json_get_string(o, name);
+
+	return s ? s : "";
 }
 
 /*

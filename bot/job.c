@@ -14,6 +14,7 @@
 
 #include "buildlog.h"
 #include "job.h"
+#include "json.h"
 #include "reason.h"
 #include "reply.h"
 
@@ -240,21 +241,6 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 	if (pc_job_fetch(config, run))
 		pc_job_build(config, options, run);
 	return pc_job_finish(config, run, error);
-}
-
-void pc_json_add_string(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
-void pc_json_add_int(JsonBuilder *b, const char *name, gint64 value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, value);
 }
 
 static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)

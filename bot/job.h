@@ -15,6 +15,8 @@
 #include "build.h"
 #include "config.h"
 #include "fetch.h"
+/* Only for daemon_status.c, which reaches pc_json_add_* through job.h. */
+#include "json.h"
 #include "mail.h"
 #include "pullreq.h"
 #include "verdict.h"
@@ -72,11 +74,6 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 		      PcMailFlags flags, const PcJobOptions *options,
 		      PcJobRun *run, GError **error);
 void pc_job_run_clear(PcJobRun *run);
-
-/* A member @name of the object @b is building: the string (null for
- * NULL) or the number. */
-void pc_json_add_string(JsonBuilder *b, const char *name, const char *value);
-void pc_json_add_int(JsonBuilder *b, const char *name, gint64 value);
 
 /* The result as `check --json` prints it. (transfer full) */
 JsonObject *pc_job_run_to_json(const PcJobRun *run);
