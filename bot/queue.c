@@ -118,16 +118,6 @@ static gboolean moved_on(GError *error)
 	return g_error_matches(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE);
 }
 
-static GMimeMessage *message_from(GBytes *raw)
-{
-	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(
-		g_bytes_get_data(raw, NULL), g_bytes_get_size(raw));
-	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
-
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	return g_mime_parser_construct_message(parser, NULL);
-}
-
 /* Reads the stored message of @job into @run. */
 static gboolean read_job(PcQueue *q, const PcJob *job, PcJobRun *run,
 			 GError **error)
@@ -138,10 +128,11 @@ static gboolean read_job(PcQueue *q, const PcJob *job, PcJobRun *run,
 	memset(run, 0, sizeof(*run));
 	if (!raw)
 		return FALSE;
-	message = message_from(raw);
+	message = pc_mail_parse_message(g_bytes_get_data(raw, NULL),
+					g_bytes_get_size(raw),
+					q->config->max_message_bytes, error);
 	if (!message) {
-		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_NOT_MAIL,
-			    "the stored message is not mail");
+		g_prefix_error(error, "the stored message: ");
 		return FALSE;
 	}
 	return pc_job_read(q->config, message, PC_MAIL_NONE, run, error);
@@ -238,7 +229,9 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 				      msg->size);
 		return take_unreadable(q, msg, why, error);
 	}
-	message = message_from(msg->raw);
+	message = pc_mail_parse_message(g_bytes_get_data(msg->raw, NULL),
+					g_bytes_get_size(msg->raw),
+					q->config->max_message_bytes, NULL);
 	if (!message)
 		return take_unreadable(q, msg, "not a mail message", error);
 	if (!pc_job_read(q->config, message, PC_MAIL_NONE, &run, &bad)) {

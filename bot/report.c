@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "autocleanup.h"
+#include "mail.h"
 #include "report.h"
 #include "verdict.h"
 
@@ -388,15 +389,12 @@ static char *reply_as_read(GMimeMessage *msg)
 static void read_reply(Row *row)
 {
 	const char *text = row->job->reply;
-	g_autoptr(GMimeStream) stream = NULL;
-	g_autoptr(GMimeParser) parser = NULL;
 	g_autoptr(GMimeMessage) msg = NULL;
 
 	if (!text)
 		return;
-	stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, NULL);
+	/* Our own reply, already in memory: no cap to apply. */
+	msg = pc_mail_parse_message(text, strlen(text), G_MAXSIZE, NULL);
 	if (!msg) {
 		row->reply_text = g_strdup(text);
 		return;

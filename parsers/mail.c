@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * mail: reads one GMimeMessage into a PcMail.
+ * mail: reads one GMimeMessage into a PcMail, and bytes into a
+ * GMimeMessage.
  *
  * The body is what a person wrote and a person would read: inline
  * text/plain parts only, so an attached .diff or a forwarded message never
@@ -715,6 +716,29 @@ static void read_headers(PcMail *mail, GMimeMessage *message,
 	mail->auto_submitted = dup_nonempty(
 		g_mime_object_get_header(obj, "Auto-Submitted"));
 	mail->list_id = dup_nonempty(g_mime_object_get_header(obj, "List-Id"));
+}
+
+GMimeMessage *pc_mail_parse_message(const char *data, gsize len,
+				    gsize max_bytes, GError **error)
+{
+	g_autoptr(GMimeStream) stream = NULL;
+	g_autoptr(GMimeParser) parser = NULL;
+	GMimeMessage *message;
+
+	if (len > max_bytes) {
+		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_TOO_BIG,
+			    "%" G_GSIZE_FORMAT " bytes, over the cap of "
+			    "%" G_GSIZE_FORMAT, len, max_bytes);
+		return NULL;
+	}
+	stream = g_mime_stream_mem_new_with_buffer(data, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	message = g_mime_parser_construct_message(parser, NULL);
+	if (!message)
+		g_set_error(error, PC_MAIL_ERROR, PC_MAIL_ERROR_NOT_MAIL,
+			    "not a mail message");
+	return message;
 }
 
 gboolean pc_mail_init_from_message(PcMail *mail, GMimeMessage *message,

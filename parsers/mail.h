@@ -17,7 +17,8 @@ GQuark pc_mail_error_quark(void);
 
 typedef enum {
 	PC_MAIL_ERROR_NOT_MAIL,	/* no headers, binary garbage */
-	PC_MAIL_ERROR_TOO_BIG,	/* a part decodes past the cap */
+	PC_MAIL_ERROR_TOO_BIG,	/* the message, or a part decoded, is past
+				 * the cap */
 } PcMailError;
 
 /*
@@ -84,6 +85,15 @@ typedef enum {
 	 */
 	PC_MAIL_NO_THREAD = 1 << 2,
 } PcMailFlags;
+
+/*
+ * Parses the @len bytes at @data as one message (RFC 5322, not mbox).
+ * Fails with PC_MAIL_ERROR_TOO_BIG when @len is over @max_bytes, before
+ * GMime sees a byte, and with PC_MAIL_ERROR_NOT_MAIL when GMime finds no
+ * message in them. (transfer full)
+ */
+GMimeMessage *pc_mail_parse_message(const char *data, gsize len,
+				    gsize max_bytes, GError **error);
 
 /*
  * Reads @message into @mail. Text parts are decoded only while the total
