@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "outbox_drivers.h"
 
 typedef struct {
@@ -67,21 +68,6 @@ static gboolean fsync_path(const char *path, int flags, GError **error)
 	return TRUE;
 }
 
-static gboolean write_all(int fd, const guint8 *data, gsize len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return FALSE;
-		data += n;
-		len -= n;
-	}
-	return TRUE;
-}
-
 /* Writes and fsyncs @path, which must not exist yet. */
 static gboolean write_new_file(const char *path, GBytes *message,
 			       GError **error)
@@ -93,7 +79,7 @@ static gboolean write_new_file(const char *path, GBytes *message,
 
 	if (fd < 0)
 		return fail_errno(error, errno, "cannot create", path);
-	if (!write_all(fd, data, len) || fsync(fd) < 0) {
+	if (!pc_fileio_write_all(fd, data, len) || fsync(fd) < 0) {
 		err = errno;
 		close(fd);
 		return fail_errno(error, err, "cannot write", path);
@@ -187,17 +173,12 @@ static char *maildir_host(void)
 
 PcOutbox *pc_outbox_maildir_new(const PcConfig *config, GError **error)
 {
-	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	g_autofree char *failed = NULL;
 	MaildirOutbox *self;
 
-	for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
-		g_autofree char *d = g_build_filename(config->outbox_maildir,
-						      subdirs[i], NULL);
-
-		if (g_mkdir_with_parents(d, 0700) < 0) {
-			fail_errno(error, errno, "cannot create outbox", d);
-			return NULL;
-		}
+	if (!pc_fileio_make_maildir(config->outbox_maildir, &failed)) {
+		fail_errno(error, errno, "cannot create outbox", failed);
+		return NULL;
 	}
 	self = g_new0(MaildirOutbox, 1);
 	self->parent.ops = &maildir_ops;

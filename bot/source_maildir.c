@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "source_drivers.h"
 #include "verdict.h"
 
@@ -460,22 +461,12 @@ static gboolean write_keywords(int fd, const char *lock, const char *path,
 			       char *const names[MAX_KEYWORDS], GError **error)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
-	gsize off = 0;
 
 	for (guint i = 0; i < MAX_KEYWORDS; i++) {
 		if (names[i])
 			g_string_append_printf(s, "%u %s\n", i, names[i]);
 	}
-	while (off < s->len) {
-		ssize_t n = write(fd, s->str + off, s->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fail_errno(error, errno, "cannot write", lock);
-		off += n;
-	}
-	if (fsync(fd) < 0)
+	if (!pc_fileio_write_all(fd, s->str, s->len) || fsync(fd) < 0)
 		return fail_errno(error, errno, "cannot write", lock);
 	if (rename(lock, path) < 0)
 		return fail_errno(error, errno, "cannot rename", lock);
@@ -659,17 +650,12 @@ static int watch_new(const char *new_dir)
 PcSource *pc_source_maildir_new(const PcConfig *config, PcStore *store,
 				GError **error)
 {
-	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	g_autofree char *failed = NULL;
 	MaildirSource *self;
 
-	for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
-		g_autofree char *d = g_build_filename(config->source_maildir,
-						      subdirs[i], NULL);
-
-		if (g_mkdir_with_parents(d, 0700) < 0) {
-			fail_errno(error, errno, "cannot create Maildir", d);
-			return NULL;
-		}
+	if (!pc_fileio_make_maildir(config->source_maildir, &failed)) {
+		fail_errno(error, errno, "cannot create Maildir", failed);
+		return NULL;
 	}
 	self = g_new0(MaildirSource, 1);
 	self->parent.ops = &maildir_ops;

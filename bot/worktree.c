@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "autocleanup-git.h"
+#include "fileio.h"
 #include "gitutil.h"
 #include "worktree.h"
 
@@ -643,21 +644,6 @@ static gboolean remove_old(Worktree *w, const git_diff_delta *d)
 	return TRUE;
 }
 
-static gboolean write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return FALSE;
-		data += n;
-		len -= n;
-	}
-	return TRUE;
-}
-
 /*
  * The blob's content as checkout writes it: through the tree's filters.
  * The scan has bounded its size, so holding it whole is bounded too.
@@ -689,7 +675,7 @@ static gboolean write_content(git_blob *blob, const git_diff_file *f,
 		    f->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
 	if (fd < 0)
 		return FALSE;
-	ok = write_all(fd, buf.ptr, buf.size);
+	ok = pc_fileio_write_all(fd, buf.ptr, buf.size);
 	return close(fd) == 0 && ok;
 }
 
