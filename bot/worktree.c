@@ -239,7 +239,7 @@ static gboolean scan_subtree(Scan *s, const git_tree_entry *old,
 static gboolean count_entry(Scan *s, const git_tree_entry *e, int sign,
 			    const char *prefix)
 {
-	gint64 size;
+	gint64 size = 0;	/* set by blob_size(); gcc -O2 cannot tell */
 
 	switch (git_tree_entry_type(e)) {
 	case GIT_OBJECT_TREE:
