@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "daemon_status.h"
-#include "job.h"
+#include "json.h"
 #include "store.h"
 
 /* Slack on top of a step's own limit before the watchdog gives up. */
