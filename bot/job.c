@@ -12,11 +12,10 @@
 
 #include <string.h>
 
-#include "buildlog.h"
 #include "job.h"
-#include "json.h"
 #include "reason.h"
 #include "reply.h"
+#include "result_writer.h"
 
 /*
  * Fetch findings that say nothing about the pull request itself: the
@@ -58,17 +57,6 @@ static const char *verdict_of(GPtrArray *reasons)
 	if (!g_strcmp0(severity, PC_SEVERITY_INFRA))
 		return PC_VERDICT_UNCHECKED;
 	return NULL;
-}
-
-static char *job_key(const PcMail *mail)
-{
-	g_autofree char *in = g_strconcat(mail->message_id ? mail->message_id
-							   : "", "\n",
-					  mail->body_sha256, NULL);
-	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-							     in, -1);
-
-	return g_strndup(sum, 16);
 }
 
 static gboolean fetch_step(const PcConfig *config, PcJobRun *run)
@@ -150,7 +138,8 @@ gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
 				       config->max_message_bytes,
 				       flags | PC_MAIL_RECIPIENTS, error))
 		return FALSE;
-	run->key = job_key(&run->mail);
+	run->key = pc_result_job_key(run->mail.message_id,
+				     run->mail.body_sha256);
 	pc_pullreq_parse(parser, &run->mail, &run->pr);
 	if (!run->pr.is_pull_request) {
 		set_verdict(run, PC_VERDICT_NOT_PR);
@@ -243,145 +232,18 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 	return pc_job_finish(config, run, error);
 }
 
-static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_begin_array(b);
-	for (guint i = 0; a && i < a->len; i++)
-		json_builder_add_string_value(b, a->pdata[i]);
-	json_builder_end_array(b);
-}
-
-static void add_strv(JsonBuilder *b, const char *name, char **v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_begin_array(b);
-	for (char **s = v; s && *s; s++)
-		json_builder_add_string_value(b, *s);
-	json_builder_end_array(b);
-}
-
-static void add_reasons(JsonBuilder *b, GPtrArray *reasons)
-{
-	json_builder_set_member_name(b, "reasons");
-	json_builder_begin_array(b);
-	for (guint i = 0; reasons && i < reasons->len; i++) {
-		const PcReason *r = reasons->pdata[i];
-
-		json_builder_begin_object(b);
-		pc_json_add_string(b, "code", r->code);
-		pc_json_add_string(b, "severity", r->severity);
-		pc_json_add_string(b, "text", r->text);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-}
-
-static void add_fetch(JsonBuilder *b, const PcFetchResult *f)
-{
-	json_builder_begin_object(b);
-	pc_json_add_string(b, "url", f->url);
-	pc_json_add_string(b, "ref", f->ref);
-	pc_json_add_string(b, "resolved_ref", f->resolved_ref);
-	pc_json_add_string(b, "tip_commit", f->tip_commit);
-	pc_json_add_string(b, "tag_object", f->tag_object);
-	json_builder_set_member_name(b, "signed");
-	if (f->signed_ == PC_TRI_NULL)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_boolean_value(b, f->signed_ == PC_TRI_TRUE);
-	pc_json_add_string(b, "signature", f->signature);
-	pc_json_add_string(b, "signer", f->signer);
-	pc_json_add_string(b, "base_commit", f->base_commit);
-	pc_json_add_int(b, "commits", f->commits);
-	pc_json_add_int(b, "files_changed", f->files_changed);
-	pc_json_add_int(b, "insertions", f->insertions);
-	pc_json_add_int(b, "deletions", f->deletions);
-	add_strings(b, "merge_conflicts", f->merge_conflicts);
-	pc_json_add_string(b, "mainline_commit", f->mainline_commit);
-	pc_json_add_string(b, "tree", f->tree_kind);
-	pc_json_add_string(b, "tree_commit", f->tree_commit);
-	json_builder_end_object(b);
-}
-
-static void add_diagnostics(JsonBuilder *b, GPtrArray *diags)
-{
-	json_builder_set_member_name(b, "diagnostics");
-	json_builder_begin_array(b);
-	for (guint i = 0; diags && i < diags->len; i++) {
-		const PcDiagnostic *d = diags->pdata[i];
-
-		json_builder_begin_object(b);
-		pc_json_add_string(b, "tool", d->tool);
-		pc_json_add_string(b, "severity", d->severity);
-		pc_json_add_string(b, "language", d->language);
-		pc_json_add_string(b, "file", d->file);
-		pc_json_add_int(b, "line", d->line);
-		pc_json_add_int(b, "column", d->column);
-		pc_json_add_string(b, "message", d->message);
-		pc_json_add_string(b, "excerpt", d->excerpt);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-}
-
-static void add_build(JsonBuilder *b, const PcBuildResult *r,
-		      const PcFetchResult *f)
-{
-	json_builder_begin_object(b);
-	pc_json_add_string(b, "verdict", r->verdict);
-	add_reasons(b, r->reasons);
-	pc_json_add_string(b, "recipe", r->recipe);
-	pc_json_add_string(b, "scope", r->scope);
-	pc_json_add_string(b, "tree", f->tree_kind);
-	pc_json_add_string(b, "tree_commit", f->tree_commit);
-	json_builder_set_member_name(b, "config");
-	json_builder_begin_object(b);
-	pc_json_add_string(b, "rust", r->config_rust);
-	pc_json_add_string(b, "fragment", r->fragment);
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "toolchain");
-	json_builder_begin_object(b);
-	pc_json_add_string(b, "rustc", r->toolchain.rustc);
-	pc_json_add_string(b, "bindgen", r->toolchain.bindgen);
-	pc_json_add_string(b, "clang", r->toolchain.clang);
-	pc_json_add_string(b, "lld", r->toolchain.lld);
-	json_builder_end_object(b);
-	add_strv(b, "targets", r->targets);
-	json_builder_set_member_name(b, "duration_s");
-	json_builder_add_double_value(b, r->duration_s);
-	json_builder_set_member_name(b, "make_s");
-	json_builder_add_double_value(b, r->make_s);
-	add_diagnostics(b, r->diagnostics);
-	pc_json_add_int(b, "diagnostics_total", r->diagnostics_total);
-	pc_json_add_string(b, "log_path", r->log_path);
-	add_strv(b, "reproduce", r->reproduce);
-	json_builder_end_object(b);
-}
-
 JsonObject *pc_job_run_to_json(const PcJobRun *run)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
+	const PcResultParts parts = {
+		.message_id = run->mail.message_id,
+		.key = run->key,
+		.verdict = run->verdict,
+		.reasons = run->reasons,
+		.fetch = run->fetched ? &run->fetch : NULL,
+		.build = run->built ? &run->build : NULL,
+	};
 
-	json_builder_begin_object(b);
-	pc_json_add_string(b, "message_id", run->mail.message_id);
-	pc_json_add_string(b, "job", run->key);
-	pc_json_add_string(b, "verdict", run->verdict);
-	add_reasons(b, run->reasons);
-	json_builder_set_member_name(b, "fetch");
-	if (run->fetched)
-		add_fetch(b, &run->fetch);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "build");
-	if (run->built)
-		add_build(b, &run->build, &run->fetch);
-	else
-		json_builder_add_null_value(b);
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	return json_object_ref(json_node_get_object(root));
+	return pc_result_new(&parts);
 }
 
 void pc_job_run_clear(PcJobRun *run)

@@ -15,8 +15,8 @@
 #include <tmpl-glib.h>
 
 #include "autocleanup.h"
-#include "reason.h"
 #include "reply.h"
+#include "result.h"
 
 G_DEFINE_QUARK(pc-reply-error-quark, pc_reply_error)
 
@@ -216,53 +216,10 @@ static void scope_set_object(TmplScope *scope, const char *prefix,
 	}
 }
 
-static const char *member_string(JsonObject *obj, const char *name)
+static char *signature_text(JsonObject *result)
 {
-	JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
-
-	if (!node || json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
-static JsonObject *member_object(JsonObject *obj, const char *name)
-{
-	JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
-
-	return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
-						    : NULL;
-}
-
-/*
- * The cause the verdict line names: the first reason of the highest
- * severity, the one that decided the verdict (pc_reasons_worst), not a
- * warning that happened to come first.
- */
-static const char *first_reason(JsonObject *result)
-{
-	JsonNode *node = json_object_get_member(result, "reasons");
-	JsonArray *a = node && JSON_NODE_HOLDS_ARRAY(node)
-			       ? json_node_get_array(node) : NULL;
-	guint n = a ? json_array_get_length(a) : 0;
-	const char *text = NULL;
-	int best = -1;
-
-	for (guint i = 0; i < n; i++) {
-		JsonObject *r = json_array_get_object_element(a, i);
-		int rank = pc_severity_rank(member_string(r, "severity"));
-
-		if (rank > best) {
-			best = rank;
-			text = member_string(r, "text");
-		}
-	}
-	return text;
-}
-
-static char *signature_text(JsonObject *fetch)
-{
-	const char *sig = member_string(fetch, "signature");
-	const char *signer = member_string(fetch, "signer");
+	const char *signer;
+	const char *sig = pc_result_signature(result, &signer);
 
 	if (!g_strcmp0(sig, "verified"))
 		return g_strdup_printf("signed tag, good signature by %s",
@@ -279,18 +236,12 @@ static char *signature_text(JsonObject *fetch)
 	return g_strdup("not a signed tag");
 }
 
-static char *diffstat_text(JsonObject *fetch)
+static char *diffstat_text(JsonObject *result)
 {
-	JsonNode *files = json_object_get_member(fetch, "files_changed");
+	gint64 n, ins, del;
 
-	if (!files || JSON_NODE_HOLDS_NULL(files) ||
-	    !member_string(fetch, "tip_commit"))
+	if (!pc_result_diffstat(result, &n, &ins, &del))
 		return NULL;
-	gint64 n = json_node_get_int(files);
-	gint64 ins = json_object_get_int_member_with_default(fetch,
-							     "insertions", 0);
-	gint64 del = json_object_get_int_member_with_default(fetch,
-							     "deletions", 0);
 
 	/* git's own wording, singulars included */
 	return g_strdup_printf("%" G_GINT64_FORMAT " file%s changed, %"
@@ -312,20 +263,19 @@ static char *mail_date(const PcMail *mail)
 	return g_date_time_format(dt, "%a, %-d %b %Y %H:%M:%S %z");
 }
 
-static void scope_set_fetch_texts(TmplScope *scope, JsonObject *fetch)
+static void scope_set_fetch_texts(TmplScope *scope, JsonObject *result)
 {
 	g_autofree char *sig = NULL, *diffstat = NULL;
 
-	if (!fetch) {
+	if (!pc_result_fetched(result)) {
 		tmpl_scope_set_null(scope, "fetch");
 		return;
 	}
-	sig = signature_text(fetch);
-	diffstat = diffstat_text(fetch);
+	sig = signature_text(result);
+	diffstat = diffstat_text(result);
 	tmpl_scope_set_string(scope, "fetch_signature_text", sig);
 	{
-		gint64 n = json_object_get_int_member_with_default(fetch,
-								   "commits", 0);
+		gint64 n = pc_result_commits(result);
 		g_autofree char *commits = g_strdup_printf(
 			"%" G_GINT64_FORMAT " commit%s", n, n == 1 ? "" : "s");
 
@@ -348,13 +298,14 @@ static char *short_version(const char *line)
 	return g_strdup(line ? line : "?");
 }
 
-static char *toolchain_text(JsonObject *tc)
+static char *toolchain_text(JsonObject *result)
 {
-	const char *const tools[] = { "rustc", "bindgen", "clang", "lld" };
+	const char *const *tools = pc_result_tools();
 	GString *out = g_string_new(NULL);
 
-	for (gsize i = 0; i < G_N_ELEMENTS(tools); i++) {
-		g_autofree char *v = short_version(member_string(tc, tools[i]));
+	for (gsize i = 0; tools[i]; i++) {
+		g_autofree char *v = short_version(
+			pc_result_tool_version(result, tools[i]));
 
 		g_string_append_printf(out, "%s%s %s", i ? ", " : "", tools[i], v);
 	}
@@ -372,11 +323,11 @@ static char *duration_text(double seconds)
 	return g_strdup_printf("%uh%02um", s / 3600, s % 3600 / 60);
 }
 
-static char *scope_text(JsonObject *build)
+static char *scope_text(JsonObject *result)
 {
-	const char *scope = member_string(build, "scope");
+	const char *scope = pc_result_scope(result);
 
-	if (!g_strcmp0(member_string(build, "recipe"), "command"))
+	if (!g_strcmp0(pc_result_recipe(result), "command"))
 		return g_strdup("the configured build command");
 	if (!g_strcmp0(scope, "full"))
 		return g_strdup("full: vmlinux and all modules");
@@ -384,25 +335,20 @@ static char *scope_text(JsonObject *build)
 			"changed C object; not all of vmlinux and the modules");
 }
 
-static void scope_set_build_texts(TmplScope *scope, JsonObject *build)
+static void scope_set_build_texts(TmplScope *scope, JsonObject *result)
 {
-	JsonObject *tc = member_object(build, "toolchain");
-	JsonNode *diags;
 	g_autofree char *tools = NULL, *dur = NULL, *what = NULL;
 	g_autofree char *shown = NULL, *tree = NULL;
+	const char *kind, *commit;
 
-	if (!build)
+	if (!pc_result_built(result))
 		return;
-	diags = json_object_get_member(build, "diagnostics");
-	tools = toolchain_text(tc);
-	dur = duration_text(json_object_get_double_member_with_default(
-		build, "duration_s", 0));
-	what = scope_text(build);
-	shown = g_strdup_printf("%u", diags && JSON_NODE_HOLDS_ARRAY(diags)
-			? json_array_get_length(json_node_get_array(diags)) : 0);
-	tree = g_strdup_printf("%s %s",
-			       member_string(build, "tree") ?: "tip",
-			       member_string(build, "tree_commit") ?: "");
+	tools = toolchain_text(result);
+	dur = duration_text(pc_result_duration(result));
+	what = scope_text(result);
+	shown = g_strdup_printf("%u", pc_result_diagnostics_shown(result));
+	kind = pc_result_tree(result, &commit);
+	tree = g_strdup_printf("%s %s", kind ?: "tip", commit ?: "");
 	tmpl_scope_set_string(scope, "build_toolchain_text", tools);
 	tmpl_scope_set_string(scope, "build_duration_text", dur);
 	tmpl_scope_set_string(scope, "build_scope_text", what);
@@ -423,13 +369,13 @@ static TmplScope *make_scope(const PcMail *mail, const PcPullreq *pr,
 	TmplScope *scope = tmpl_scope_new();
 	g_autofree char *date = mail_date(mail);
 	g_autofree char *url_line = NULL;
-	const char *first = first_reason(result);
+	const char *first = pc_result_cause(result);
 
 	for (guint i = 0; i < G_N_ELEMENTS(ALWAYS); i++)
 		tmpl_scope_set_null(scope, ALWAYS[i]);
 	scope_set_object(scope, NULL, result);
-	scope_set_fetch_texts(scope, member_object(result, "fetch"));
-	scope_set_build_texts(scope, member_object(result, "build"));
+	scope_set_fetch_texts(scope, result);
+	scope_set_build_texts(scope, result);
 	url_line = g_strjoin(" ", pr->repo_url ? pr->repo_url : "(no URL)",
 			     pr->ref, NULL);
 	tmpl_scope_set_string(scope, "url_line", url_line);
@@ -647,13 +593,12 @@ static void set_verdict_headers(GMimeMessage *msg, JsonObject *result,
 				const char *tip)
 {
 	GMimeObject *obj = GMIME_OBJECT(msg);
-	const char *scope = member_string(member_object(result, "build"),
-					  "scope");
+	const char *scope = pc_result_scope(result);
 
 	g_mime_object_set_header(obj, "Auto-Submitted", "auto-generated",
 				 NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Verdict",
-				 member_string(result, "verdict"), NULL);
+				 pc_result_verdict(result), NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Scope",
 				 scope ? scope : "none", NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Tip", tip ? tip : "unknown",
@@ -741,9 +686,8 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 			     const PcPullreq *pr, JsonObject *result,
 			     GError **error)
 {
-	const char *verdict = member_string(result, "verdict");
-	const char *tip = member_string(member_object(result, "fetch"),
-					"tip_commit");
+	const char *verdict = pc_result_verdict(result);
+	const char *tip = pc_result_tip(result);
 	g_autoptr(TmplScope) scope = make_scope(mail, pr, result);
 	g_autofree char *rendered = render(config, verdict, scope, error);
 	g_autofree char *text = NULL;

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <tmpl-glib.h>
@@ -23,6 +22,7 @@
 #include "autocleanup.h"
 #include "mail.h"
 #include "report.h"
+#include "result.h"
 #include "verdict.h"
 
 G_DEFINE_QUARK(pc-report-error-quark, pc_report_error)
@@ -191,148 +191,22 @@ static char *lore_link(const PcJob *job)
 
 /* --- the job result -------------------------------------------------- */
 
-static JsonNode *member(JsonObject *obj, const char *name)
-{
-	return obj ? json_object_get_member(obj, name) : NULL;
-}
-
-static const char *member_string(JsonObject *obj, const char *name)
-{
-	JsonNode *node = member(obj, name);
-
-	if (!node || json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
-static gint64 member_int(JsonObject *obj, const char *name)
-{
-	JsonNode *node = member(obj, name);
-
-	if (!node || json_node_get_value_type(node) != G_TYPE_INT64)
-		return 0;
-	return json_node_get_int(node);
-}
-
-static JsonObject *member_object(JsonObject *obj, const char *name)
-{
-	JsonNode *node = member(obj, name);
-
-	return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
-						    : NULL;
-}
-
-static JsonArray *member_array(JsonObject *obj, const char *name)
-{
-	JsonNode *node = member(obj, name);
-
-	return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node)
-						   : NULL;
-}
-
-/* The object at @i of @a, NULL when it is something else. */
-static JsonObject *element_object(JsonArray *a, guint i)
-{
-	JsonNode *node = json_array_get_element(a, i);
-
-	return JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
-
-/* "file:line: message", as a compiler says it; @brief: file's base name. */
-static char *diag_text(JsonObject *d, gboolean brief)
-{
-	const char *file = member_string(d, "file");
-	const char *message = member_string(d, "message");
-	gint64 line = member_int(d, "line");
-
-	if (file && brief && strrchr(file, '/'))
-		file = strrchr(file, '/') + 1;
-	if (file && line > 0)
-		return g_strdup_printf("%s:%" G_GINT64_FORMAT ": %s", file, line,
-				       message ? message : "");
-	if (file)
-		return g_strdup_printf("%s: %s", file, message ? message : "");
-	return message ? g_strdup(message) : NULL;
-}
-
-/* The first element of @a whose severity is @severity (NULL: any). */
-static JsonObject *first_with(JsonArray *a, const char *severity)
-{
-	guint n = a ? json_array_get_length(a) : 0;
-
-	for (guint i = 0; i < n; i++) {
-		JsonObject *obj = element_object(a, i);
-
-		if (obj && (!severity ||
-			    !g_strcmp0(member_string(obj, "severity"), severity)))
-			return obj;
-	}
-	return NULL;
-}
-
-/*
- * The first error: a compiler's, else the first reason that is an error,
- * else (could not check) what stopped us.
- */
-static char *first_error(JsonObject *result, const char *verdict,
-			 gboolean brief)
-{
-	JsonArray *diags = member_array(member_object(result, "build"),
-					"diagnostics");
-	JsonArray *reasons = member_array(result, "reasons");
-	JsonObject *obj;
-
-	if ((obj = first_with(diags, "error")))
-		return diag_text(obj, brief);
-	if ((obj = first_with(reasons, "error")))
-		return g_strdup(member_string(obj, "text"));
-	if (!g_strcmp0(verdict, PC_VERDICT_UNCHECKED) &&
-	    ((obj = first_with(reasons, "infra")) ||
-	     (obj = first_with(reasons, NULL))))
-		return g_strdup(member_string(obj, "text"));
-	return NULL;
-}
-
-static char *strings_joined(JsonArray *a, const char *sep)
-{
-	guint n = a ? json_array_get_length(a) : 0;
-	GString *out = g_string_new(NULL);
-
-	for (guint i = 0; i < n; i++) {
-		JsonNode *node = json_array_get_element(a, i);
-
-		if (json_node_get_value_type(node) == G_TYPE_STRING)
-			g_string_append_printf(out, "%s%s", out->len ? sep : "",
-					       json_node_get_string(node));
-	}
-	return out->len ? g_string_free(out, FALSE)
-			: (g_string_free(out, TRUE), NULL);
-}
-
 static void read_result(Row *row)
 {
-	g_autoptr(JsonNode) root = NULL;
-	JsonObject *result, *fetch, *build;
-	JsonObject *diag;
+	g_autoptr(JsonObject) result = pc_result_parse(row->job->result_json);
+	const char *verdict = section_verdict(row->section);
 
-	if (row->job->result_json)
-		root = json_from_string(row->job->result_json, NULL);
-	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+	if (!result)
 		return;
-	result = json_node_get_object(root);
-	fetch = member_object(result, "fetch");
-	build = member_object(result, "build");
-	row->tip = g_strdup(member_string(fetch, "tip_commit"));
-	row->scope = g_strdup(member_string(build, "scope"));
-	row->log_path = g_strdup(member_string(build, "log_path"));
-	row->reproduce = strings_joined(member_array(build, "reproduce"), "\n");
-	row->first_error = first_error(result, section_verdict(row->section),
-				       FALSE);
-	row->brief_error = first_error(result, section_verdict(row->section),
-				       TRUE);
-	diag = first_with(member_array(build, "diagnostics"), NULL);
-	row->first_diag = diag ? diag_text(diag, FALSE)
-			       : g_strdup(row->first_error);
+	row->tip = g_strdup(pc_result_tip(result));
+	row->scope = g_strdup(pc_result_scope(result));
+	row->log_path = g_strdup(pc_result_log_path(result));
+	row->reproduce = pc_result_reproduce(result);
+	row->first_error = pc_result_first_error(result, verdict, FALSE);
+	row->brief_error = pc_result_first_error(result, verdict, TRUE);
+	row->first_diag = pc_result_first_diagnostic(result);
+	if (!row->first_diag)
+		row->first_diag = g_strdup(row->first_error);
 }
 
 /* --- the stored reply ------------------------------------------------ */
@@ -633,14 +507,11 @@ static void xml_element(GString *out, const char *indent, const char *name,
  */
 static char *entry_id(const char *domain, const PcJob *job)
 {
-	g_autofree char *in = g_strconcat(job->message_id ? job->message_id : "",
-					  "\n", job->body_sha256, NULL);
-	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-							     in, -1);
+	g_autofree char *key = pc_result_job_key(job->message_id,
+						 job->body_sha256);
 	g_autofree char *date = utc_format(job->received_at, "%Y-%m-%d");
 
-	sum[16] = '\0';
-	return g_strdup_printf("tag:%s,%s:pullcheck/job/%s", domain, date, sum);
+	return g_strdup_printf("tag:%s,%s:pullcheck/job/%s", domain, date, key);
 }
 
 static char *entry_summary(const Row *row)

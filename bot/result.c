@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * result: the job result's one writer and its readers. The writer gives
+ * every member every time (null when unknown), so that a template can
+ * test any of them; the readers expect nothing of what they read.
+ */
+#define G_LOG_DOMAIN "pullcheck-result"
+
+#include <string.h>
+
+#include "buildlog.h"
+#include "json.h"
+#include "reason.h"
+#include "result_writer.h"
+#include "verdict.h"
+
+/* --- the writer ------------------------------------------------------ */
+
+static void add_strings(JsonBuilder *b, const char *name, GPtrArray *a)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (guint i = 0; a && i < a->len; i++)
+		json_builder_add_string_value(b, a->pdata[i]);
+	json_builder_end_array(b);
+}
+
+static void add_strv(JsonBuilder *b, const char *name, char **v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (char **s = v; s && *s; s++)
+		json_builder_add_string_value(b, *s);
+	json_builder_end_array(b);
+}
+
+static void add_reasons(JsonBuilder *b, GPtrArray *reasons)
+{
+	json_builder_set_member_name(b, "reasons");
+	json_builder_begin_array(b);
+	for (guint i = 0; reasons && i < reasons->len; i++) {
+		const PcReason *r = reasons->pdata[i];
+
+		json_builder_begin_object(b);
+		pc_json_add_string(b, "code", r->code);
+		pc_json_add_string(b, "severity", r->severity);
+		pc_json_add_string(b, "text", r->text);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static void add_fetch(JsonBuilder *b, const PcFetchResult *f)
+{
+	json_builder_begin_object(b);
+	pc_json_add_string(b, "url", f->url);
+	pc_json_add_string(b, "ref", f->ref);
+	pc_json_add_string(b, "resolved_ref", f->resolved_ref);
+	pc_json_add_string(b, "tip_commit", f->tip_commit);
+	pc_json_add_string(b, "tag_object", f->tag_object);
+	json_builder_set_member_name(b, "signed");
+	if (f->signed_ == PC_TRI_NULL)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_boolean_value(b, f->signed_ == PC_TRI_TRUE);
+	pc_json_add_string(b, "signature", f->signature);
+	pc_json_add_string(b, "signer", f->signer);
+	pc_json_add_string(b, "base_commit", f->base_commit);
+	pc_json_add_int(b, "commits", f->commits);
+	pc_json_add_int(b, "files_changed", f->files_changed);
+	pc_json_add_int(b, "insertions", f->insertions);
+	pc_json_add_int(b, "deletions", f->deletions);
+	add_strings(b, "merge_conflicts", f->merge_conflicts);
+	pc_json_add_string(b, "mainline_commit", f->mainline_commit);
+	pc_json_add_string(b, "tree", f->tree_kind);
+	pc_json_add_string(b, "tree_commit", f->tree_commit);
+	json_builder_end_object(b);
+}
+
+static void add_diagnostics(JsonBuilder *b, GPtrArray *diags)
+{
+	json_builder_set_member_name(b, "diagnostics");
+	json_builder_begin_array(b);
+	for (guint i = 0; diags && i < diags->len; i++) {
+		const PcDiagnostic *d = diags->pdata[i];
+
+		json_builder_begin_object(b);
+		pc_json_add_string(b, "tool", d->tool);
+		pc_json_add_string(b, "severity", d->severity);
+		pc_json_add_string(b, "language", d->language);
+		pc_json_add_string(b, "file", d->file);
+		pc_json_add_int(b, "line", d->line);
+		pc_json_add_int(b, "column", d->column);
+		pc_json_add_string(b, "message", d->message);
+		pc_json_add_string(b, "excerpt", d->excerpt);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static void add_build(JsonBuilder *b, const PcBuildResult *r,
+		      const PcFetchResult *f)
+{
+	json_builder_begin_object(b);
+	pc_json_add_string(b, "verdict", r->verdict);
+	add_reasons(b, r->reasons);
+	pc_json_add_string(b, "recipe", r->recipe);
+	pc_json_add_string(b, "scope", r->scope);
+	pc_json_add_string(b, "tree", f ? f->tree_kind : NULL);
+	pc_json_add_string(b, "tree_commit", f ? f->tree_commit : NULL);
+	json_builder_set_member_name(b, "config");
+	json_builder_begin_object(b);
+	pc_json_add_string(b, "rust", r->config_rust);
+	pc_json_add_string(b, "fragment", r->fragment);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "toolchain");
+	json_builder_begin_object(b);
+	pc_json_add_string(b, "rustc", r->toolchain.rustc);
+	pc_json_add_string(b, "bindgen", r->toolchain.bindgen);
+	pc_json_add_string(b, "clang", r->toolchain.clang);
+	pc_json_add_string(b, "lld", r->toolchain.lld);
+	json_builder_end_object(b);
+	add_strv(b, "targets", r->targets);
+	json_builder_set_member_name(b, "duration_s");
+	json_builder_add_double_value(b, r->duration_s);
+	json_builder_set_member_name(b, "make_s");
+	json_builder_add_double_value(b, r->make_s);
+	add_diagnostics(b, r->diagnostics);
+	pc_json_add_int(b, "diagnostics_total", r->diagnostics_total);
+	pc_json_add_string(b, "log_path", r->log_path);
+	add_strv(b, "reproduce", r->reproduce);
+	json_builder_end_object(b);
+}
+
+JsonObject *pc_result_new(const PcResultParts *parts)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	pc_json_add_string(b, "message_id", parts->message_id);
+	pc_json_add_string(b, "job", parts->key);
+	pc_json_add_string(b, "verdict", parts->verdict);
+	add_reasons(b, parts->reasons);
+	json_builder_set_member_name(b, "fetch");
+	if (parts->fetch)
+		add_fetch(b, parts->fetch);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "build");
+	if (parts->build)
+		add_build(b, parts->build, parts->fetch);
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return json_object_ref(json_node_get_object(root));
+}
+
+
+/* --- the readers ----------------------------------------------------- */
+
+JsonObject *pc_result_parse(const char *text)
+{
+	g_autoptr(JsonNode) root = text ? json_from_string(text, NULL) : NULL;
+
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+		return NULL;
+	return json_object_ref(json_node_get_object(root));
+}
+
+char *pc_result_job_key(const char *message_id, const char *body_sha256)
+{
+	g_autofree char *in = g_strconcat(message_id ? message_id : "", "\n",
+					  body_sha256, NULL);
+	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							     in, -1);
+
+	return g_strndup(sum, 16);
+}
+
+const char *pc_result_verdict(JsonObject *result)
+{
+	return pc_json_get_string(result, "verdict");
+}
+
+static JsonObject *fetch_of(JsonObject *result)
+{
+	return pc_json_get_object(result, "fetch");
+}
+
+static JsonObject *build_of(JsonObject *result)
+{
+	return pc_json_get_object(result, "build");
+}
+
+const char *pc_result_cause(JsonObject *result)
+{
+	JsonArray *a = pc_json_get_array(result, "reasons");
+	guint n = a ? json_array_get_length(a) : 0;
+	const char *text = NULL;
+	int best = -1;
+
+	for (guint i = 0; i < n; i++) {
+		JsonObject *r = pc_json_array_object(a, i);
+		int rank = pc_severity_rank(pc_json_get_string(r, "severity"));
+
+		if (rank > best) {
+			best = rank;
+			text = pc_json_get_string(r, "text");
+		}
+	}
+	return text;
+}
+
+/* "file:line: message", as a compiler says it; @brief: file's base name. */
+static char *diag_text(JsonObject *d, gboolean brief)
+{
+	const char *file = pc_json_get_string(d, "file");
+	const char *message = pc_json_get_string(d, "message");
+	gint64 line = pc_json_get_int(d, "line");
+
+	if (file && brief && strrchr(file, '/'))
+		file = strrchr(file, '/') + 1;
+	if (file && line > 0)
+		return g_strdup_printf("%s:%" G_GINT64_FORMAT ": %s", file, line,
+				       message ? message : "");
+	if (file)
+		return g_strdup_printf("%s: %s", file, message ? message : "");
+	return message ? g_strdup(message) : NULL;
+}
+
+/* The first element of @a whose severity is @severity (NULL: any). */
+static JsonObject *first_with(JsonArray *a, const char *severity)
+{
+	guint n = a ? json_array_get_length(a) : 0;
+
+	for (guint i = 0; i < n; i++) {
+		JsonObject *obj = pc_json_array_object(a, i);
+
+		if (obj && (!severity ||
+			    !g_strcmp0(pc_json_get_string(obj, "severity"),
+				       severity)))
+			return obj;
+	}
+	return NULL;
+}
+
+char *pc_result_first_error(JsonObject *result, const char *verdict,
+			    gboolean brief)
+{
+	JsonArray *diags = pc_json_get_array(build_of(result), "diagnostics");
+	JsonArray *reasons = pc_json_get_array(result, "reasons");
+	JsonObject *obj;
+
+	if ((obj = first_with(diags, "error")))
+		return diag_text(obj, brief);
+	if ((obj = first_with(reasons, PC_SEVERITY_ERROR)))
+		return g_strdup(pc_json_get_string(obj, "text"));
+	if (!g_strcmp0(verdict, PC_VERDICT_UNCHECKED) &&
+	    ((obj = first_with(reasons, PC_SEVERITY_INFRA)) ||
+	     (obj = first_with(reasons, NULL))))
+		return g_strdup(pc_json_get_string(obj, "text"));
+	return NULL;
+}
+
+char *pc_result_first_diagnostic(JsonObject *result)
+{
+	JsonObject *diag = first_with(
+		pc_json_get_array(build_of(result), "diagnostics"), NULL);
+
+	return diag ? diag_text(diag, FALSE) : NULL;
+}
+
+gboolean pc_result_fetched(JsonObject *result)
+{
+	return fetch_of(result) != NULL;
+}
+
+const char *pc_result_tip(JsonObject *result)
+{
+	return pc_json_get_string(fetch_of(result), "tip_commit");
+}
+
+const char *pc_result_signature(JsonObject *result, const char **signer)
+{
+	*signer = pc_json_get_string(fetch_of(result), "signer");
+	return pc_json_get_string(fetch_of(result), "signature");
+}
+
+gint64 pc_result_commits(JsonObject *result)
+{
+	return pc_json_get_int(fetch_of(result), "commits");
+}
+
+gboolean pc_result_diffstat(JsonObject *result, gint64 *files,
+			    gint64 *insertions, gint64 *deletions)
+{
+	JsonObject *fetch = fetch_of(result);
+	JsonNode *node = fetch ? json_object_get_member(fetch, "files_changed")
+			       : NULL;
+
+	if (!node || JSON_NODE_HOLDS_NULL(node) || !pc_result_tip(result))
+		return FALSE;
+	*files = json_node_get_int(node);
+	*insertions = pc_json_get_int(fetch, "insertions");
+	*deletions = pc_json_get_int(fetch, "deletions");
+	return TRUE;
+}
+
+gboolean pc_result_built(JsonObject *result)
+{
+	return build_of(result) != NULL;
+}
+
+const char *pc_result_recipe(JsonObject *result)
+{
+	return pc_json_get_string(build_of(result), "recipe");
+}
+
+const char *pc_result_scope(JsonObject *result)
+{
+	return pc_json_get_string(build_of(result), "scope");
+}
+
+const char *pc_result_tree(JsonObject *result, const char **commit)
+{
+	*commit = pc_json_get_string(build_of(result), "tree_commit");
+	return pc_json_get_string(build_of(result), "tree");
+}
+
+const char *const *pc_result_tools(void)
+{
+	static const char *const tools[] = { "rustc", "bindgen", "clang", "lld",
+					     NULL };
+
+	return tools;
+}
+
+const char *pc_result_tool_version(JsonObject *result, const char *tool)
+{
+	return pc_json_get_string(
+		pc_json_get_object(build_of(result), "toolchain"), tool);
+}
+
+double pc_result_duration(JsonObject *result)
+{
+	JsonObject *build = build_of(result);
+
+	return build ? json_object_get_double_member_with_default(
+			       build, "duration_s", 0)
+		     : 0;
+}
+
+guint pc_result_diagnostics_shown(JsonObject *result)
+{
+	JsonArray *a = pc_json_get_array(build_of(result), "diagnostics");
+
+	return a ? json_array_get_length(a) : 0;
+}
+
+const char *pc_result_log_path(JsonObject *result)
+{
+	return pc_json_get_string(build_of(result), "log_path");
+}
+
+char *pc_result_reproduce(JsonObject *result)
+{
+	JsonArray *a = pc_json_get_array(build_of(result), "reproduce");
+	guint n = a ? json_array_get_length(a) : 0;
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < n; i++) {
+		JsonNode *node = json_array_get_element(a, i);
+
+		if (json_node_get_value_type(node) == G_TYPE_STRING)
+			g_string_append_printf(out, "%s%s", out->len ? "\n" : "",
+					       json_node_get_string(node));
+	}
+	return out->len ? g_string_free(out, FALSE)
+			: (g_string_free(out, TRUE), NULL);
+}
