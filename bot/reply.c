@@ -412,24 +412,24 @@ static char *render(const PcConfig *config, const char *verdict,
 	return tmpl_template_expand_string(tmpl, scope, error);
 }
 
-/* The address part of [reply] from, for the Message-ID's right side. */
-static char *from_domain(const PcConfig *config)
+char *pc_reply_from_domain(const PcConfig *config)
 {
 	const char *at = strrchr(config->reply_from, '@');
-	g_autofree char *domain = NULL;
+	GString *out = g_string_new(NULL);
 
-	if (!at)
-		return g_strdup("pullcheck.invalid");
-	domain = g_strdup(at + 1);
-	domain[strcspn(domain, "> \t")] = '\0';
-	return *domain ? g_steal_pointer(&domain) : g_strdup("pullcheck.invalid");
+	for (const char *p = at ? at + 1 : ""; *p && *p != '>'; p++)
+		if (g_ascii_isalnum(*p) || *p == '.' || *p == '-')
+			g_string_append_c(out, g_ascii_tolower(*p));
+	if (!out->len)
+		g_string_append(out, "pullcheck.invalid");
+	return g_string_free(out, FALSE);
 }
 
 char *pc_reply_message_id(const PcConfig *config, const PcMail *mail,
 			  const char *verdict, const char *tip)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_autofree char *domain = from_domain(config);
+	g_autofree char *domain = pc_reply_from_domain(config);
 	char hex[25];
 
 	/* NUL-separated so that no two different inputs run together. */

@@ -46,6 +46,15 @@ char **pc_reply_recipients(const PcConfig *config, const PcMail *mail,
 			   GError **error);
 
 /*
+ * The domain of [reply] from, lower case, with only letters, digits,
+ * dots and hyphens: what both a Message-ID's right side and a tag: URI
+ * (RFC 4151) accept, so the replies', the digest's and the feed's ids
+ * name the same domain. "pullcheck.invalid" when there is none.
+ * (transfer full)
+ */
+char *pc_reply_from_domain(const PcConfig *config);
+
+/*
  * The reply's Message-ID (without brackets): the same pull request and
  * verdict always give the same one, so a repeat collapses in an archive
  * that deduplicates by Message-ID. (transfer full)

@@ -21,6 +21,7 @@
 
 #include "autocleanup.h"
 #include "mail.h"
+#include "reply.h"
 #include "report.h"
 #include "result.h"
 #include "verdict.h"
@@ -153,20 +154,6 @@ static char *utc_format(gint64 t, const char *format)
 static char *rfc3339(gint64 t)
 {
 	return utc_format(t, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-/* The right side of [reply] from's address, fit for a tag: URI. */
-static char *from_domain(const PcConfig *config)
-{
-	const char *at = strrchr(config->reply_from, '@');
-	GString *out = g_string_new(NULL);
-
-	for (const char *p = at ? at + 1 : ""; *p && *p != '>'; p++)
-		if (g_ascii_isalnum(*p) || *p == '.' || *p == '-')
-			g_string_append_c(out, g_ascii_tolower(*p));
-	if (!out->len)
-		g_string_append(out, "pullcheck.invalid");
-	return g_string_free(out, FALSE);
 }
 
 /* The Message-ID without its angle brackets. */
@@ -562,7 +549,7 @@ static char *feed_text(const PcConfig *config, GPtrArray *rows, gint64 now)
 {
 	GString *out = g_string_new("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 				    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
-	g_autofree char *domain = from_domain(config);
+	g_autofree char *domain = pc_reply_from_domain(config);
 	g_autofree char *feed_id = g_strdup_printf("tag:%s,2025:pullcheck/feed",
 						   domain);
 	g_autofree char *updated = NULL;
@@ -1117,7 +1104,7 @@ static GMimeMessage *digest_message(const PcConfig *config, const char *day,
 	g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
 	g_autoptr(GMimeTextPart) part = g_mime_text_part_new_with_subtype("plain");
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autofree char *domain = from_domain(config);
+	g_autofree char *domain = pc_reply_from_domain(config);
 	g_autofree char *id = g_strdup_printf("pullcheck-digest-%s@%s", day,
 					      domain);
 	g_autofree char *subject = g_strdup_printf(
