@@ -15,8 +15,6 @@
 #include "build.h"
 #include "config.h"
 #include "fetch.h"
-/* Only for daemon_status.c, which reaches pc_json_add_* through job.h. */
-#include "json.h"
 #include "mail.h"
 #include "pullreq.h"
 #include "verdict.h"
