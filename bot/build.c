@@ -773,26 +773,27 @@ static void set_verdict(PcBuildResult *result, const char *verdict)
 	result->verdict = g_strdup(verdict);
 }
 
-static gboolean check_rust_config(Build *b)
+gboolean pc_build_check_rust_config(const char *src, const char *out,
+				    PcBuildResult *result)
 {
-	g_autofree char *path = g_build_filename(b->spec->out, ".config", NULL);
+	g_autofree char *path = g_build_filename(out, ".config", NULL);
 	g_autofree char *text = NULL, *why = NULL;
 
 	if (!g_file_get_contents(path, &text, NULL, NULL)) {
-		pc_reasons_add(b->result->reasons, "config-missing",
+		pc_reasons_add(result->reasons, "config-missing",
 			       PC_SEVERITY_INFRA, "allmodconfig left no .config");
 		return FALSE;
 	}
-	b->result->config_rust = config_value(text, "RUST");
-	if (!strcmp(b->result->config_rust, "y"))
+	result->config_rust = config_value(text, "RUST");
+	if (!strcmp(result->config_rust, "y"))
 		return TRUE;
-	why = explain_rust_off(b->spec->src, text);
-	pc_reasons_add(b->result->reasons, "rust-disabled", PC_SEVERITY_ERROR,
+	why = explain_rust_off(src, text);
+	pc_reasons_add(result->reasons, "rust-disabled", PC_SEVERITY_ERROR,
 		       "CONFIG_RUST is %s in the .config allmodconfig made "
 		       "with CONFIG_RUST=y asked for, so Rust cannot be "
 		       "built: init/Kconfig: %s",
-		       b->result->config_rust, *why ? why : "(no config RUST)");
-	set_verdict(b->result, PC_VERDICT_FAIL);
+		       result->config_rust, *why ? why : "(no config RUST)");
+	set_verdict(result, PC_VERDICT_FAIL);
 	return FALSE;
 }
 
@@ -819,7 +820,8 @@ static gboolean configure(Build *b)
 			       "toolchain does not suit this tree");
 		return FALSE;
 	}
-	return check_rust_config(b);
+	return pc_build_check_rust_config(b->spec->src, b->spec->out,
+					  b->result);
 }
 
 static void compile(Build *b)

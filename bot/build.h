@@ -75,6 +75,16 @@ gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 		      GError **error);
 void pc_build_result_clear(PcBuildResult *result);
 
+/*
+ * The kernel recipe's check that the .config allmodconfig left in @out
+ * really has CONFIG_RUST=y: sets @result->config_rust and, when Rust is
+ * off, adds the reason (explained from @src's init/Kconfig) and makes
+ * the verdict fail. FALSE: the build must not go on. @result needs its
+ * reasons array. Public so a test can check it without a kernel.
+ */
+gboolean pc_build_check_rust_config(const char *src, const char *out,
+				    PcBuildResult *result);
+
 G_END_DECLS
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * The build step with the command recipe on a small real C project and
  * the host's real compiler, and the kernel recipe's answer when there is
- * no build root. The kernel recipe on a real kernel is tests/kernel/.
+ * no build root, and its check of the .config on fixtures. The kernel
+ * recipe on a real kernel is tests/kernel/.
  */
 #include <glib/gstdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "build.h"
 #include "buildlog.h"
 #include "reason.h"
+#include "verdict.h"
 
 typedef struct {
 	char *dir, *src, *out, *log, *conf;
@@ -129,6 +131,78 @@ static void test_kernel_no_root(Fixture *f, gconstpointer data)
 				"setup-root"));
 }
 
+/*
+ * The kernel recipe's .config check, fed a fixture .config; the fixture
+ * directory stands in for the tree (its init/Kconfig explains).
+ */
+static gboolean check_config(Fixture *f, const char *name)
+{
+	g_autofree char *path = g_build_filename(PC_KCONFIG_FIXTURES, name,
+						 NULL);
+	g_autofree char *text = NULL;
+
+	g_mkdir(f->out, 0755);
+	if (name) {
+		g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+		write_file(f->out, ".config", text);
+	}
+	f->result.reasons = pc_reasons_new();
+	f->result.verdict = g_strdup(PC_VERDICT_UNCHECKED);
+	return pc_build_check_rust_config(PC_KCONFIG_FIXTURES, f->out,
+					  &f->result);
+}
+
+static void test_config_rust_y(Fixture *f, gconstpointer data)
+{
+	g_assert_true(check_config(f, "rust-y.config"));
+	g_assert_cmpstr(f->result.config_rust, ==, "y");
+	g_assert_cmpuint(f->result.reasons->len, ==, 0);
+	g_assert_cmpstr(f->result.verdict, ==, PC_VERDICT_UNCHECKED);
+}
+
+/* Rust off is the tree's fail, with the reason a maintainer reads. */
+static void assert_rust_off(Fixture *f)
+{
+	const PcReason *r;
+
+	g_assert_cmpstr(f->result.config_rust, ==, "n");
+	g_assert_cmpstr(f->result.verdict, ==, PC_VERDICT_FAIL);
+	g_assert_cmpuint(f->result.reasons->len, ==, 1);
+	r = f->result.reasons->pdata[0];
+	g_assert_cmpstr(r->code, ==, "rust-disabled");
+	g_assert_cmpstr(r->severity, ==, PC_SEVERITY_ERROR);
+}
+
+static void test_config_rust_not_set(Fixture *f, gconstpointer data)
+{
+	g_assert_false(check_config(f, "rust-not-set.config"));
+	assert_rust_off(f);
+	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->text, ==,
+			"CONFIG_RUST is n in the .config allmodconfig made "
+			"with CONFIG_RUST=y asked for, so Rust cannot be "
+			"built: init/Kconfig: depends on HAVE_RUST "
+			"[HAVE_RUST=y]; depends on RUST_IS_AVAILABLE "
+			"[RUST_IS_AVAILABLE=y]; depends on !MODVERSIONS "
+			"[MODVERSIONS=y]");
+}
+
+/* Only CONFIG_RUST_IS_AVAILABLE and the like: not CONFIG_RUST itself. */
+static void test_config_rust_absent(Fixture *f, gconstpointer data)
+{
+	g_assert_false(check_config(f, "rust-absent.config"));
+	assert_rust_off(f);
+}
+
+/* No .config at all is our side's failure, not the tree's. */
+static void test_config_missing(Fixture *f, gconstpointer data)
+{
+	g_assert_false(check_config(f, NULL));
+	g_assert_null(f->result.config_rust);
+	g_assert_cmpstr(f->result.verdict, ==, PC_VERDICT_UNCHECKED);
+	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->code, ==,
+			"config-missing");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -145,5 +219,9 @@ int main(int argc, char **argv)
 	ADD("command-fail", test_command_fail);
 	ADD("command-timeout", test_command_timeout);
 	ADD("kernel-no-root", test_kernel_no_root);
+	ADD("config-rust-y", test_config_rust_y);
+	ADD("config-rust-not-set", test_config_rust_not_set);
+	ADD("config-rust-absent", test_config_rust_absent);
+	ADD("config-missing", test_config_missing);
 	return g_test_run();
 }
