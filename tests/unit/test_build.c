@@ -132,6 +132,28 @@ static void test_kernel_no_root(Fixture *f, gconstpointer data)
 }
 
 /*
+ * The limits the build runs under, as the build sees them: the process
+ * limit binds (sandbox.c sets it for every step), so a fork bomb in a
+ * tree stops at it instead of filling the machine.
+ */
+static void test_command_limits(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+	g_auto(GStrv) words = NULL;
+
+	g_strfreev(f->config->build_command);
+	f->config->build_command = g_strsplit("grep;^Max processes;"
+					      "/proc/self/limits", ";", -1);
+	build(f);
+	g_assert_cmpstr(f->result.verdict, ==, PC_VERDICT_PASS);
+	g_assert_true(g_file_get_contents(f->log, &log, NULL, NULL));
+	words = g_regex_split_simple("\\s+", strstr(log, "Max processes"), 0, 0);
+	/* "Max", "processes", soft, hard, "processes" */
+	g_assert_cmpstr(words[2], ==, "8192");
+	g_assert_cmpstr(words[3], ==, "8192");
+}
+
+/*
  * The kernel recipe's .config check, fed a fixture .config; the fixture
  * directory stands in for the tree (its init/Kconfig explains).
  */
@@ -219,6 +241,7 @@ int main(int argc, char **argv)
 	ADD("command-fail", test_command_fail);
 	ADD("command-timeout", test_command_timeout);
 	ADD("kernel-no-root", test_kernel_no_root);
+	ADD("command-limits", test_command_limits);
 	ADD("config-rust-y", test_config_rust_y);
 	ADD("config-rust-not-set", test_config_rust_not_set);
 	ADD("config-rust-absent", test_config_rust_absent);

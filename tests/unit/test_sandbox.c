@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 typedef struct {
 	char *dir, *src, *out, *log;
+	char *bwrap;	/* a wrapper in @dir, when the test needs one */
 	PcSandboxSpec spec;
 	PcSandboxResult result;
 } Fixture;
@@ -52,6 +54,7 @@ static void teardown(Fixture *f, gconstpointer data)
 	g_free(f->src);
 	g_free(f->out);
 	g_free(f->log);
+	g_free(f->bwrap);
 }
 
 /* Runs `sh -c SCRIPT` in the sandbox; returns the log. */
@@ -212,6 +215,82 @@ static void test_file_size_limit(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(log, !=, "0\n");
 }
 
+/* Tasks (threads too) of @uid now: RLIMIT_NPROC counts them all. */
+static guint tasks_of(uid_t uid)
+{
+	g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+	const char *pid;
+	guint n = 0;
+
+	while (proc && (pid = g_dir_read_name(proc))) {
+		g_autofree char *path = g_build_filename("/proc", pid, "task",
+							 NULL);
+		g_autoptr(GDir) tasks = NULL;
+		GStatBuf st;
+
+		if (!g_ascii_isdigit(pid[0]) || g_stat(path, &st) ||
+		    st.st_uid != uid)
+			continue;
+		tasks = g_dir_open(path, 0, NULL);
+		while (tasks && g_dir_read_name(tasks))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * RLIMIT_NPROC binds no process of root, and pullcheck's own user may
+ * run other processes. As root, bwrap is started through setpriv as a
+ * uid nothing else uses; the limit sandbox.c sets before the exec stays
+ * across it. Returns that uid.
+ */
+static uid_t run_as_other_uid(Fixture *f)
+{
+	uid_t uid = 2000000000 + g_random_int_range(0, 1 << 20);
+	char *wrapper = g_build_filename(f->dir, "bwrap-as", NULL);
+	g_autofree char *text = g_strdup_printf(
+		"#!/bin/sh\nexec setpriv --reuid=%u --regid=%u --clear-groups "
+		"bwrap \"$@\"\n", uid, uid);
+
+	f->bwrap = wrapper;
+	if (getuid() != 0)
+		return getuid();
+	g_assert_true(g_file_set_contents(wrapper, text, -1, NULL));
+	g_assert_cmpint(g_chmod(wrapper, 0755), ==, 0);
+	/* bwrap, as that uid, must reach the source to mount it. */
+	g_assert_cmpint(g_chmod(f->dir, 0755), ==, 0);
+	f->spec.bwrap = wrapper;
+	return uid;
+}
+
+/*
+ * A command that forks past the process limit is refused the fork: the
+ * shell says so in the build log and fails, long before the timeout.
+ */
+static void test_process_limit(Fixture *f, gconstpointer data)
+{
+	uid_t uid = run_as_other_uid(f);
+	g_autofree char *log = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint started = 0;
+
+	/* bwrap, its child and the shell take three of the ten. */
+	f->spec.max_procs = tasks_of(uid) + 10;
+	log = run_sh(f, "i=0; while [ $i -lt 50 ]; do sleep 30 & "
+			"i=$((i + 1)); echo started; done; echo all started");
+	lines = g_strsplit(log, "\n", -1);
+	for (char **l = lines; *l; l++)
+		started += !strcmp(*l, "started");
+	g_assert_true(f->result.exited);
+	g_assert_cmpint(f->result.exit_status, ==, 2);	/* dash: fork failed */
+	g_assert_nonnull(strstr(log, "Cannot fork"));
+	g_assert_false(g_strv_contains((const char *const *)lines,
+				       "all started"));
+	g_assert_cmpuint(started, >=, 1);
+	g_assert_cmpuint(started, <, 10);
+	g_assert_cmpint(f->result.duration_ms, <, 10000);
+}
+
 static void test_memory_limit(Fixture *f, gconstpointer data)
 {
 	g_autofree char *log = NULL;
@@ -341,6 +420,7 @@ int main(int argc, char **argv)
 	ADD("cancel", test_cancel);
 	ADD("log-cap", test_log_cap);
 	ADD("file-size-limit", test_file_size_limit);
+	ADD("process-limit", test_process_limit);
 	ADD("memory-limit", test_memory_limit);
 	ADD("lines", test_lines);
 	ADD("missing-mount-point", test_missing_mount_point);
