@@ -22,6 +22,7 @@
 #include "job.h"
 #include "lock.h"
 #include "outbox.h"
+#include "triage.h"
 #include "reply.h"
 #include "terminal.h"
 
@@ -79,6 +80,25 @@ static gboolean send_reply(const PcConfig *config, const PcMail *mail,
 	bytes = g_bytes_new_take(text, strlen(text));
 	return pc_outbox_send_reply(outbox, (const char *const *)rcpts, bytes,
 				    error);
+}
+
+/*
+ * Sent by hand or by the daemon, a reply keeps the same never-reply rules
+ * (triage.c): automatic mail, our own, opt-outs, "pullcheck: no".
+ */
+static void send_unless_refused(CheckRun *c, const PcJobRun *run)
+{
+	g_autofree char *refusal = pc_triage_refusal(c->config, &run->mail);
+	g_autoptr(GError) error = NULL;
+
+	if (refusal) {
+		complain("the reply was not sent: %s", refusal);
+		return;
+	}
+	if (!send_reply(c->config, &run->mail, run->reply, &error)) {
+		complain("the reply was not sent: %s", error->message);
+		c->status = pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
+	}
 }
 
 static void print_result(CheckRun *c, const PcJobRun *run)
@@ -148,11 +168,8 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 	}
 	print_result(c, &run);
 	c->status = pc_verdict_exit_status(pc_verdict_parse(run.verdict));
-	if (!c->dry_run && run.reply &&
-	    !send_reply(c->config, &run.mail, run.reply, &error)) {
-		complain("the reply was not sent: %s", error->message);
-		c->status = pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
-	}
+	if (!c->dry_run && run.reply)
+		send_unless_refused(c, &run);
 	pc_job_run_clear(&run);
 	return FALSE;
 }

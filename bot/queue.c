@@ -150,29 +150,61 @@ static void set_keyword(PcQueue *q, const PcJob *job, const char *verdict)
 			job->source, error->message);
 }
 
+/*
+ * Why a mail gets no job, from the mail alone: not a pull request, or
+ * one of triage.c's never-reply rules. NULL: it gets one. Asked when the
+ * mail is taken in and again for a job recorded but not yet triaged.
+ * (transfer full)
+ */
+static char *no_job(const PcQueue *q, const PcJobRun *run)
+{
+	if (!strcmp(run->verdict, PC_VERDICT_NOT_PR))
+		return g_strdup_printf("not a pull request: %s", run->pr.reason);
+	return pc_triage_refusal(q->config, &run->mail);
+}
+
+/*
+ * The reply limits, decided in one place: replies to @sender in the last
+ * 24 h, and (with a @verdict) a reply of that verdict already in
+ * @thread. Asked before any work and again just before sending, since
+ * other replies may have gone out meanwhile. *@why NULL: no limit holds.
+ */
+static gboolean reply_limited(PcQueue *q, const char *sender,
+			      const char *thread, const char *verdict,
+			      char **why, GError **error)
+{
+	gboolean answered = FALSE;
+	guint sent = 0;
+
+	*why = NULL;
+	if (verdict && !pc_store_thread_has_reply(q->store, thread, verdict,
+						  &answered, error))
+		return FALSE;
+	if (answered) {
+		*why = g_strdup_printf("this thread already had a \"%s\" "
+				       "reply", verdict);
+		return TRUE;
+	}
+	if (sender && !pc_store_count_replies(q->store, sender,
+					      now_s() - DAY_S, &sent, error))
+		return FALSE;
+	if (sent >= q->config->reply_max_per_sender_per_day)
+		*why = g_strdup_printf("%u replies to this sender in 24 h "
+				       "([reply] max_per_sender_per_day)",
+				       sent);
+	return TRUE;
+}
+
 /* received → queued or ignored: the rules that need no fetch. */
 static gboolean triage(PcQueue *q, const PcJob *job, const PcJobRun *run,
 		       GError **error)
 {
-	g_autofree char *refusal = NULL;
-	guint sent = 0, superseded = 0;
+	g_autofree char *refusal = no_job(q, run);
+	guint superseded = 0;
 
-	if (!strcmp(run->verdict, PC_VERDICT_NOT_PR)) {
-		g_autofree char *why = g_strdup_printf("not a pull request: %s",
-						       run->pr.reason);
-
-		return move(q, job, PC_STATE_RECEIVED, PC_STATE_IGNORED, why,
-			    error);
-	}
-	refusal = pc_triage_refusal(q->config, &run->mail);
-	if (!refusal && run->mail.from_addr &&
-	    !pc_store_count_replies(q->store, run->mail.from_addr,
-				    now_s() - DAY_S, &sent, error))
+	if (!refusal && !reply_limited(q, run->mail.from_addr, NULL, NULL,
+				       &refusal, error))
 		return FALSE;
-	if (!refusal && sent >= q->config->reply_max_per_sender_per_day)
-		refusal = g_strdup_printf("%u replies to this sender in 24 h "
-					  "([reply] max_per_sender_per_day)",
-					  sent);
 	if (refusal)
 		return move(q, job, PC_STATE_RECEIVED, PC_STATE_IGNORED,
 			    refusal, error);
@@ -243,10 +275,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	 * mail that gets no job is one transaction, and its bytes are not
 	 * kept.
 	 */
-	if (!strcmp(run.verdict, PC_VERDICT_NOT_PR))
-		why = g_strdup_printf("not a pull request: %s", run.pr.reason);
-	else
-		why = pc_triage_refusal(q->config, &run.mail);
+	why = no_job(q, &run);
 	topic = pc_triage_topic(run.mail.subject);
 	repo = pc_triage_repository(run.pr.fetch_url);
 	row = (PcJob){
@@ -324,31 +353,16 @@ static gboolean send_job(PcQueue *q, const PcJob *job, GError **error)
 	g_autoptr(GBytes) reply = NULL;
 	g_auto(GStrv) rcpts = NULL;
 	g_autoptr(GError) failed = NULL;
-	gboolean answered = FALSE;
-	guint sent = 0;
+	g_autofree char *limited = NULL;
 
 	activity(q, job->id, PC_QUEUE_SENDING);
-	if (!pc_store_thread_has_reply(q->store, job->thread, job->verdict,
-				       &answered, error) ||
-	    !pc_store_count_replies(q->store, job->from_addr, now_s() - DAY_S,
-				    &sent, error))
+	if (!reply_limited(q, job->from_addr, job->thread, job->verdict,
+			   &limited, error))
 		return FALSE;
-	if (answered) {
-		g_autofree char *why = g_strdup_printf(
-			"this thread already had a \"%s\" reply", job->verdict);
-
+	if (limited) {
 		set_keyword(q, job, job->verdict);
-		return move(q, job, PC_STATE_REPORTING, PC_STATE_IGNORED, why,
-			    error);
-	}
-	if (sent >= q->config->reply_max_per_sender_per_day) {
-		g_autofree char *why = g_strdup_printf(
-			"%u replies to this sender in 24 h ([reply] "
-			"max_per_sender_per_day)", sent);
-
-		set_keyword(q, job, job->verdict);
-		return move(q, job, PC_STATE_REPORTING, PC_STATE_IGNORED, why,
-			    error);
+		return move(q, job, PC_STATE_REPORTING, PC_STATE_IGNORED,
+			    limited, error);
 	}
 	reply = g_bytes_new(job->reply, strlen(job->reply));
 	rcpts = reply_envelope(q, job, &failed);

@@ -345,12 +345,18 @@ typedef struct {
 static gboolean transition_txn(PcStore *store, gpointer data, GError **error)
 {
 	Transition *t = data;
-	sqlite3_stmt *stmt = prepare(
-		store,
-		"UPDATE jobs SET state = ?, reason = coalesce(?, reason),"
-		" updated_at = ? WHERE id = ? AND (? IS NULL OR state = ?)",
-		error);
+	sqlite3_stmt *stmt;
 
+	if (t->from && !pc_jobstate_may_move(t->from, t->to)) {
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE,
+			    "job %" G_GINT64_FORMAT ": no move from %s to %s",
+			    t->id, t->from, t->to);
+		return FALSE;
+	}
+	stmt = prepare(store,
+		       "UPDATE jobs SET state = ?, reason = coalesce(?, reason),"
+		       " updated_at = ? WHERE id = ? AND (? IS NULL OR state = ?)",
+		       error);
 	if (!stmt)
 		return FALSE;
 	bind_text(stmt, 1, t->to);
@@ -514,15 +520,14 @@ typedef struct {
 static gboolean set_reply_txn(PcStore *store, gpointer data, GError **error)
 {
 	SetReply *r = data;
-	sqlite3_stmt *stmt = prepare(
-		store,
+	g_autofree const char **from = pc_jobstate_sources(PC_STATE_REPORTING);
+	g_autofree char *set = pc_jobstate_sql_set(from);
+	g_autofree char *sql = g_strdup_printf(
 		"UPDATE jobs SET verdict = ?, result_json = ?,"
 		" reply_message_id = ?, reply = ?, reply_rcpts = ?,"
-		" state = '" PC_STATE_REPORTING
-		"', updated_at = ? WHERE id = ? AND reply_sent_at = 0"
-		" AND state IN ('" PC_STATE_QUEUED "', '" PC_STATE_FETCHING
-		"', '" PC_STATE_BUILDING "', '" PC_STATE_FAILED_INFRA "')",
-		error);
+		" state = '" PC_STATE_REPORTING "', updated_at = ?"
+		" WHERE id = ? AND reply_sent_at = 0 AND state IN %s", set);
+	sqlite3_stmt *stmt = prepare(store, sql, error);
 
 	if (!stmt)
 		return FALSE;
@@ -709,6 +714,7 @@ static gboolean sweep_txn(PcStore *store, gpointer data, GError **error)
 {
 	Sweep *w = data;
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(sqlite3_stmt) stmt = prepare(
 		store,
 		"SELECT id, state FROM jobs WHERE reply_sent_at = 0"
@@ -728,14 +734,16 @@ static gboolean sweep_txn(PcStore *store, gpointer data, GError **error)
 		gint64 id = sqlite3_column_int64(stmt, 0);
 		const char *state = (const char *)sqlite3_column_text(stmt, 1);
 
-		if (state && g_strv_contains(w->states, state))
+		if (state && g_strv_contains(w->states, state)) {
 			g_array_append_val(ids, id);
+			g_ptr_array_add(from, g_strdup(state));
+		}
 	}
 	if (rc != SQLITE_DONE)
 		return sql_error(store, error, "sweep");
 	for (guint i = 0; i < ids->len; i++) {
-		Transition t = { g_array_index(ids, gint64, i), NULL, w->to,
-				 w->reason };
+		Transition t = { g_array_index(ids, gint64, i),
+				 from->pdata[i], w->to, w->reason };
 
 		if (!transition_txn(store, &t, error))
 			return FALSE;
@@ -762,14 +770,11 @@ gboolean pc_store_supersede(PcStore *store, const char *thread,
 			    const char *repo, gint64 newer, guint *count,
 			    GError **error)
 {
-	static const char *const open[] = {
-		PC_STATE_RECEIVED, PC_STATE_QUEUED,	 PC_STATE_FETCHING,
-		PC_STATE_BUILDING, PC_STATE_FAILED_INFRA, PC_STATE_REPORTING,
-		NULL
-	};
+	g_autofree const char **open = pc_jobstate_sources(PC_STATE_SUPERSEDED);
 	g_autofree char *reason = g_strdup_printf(
 		"superseded by job %" G_GINT64_FORMAT, newer);
-	Sweep w = { open, PC_STATE_SUPERSEDED, reason, thread, sender, topic,
+	Sweep w = { (const char *const *)open, PC_STATE_SUPERSEDED, reason,
+		    thread, sender, topic,
 		    repo, newer };
 
 	*count = 0;
@@ -806,14 +811,12 @@ gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,
 
 GPtrArray *pc_store_list_open(PcStore *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = prepare(
-		store,
-		"SELECT " JOB_COLUMNS " FROM jobs WHERE state IN ('"
-		PC_STATE_RECEIVED "', '" PC_STATE_QUEUED "', '"
-		PC_STATE_FETCHING "', '" PC_STATE_BUILDING "', '"
-		PC_STATE_REPORTING "', '" PC_STATE_FAILED_INFRA "')"
-		" ORDER BY id",
-		error);
+	g_autofree const char **open = pc_jobstate_sources(NULL);
+	g_autofree char *set = pc_jobstate_sql_set(open);
+	g_autofree char *sql = g_strdup_printf(
+		"SELECT " JOB_COLUMNS " FROM jobs WHERE state IN %s ORDER BY id",
+		set);
+	g_autoptr(sqlite3_stmt) stmt = prepare(store, sql, error);
 	if (!stmt)
 		return NULL;
 	return all_jobs(store, stmt, "list open jobs", error);

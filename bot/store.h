@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "jobstate.h"
+
 G_BEGIN_DECLS
 
 #define PC_STORE_ERROR (pc_store_error_quark())
@@ -24,16 +26,6 @@ typedef enum {
 
 typedef struct _PcStore PcStore;
 
-/* The states of DESIGN.md, as stored. */
-#define PC_STATE_RECEIVED "received"
-#define PC_STATE_IGNORED "ignored"
-#define PC_STATE_QUEUED "queued"
-#define PC_STATE_FETCHING "fetching"
-#define PC_STATE_BUILDING "building"
-#define PC_STATE_REPORTING "reporting"
-#define PC_STATE_REPLIED "replied"
-#define PC_STATE_FAILED_INFRA "failed-infra"
-#define PC_STATE_SUPERSEDED "superseded"
 
 /* One row of the jobs table; plain data, every string owned. */
 typedef struct {

@@ -190,6 +190,18 @@ run good
 check "sent: exit 0" $([ $st -eq 0 ]; echo $?)
 check "sent: one mail in the outbox" $([ "$(ls "$work/state/outbox/new" | wc -l)" -eq 1 ]; echo $?)
 check "sent: it is the reply" $(grep -qx 'In-Reply-To: <good@example.org>' "$work/state/outbox/new/"*; echo $?)
+# The daemon's never-reply rules hold for check too: an automatic mail
+# and one that says "pullcheck: no" are checked, and get no reply.
+mail auto tags/widget-fixes-1.1 's/^Subject: /Auto-Submitted: auto-generated\nSubject: /'
+mail says-no tags/widget-fixes-1.1 's/^Please pull\.$/Please pull.\npullcheck: no/'
+for name in auto says-no; do
+	"$pc" check --config "$work/pullcheck.conf" "$work/$name.eml" >"$work/$name.out" 2>"$work/$name.err"
+	st=$?
+	check "$name: checked all the same (exit 0)" $([ $st -eq 0 ]; echo $?)
+	check "$name: still one mail in the outbox" $([ "$(ls "$work/state/outbox/new" | wc -l)" -eq 1 ]; echo $?)
+done
+check "auto: says why it was not sent" $(grep -q 'the reply was not sent: .*Auto-Submitted' "$work/auto.err"; echo $?)
+check "says-no: says why it was not sent" $(grep -q 'the reply was not sent: .*pullcheck: no' "$work/says-no.err"; echo $?)
 
 # 8. watch --once on the built-in Maildir source and outbox: the mail in
 #    STATE/inbox/new is answered once, moves to cur/ with the verdict

@@ -7,6 +7,7 @@
  */
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,43 @@ static void test_transitions(Fixture *f, gconstpointer data)
 	job = pc_store_get_job(f->store, id, NULL);
 	g_assert_cmpstr(job->state, ==, PC_STATE_FETCHING);
 	g_assert_null(pc_store_next_job(f->store, PC_STATE_QUEUED, NULL));
+}
+
+/*
+ * One table of moves (jobstate.c): the store refuses a move it does not
+ * hold even from the right state, and the sets of states the queries use
+ * come from it.
+ */
+static void test_moves(Fixture *f, gconstpointer data)
+{
+	gint64 id = add(f->store, "m@x", "aa", TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PcJob) job = NULL;
+	g_autofree const char **open = pc_jobstate_sources(NULL);
+	g_autofree const char **reporting =
+		pc_jobstate_sources(PC_STATE_REPORTING);
+	g_autofree char *sql = pc_jobstate_sql_set(reporting);
+
+	g_assert_false(pc_store_transition(f->store, id, PC_STATE_QUEUED,
+					   PC_STATE_REPLIED, NULL, &error));
+	g_assert_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE);
+	g_assert_nonnull(strstr(error->message, "no move from queued to "
+						"replied"));
+	job = pc_store_get_job(f->store, id, NULL);
+	g_assert_cmpstr(job->state, ==, PC_STATE_QUEUED);
+
+	g_assert_true(pc_jobstate_may_move(PC_STATE_BUILDING, PC_STATE_QUEUED));
+	g_assert_true(pc_jobstate_may_move(PC_STATE_REPORTING,
+					   PC_STATE_SUPERSEDED));
+	g_assert_false(pc_jobstate_may_move(PC_STATE_REPLIED,
+					    PC_STATE_SUPERSEDED));
+	g_assert_false(pc_jobstate_may_move(PC_STATE_IGNORED, PC_STATE_QUEUED));
+	g_assert_false(pc_jobstate_may_move(PC_STATE_RECEIVED,
+					    PC_STATE_REPLIED));
+	g_assert_cmpuint(g_strv_length((char **)open), ==, 6);
+	g_assert_false(g_strv_contains(open, PC_STATE_REPLIED));
+	g_assert_cmpstr(sql, ==, "('queued', 'fetching', 'building', "
+				 "'failed-infra')");
 }
 
 static void test_reply_once(Fixture *f, gconstpointer data)
@@ -259,6 +297,7 @@ int main(int argc, char **argv)
 	g_test_add("/store/" name, Fixture, NULL, setup, fn, teardown)
 	ADD("dedupe", test_dedupe);
 	ADD("transitions", test_transitions);
+	ADD("moves", test_moves);
 	ADD("reply-once", test_reply_once);
 	ADD("values", test_values);
 	ADD("newer-schema", test_newer_schema);
