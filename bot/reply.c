@@ -17,22 +17,11 @@
 #include "autocleanup.h"
 #include "reply.h"
 #include "result.h"
+#include "template.h"
 
 G_DEFINE_QUARK(pc-reply-error-quark, pc_reply_error)
 
-#define BUILTIN_TEMPLATES "resource:///org/pullcheck/templates/"
-
-/*
- * From glib-compile-resources. Calling it keeps the resource's object
- * file in the link (it sits in a static library) and registers it.
- */
-GResource *pc_templates_get_resource(void);
-
-/*
- * An item of a list in a template: a bag of strings read as properties,
- * because template-glib reads "d.file" as a GObject property. Every
- * member name any list uses is declared once here.
- */
+/* The members of a result's objects that a list item in a reply carries. */
 static const char *const ITEM_PROPS[] = {
 	"code", "severity", "text", "tool", "language", "file", "line",
 	"column", "message", "excerpt", "indented", "path", "label",
@@ -46,51 +35,6 @@ static const char *severity_label(const char *severity)
 	if (!g_strcmp0(severity, "info"))
 		return "note";
 	return severity;
-}
-
-#define PC_TYPE_TMPL_ITEM (pc_tmpl_item_get_type())
-G_DECLARE_FINAL_TYPE(PcTmplItem, pc_tmpl_item, PC, TMPL_ITEM, GObject)
-
-struct _PcTmplItem {
-	GObject parent;
-	GHashTable *values;	/* property name → string */
-};
-
-G_DEFINE_TYPE(PcTmplItem, pc_tmpl_item, G_TYPE_OBJECT)
-
-static void pc_tmpl_item_get_property(GObject *obj, guint id, GValue *value,
-				      GParamSpec *pspec)
-{
-	PcTmplItem *self = PC_TMPL_ITEM(obj);
-
-	g_value_set_string(value, g_hash_table_lookup(self->values,
-						      pspec->name));
-}
-
-static void pc_tmpl_item_finalize(GObject *obj)
-{
-	g_hash_table_unref(PC_TMPL_ITEM(obj)->values);
-	G_OBJECT_CLASS(pc_tmpl_item_parent_class)->finalize(obj);
-}
-
-static void pc_tmpl_item_class_init(PcTmplItemClass *klass)
-{
-	GObjectClass *oc = G_OBJECT_CLASS(klass);
-
-	oc->get_property = pc_tmpl_item_get_property;
-	oc->finalize = pc_tmpl_item_finalize;
-	for (guint i = 0; i < G_N_ELEMENTS(ITEM_PROPS); i++)
-		g_object_class_install_property(
-			oc, i + 1,
-			g_param_spec_string(ITEM_PROPS[i], NULL, NULL, NULL,
-					    G_PARAM_READABLE |
-						    G_PARAM_STATIC_STRINGS));
-}
-
-static void pc_tmpl_item_init(PcTmplItem *self)
-{
-	self->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     g_free);
 }
 
 static char *node_to_string(JsonNode *node)
@@ -123,27 +67,21 @@ static char *indent_lines(const char *text, guint indent)
 	return g_string_free(out, FALSE);
 }
 
-static PcTmplItem *item_from_object(JsonObject *obj)
+static PcTemplateItem *item_from_object(JsonObject *obj)
 {
-	PcTmplItem *item = g_object_new(PC_TYPE_TMPL_ITEM, NULL);
-	const char *excerpt;
+	PcTemplateItem *item = pc_template_item_new();
+	const char *severity, *excerpt;
 
-	for (guint i = 0; i < G_N_ELEMENTS(ITEM_PROPS); i++) {
-		char *value = node_to_string(
-			json_object_get_member(obj, ITEM_PROPS[i]));
-
-		if (value)
-			g_hash_table_insert(item->values,
-					    g_strdup(ITEM_PROPS[i]), value);
-	}
-	if (g_hash_table_contains(item->values, "severity"))
-		g_hash_table_insert(item->values, g_strdup("label"),
-				    g_strdup(severity_label(g_hash_table_lookup(
-					    item->values, "severity"))));
-	excerpt = g_hash_table_lookup(item->values, "excerpt");
+	for (guint i = 0; i < G_N_ELEMENTS(ITEM_PROPS); i++)
+		pc_template_item_take(item, ITEM_PROPS[i], node_to_string(
+			json_object_get_member(obj, ITEM_PROPS[i])));
+	severity = pc_template_item_get(item, "severity");
+	if (severity)
+		pc_template_item_set(item, "label", severity_label(severity));
+	excerpt = pc_template_item_get(item, "excerpt");
 	if (excerpt)
-		g_hash_table_insert(item->values, g_strdup("indented"),
-				    indent_lines(excerpt, 4));
+		pc_template_item_take(item, "indented",
+				      indent_lines(excerpt, 4));
 	return item;
 }
 
@@ -153,10 +91,11 @@ static void scope_set_array(TmplScope *scope, const char *name, JsonArray *a)
 	g_autofree char *text_name = g_strconcat(name, "_text", NULL);
 
 	if (n && JSON_NODE_HOLDS_OBJECT(json_array_get_element(a, 0))) {
-		g_autoptr(GListStore) store = g_list_store_new(PC_TYPE_TMPL_ITEM);
+		g_autoptr(GListStore) store =
+			g_list_store_new(PC_TYPE_TEMPLATE_ITEM);
 
 		for (guint i = 0; i < n; i++) {
-			g_autoptr(PcTmplItem) item = item_from_object(
+			g_autoptr(PcTemplateItem) item = item_from_object(
 				json_array_get_object_element(a, i));
 
 			g_list_store_append(store, item);
@@ -389,24 +328,12 @@ static TmplScope *make_scope(const PcMail *mail, const PcPullreq *pr,
 static char *render(const PcConfig *config, const char *verdict,
 		    TmplScope *scope, GError **error)
 {
-	g_autoptr(TmplTemplateLocator) locator = tmpl_template_locator_new();
-	g_autoptr(TmplTemplate) tmpl = NULL;
 	g_autofree char *name = g_strconcat(verdict, ".txt", NULL);
-	g_autoptr(GInputStream) stream = NULL;
+	g_autoptr(TmplTemplate) tmpl = pc_template_load(
+		config->reply_templates, name, PC_TEMPLATE_REPLACE, error);
 
-	if (!config->reply_templates)
-		g_assert(pc_templates_get_resource() != NULL);
-	tmpl_template_locator_append_search_path(
-		locator, config->reply_templates ? config->reply_templates
-						 : BUILTIN_TEMPLATES);
-	stream = tmpl_template_locator_locate(locator, name, error);
-	if (!stream) {
-		g_prefix_error(error, "reply template %s: ", name);
-		return NULL;
-	}
-	tmpl = tmpl_template_new(locator);
-	if (!tmpl_template_parse(tmpl, stream, NULL, error)) {
-		g_prefix_error(error, "reply template %s: ", name);
+	if (!tmpl) {
+		g_prefix_error(error, "reply template ");
 		return NULL;
 	}
 	return tmpl_template_expand_string(tmpl, scope, error);

@@ -24,20 +24,17 @@
 #include "reply.h"
 #include "report.h"
 #include "result.h"
+#include "template.h"
 #include "verdict.h"
 
 G_DEFINE_QUARK(pc-report-error-quark, pc_report_error)
 
-#define BUILTIN_TEMPLATES "resource:///org/pullcheck/templates/"
 #define LORE_URL "https://lore.kernel.org/r/"
 /* Bounds, so that a flood of mail makes a long page, not a huge one. */
 #define MAX_JOBS 5000
 #define MAX_LISTS 64
 #define LOG_HEAD_BYTES (PC_REPORT_LOG_MAX_BYTES / 4)
 #define DIGEST_WIDTH 79
-
-/* From glib-compile-resources (see reply.c). */
-GResource *pc_templates_get_resource(void);
 
 /*
  * The dashboard's sections, in the order a maintainer triages; the last
@@ -584,105 +581,26 @@ static char *feed_text(const PcConfig *config, GPtrArray *rows, gint64 now)
 /* --- index.html: the template's objects ------------------------------ */
 
 /*
- * What the template reads as r.subject, s.rows, l.href: a bag of
- * escaped strings read as properties (template-glib reads "r.subject" as
- * a GObject property), and a list of rows for a section.
+ * What the template reads as r.subject, s.rows, l.href: items whose
+ * strings are escaped here.
  */
-static const char *const ITEM_PROPS[] = {
-	"job", "anchor", "subject", "sender", "date", "verdict", "label",
-	"tip", "tip_short", "scope", "first_error", "reply", "log_href",
-	"reproduce", "lists", "link", "name", "count", "empty", "href",
-	"address", "current",
-};
-
-#define PC_TYPE_REPORT_ITEM (pc_report_item_get_type())
-G_DECLARE_FINAL_TYPE(PcReportItem, pc_report_item, PC, REPORT_ITEM, GObject)
-
-struct _PcReportItem {
-	GObject parent;
-	GHashTable *values;	/* property name → escaped string */
-	GListModel *rows;	/* a section's rows */
-};
-
-G_DEFINE_TYPE(PcReportItem, pc_report_item, G_TYPE_OBJECT)
-
-#define PROP_ROWS (G_N_ELEMENTS(ITEM_PROPS) + 1)
-
-static void pc_report_item_get_property(GObject *obj, guint id, GValue *value,
-					GParamSpec *pspec)
-{
-	PcReportItem *self = PC_REPORT_ITEM(obj);
-
-	if (id == PROP_ROWS)
-		g_value_set_object(value, self->rows);
-	else
-		g_value_set_string(value, g_hash_table_lookup(self->values,
-							      ITEM_PROPS[id - 1]));
-}
-
-static void pc_report_item_finalize(GObject *obj)
-{
-	PcReportItem *self = PC_REPORT_ITEM(obj);
-
-	g_hash_table_unref(self->values);
-	g_clear_object(&self->rows);
-	G_OBJECT_CLASS(pc_report_item_parent_class)->finalize(obj);
-}
-
-static void pc_report_item_class_init(PcReportItemClass *klass)
-{
-	GObjectClass *oc = G_OBJECT_CLASS(klass);
-
-	oc->get_property = pc_report_item_get_property;
-	oc->finalize = pc_report_item_finalize;
-	/* GObject spells "tip_short" "tip-short" and finds it by either. */
-	for (guint i = 0; i < G_N_ELEMENTS(ITEM_PROPS); i++) {
-		g_autofree char *name = g_strdelimit(g_strdup(ITEM_PROPS[i]),
-						     "_", '-');
-
-		g_object_class_install_property(
-			oc, i + 1,
-			g_param_spec_string(name, NULL, NULL, NULL,
-					    G_PARAM_READABLE |
-						    G_PARAM_STATIC_NICK |
-						    G_PARAM_STATIC_BLURB));
-	}
-	g_object_class_install_property(
-		oc, PROP_ROWS,
-		g_param_spec_object("rows", NULL, NULL, G_TYPE_LIST_MODEL,
-				    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-}
-
-static void pc_report_item_init(PcReportItem *self)
-{
-	self->values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					     g_free);
-}
 
 /* Sets @prop to @text, escaped; NULL leaves it unset (false in {{if}}). */
-static void item_set(PcReportItem *item, const char *prop, const char *text)
+static void item_set(PcTemplateItem *item, const char *prop, const char *text)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(ITEM_PROPS); i++) {
-		if (strcmp(ITEM_PROPS[i], prop))
-			continue;
-		if (text)
-			g_hash_table_replace(item->values, (gpointer)ITEM_PROPS[i],
-					     escape(text));
-		return;
-	}
-	g_assert_not_reached();
+	pc_template_item_take(item, prop, text ? escape(text) : NULL);
 }
 
-static void item_set_int(PcReportItem *item, const char *prop, gint64 n)
+static void item_set_int(PcTemplateItem *item, const char *prop, gint64 n)
 {
 	g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, n);
 
 	item_set(item, prop, text);
 }
 
-static PcReportItem *row_item(const Row *row)
+static PcTemplateItem *row_item(const Row *row)
 {
-	PcReportItem *item = g_object_new(PC_TYPE_REPORT_ITEM, NULL);
+	PcTemplateItem *item = pc_template_item_new();
 	const PcJob *job = row->job;
 	g_autofree char *anchor = g_strdup_printf("job-%" G_GINT64_FORMAT,
 						  job->id);
@@ -720,13 +638,12 @@ static gboolean row_went_to(const Row *row, const char *list)
 static GListModel *sections_model(GPtrArray *rows, GPtrArray *items,
 				  const char *list, guint *total)
 {
-	GListStore *sections = g_list_store_new(PC_TYPE_REPORT_ITEM);
+	GListStore *sections = g_list_store_new(PC_TYPE_TEMPLATE_ITEM);
 
 	*total = 0;
 	for (guint s = 0; s < G_N_ELEMENTS(SECTIONS); s++) {
-		g_autoptr(PcReportItem) section = g_object_new(PC_TYPE_REPORT_ITEM,
-							       NULL);
-		GListStore *store = g_list_store_new(PC_TYPE_REPORT_ITEM);
+		g_autoptr(PcTemplateItem) section = pc_template_item_new();
+		GListStore *store = g_list_store_new(PC_TYPE_TEMPLATE_ITEM);
 		guint n = 0;
 
 		for (guint i = 0; i < rows->len; i++) {
@@ -738,7 +655,7 @@ static GListModel *sections_model(GPtrArray *rows, GPtrArray *items,
 			}
 		}
 		*total += n;
-		section->rows = G_LIST_MODEL(store);
+		pc_template_item_take_rows(section, G_LIST_MODEL(store));
 		item_set(section, "name", section_name(s));
 		item_set(section, "label", section_label(s));
 		item_set_int(section, "count", n);
@@ -802,14 +719,13 @@ static GPtrArray *collect_lists(GPtrArray *rows)
 static GListModel *lists_model(GPtrArray *rows, GPtrArray *lists,
 			       GPtrArray *pages)
 {
-	GListStore *store = g_list_store_new(PC_TYPE_REPORT_ITEM);
+	GListStore *store = g_list_store_new(PC_TYPE_TEMPLATE_ITEM);
 	g_autoptr(GHashTable) taken = g_hash_table_new_full(g_str_hash,
 							    g_str_equal, g_free,
 							    NULL);
 
 	for (guint i = 0; i < lists->len; i++) {
-		g_autoptr(PcReportItem) item = g_object_new(PC_TYPE_REPORT_ITEM,
-							    NULL);
+		g_autoptr(PcTemplateItem) item = pc_template_item_new();
 		char *page = list_page_name(lists->pdata[i], taken);
 		guint n = 0;
 
@@ -833,24 +749,14 @@ static GListModel *lists_model(GPtrArray *rows, GPtrArray *lists,
 static TmplTemplate *load_template(const PcConfig *config, const char *name,
 				   GError **error)
 {
-	g_autoptr(TmplTemplateLocator) locator = tmpl_template_locator_new();
-	g_autoptr(TmplTemplate) tmpl = NULL;
-	g_autoptr(GInputStream) stream = NULL;
 	g_autoptr(GError) local = NULL;
+	TmplTemplate *tmpl = pc_template_load(config->reply_templates, name,
+					      PC_TEMPLATE_OVERLAY, &local);
 
-	g_assert(pc_templates_get_resource() != NULL);
-	if (config->reply_templates)
-		tmpl_template_locator_append_search_path(locator,
-							 config->reply_templates);
-	tmpl_template_locator_append_search_path(locator, BUILTIN_TEMPLATES);
-	stream = tmpl_template_locator_locate(locator, name, &local);
-	tmpl = tmpl_template_new(locator);
-	if (!stream || !tmpl_template_parse(tmpl, stream, NULL, &local)) {
+	if (!tmpl)
 		g_set_error(error, PC_REPORT_ERROR, PC_REPORT_ERROR_TEMPLATE,
-			    "dashboard template %s: %s", name, local->message);
-		return NULL;
-	}
-	return g_steal_pointer(&tmpl);
+			    "dashboard template %s", local->message);
+	return tmpl;
 }
 
 static void scope_set(TmplScope *scope, const char *name, const char *text)
@@ -868,8 +774,8 @@ typedef struct {
 	const char *out_dir;
 	TmplTemplate *tmpl;
 	GPtrArray *rows;	/* Row* */
-	GPtrArray *items;	/* PcReportItem*, one per row */
-	GListModel *lists;	/* PcReportItem*, one per list */
+	GPtrArray *items;	/* PcTemplateItem*, one per row */
+	GListModel *lists;	/* PcTemplateItem*, one per list */
 	char *generated;
 } Dashboard;
 
@@ -884,12 +790,12 @@ static gboolean write_page(Dashboard *d, const char *list, const char *page,
 	guint n = g_list_model_get_n_items(d->lists), total;
 
 	for (guint i = 0; i < n; i++) {
-		g_autoptr(PcReportItem) item = g_list_model_get_item(d->lists, i);
+		g_autoptr(PcTemplateItem) item = g_list_model_get_item(d->lists,
+								       i);
+		const char *href = pc_template_item_get(item, "href");
 
-		g_hash_table_remove(item->values, "current");
-		if (list && !g_strcmp0(g_hash_table_lookup(item->values, "href"),
-				       page))
-			item_set(item, "current", "yes");
+		item_set(item, "current",
+			 list && !g_strcmp0(href, page) ? "yes" : NULL);
 	}
 	sections = sections_model(d->rows, d->items, list, &total);
 	title = list ? g_strdup_printf("pullcheck: pull requests to %s", list)
