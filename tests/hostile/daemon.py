@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """daemon.py PULLCHECK: the daemon against hostile mail and a careless host.
 
-Issue 11, sections 4 and 6. Real servers on loopback, started here: an
-aiosmtpd sink (tests/integration/smtp_handlers.Sink) and `git daemon`
-serving repositories made here; the built-in Maildir source; builds by
-the real cc through [build] recipe = command in the sandbox.
+Issue 11, sections 4 and 6. Real servers on loopback, started here by
+tests/integration/pcharness.py: an aiosmtpd sink (smtp_handlers.Sink) and
+`git daemon` serving repositories made here; the built-in Maildir source;
+builds by the real cc through [build] recipe = command in the sandbox.
 
   two daemons    `watch --once` twice, 0.3 s apart, on one state_dir
                  with 20 new mails: the second says who holds the lock
@@ -24,193 +24,66 @@ the real cc through [build] recipe = command in the sandbox.
 
 Exits 77 when a tool is missing, 1 when a check failed.
 """
-import email
-import email.policy
 import fcntl
 import os
-import re
-import shutil
 import signal
-import socket
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.realpath(__file__))
-INTEGRATION = os.path.join(os.path.dirname(HERE), "integration")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.realpath(__file__))), "integration"))
+import pcharness as h  # noqa: E402
+from pcharness import wait_for  # noqa: E402
+
 PC = os.path.realpath(sys.argv[1])
 ESC = "\x1b"
 
-passed = failed = 0
+t = h.Tally()
+check = t.check
 
+h.need(tools=("git", "bwrap", "cc", "make"), aiosmtpd=True)
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail!r}" if detail != "" else ""),
-              flush=True)
-
-
-def skip(why):
-    print(f"SKIP: {why}")
-    sys.exit(77)
-
-
-def wait_for(cond, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value or time.monotonic() > end:
-            return value
-        time.sleep(step)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(*argv, cwd=None):
-    return subprocess.run(argv, cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
-
-
-for tool in ("git", "bwrap", "cc", "make"):
-    if not shutil.which(tool):
-        skip(f"{tool} is missing")
-try:
-    import aiosmtpd  # noqa: F401
-except ImportError:
-    skip("aiosmtpd is missing (python3-aiosmtpd)")
-
-work = tempfile.mkdtemp(prefix="pc-hostile-daemon-")
-os.chmod(work, 0o755)
-procs = []
+rundir = h.RunDir("pc-hostile-daemon-", mode=0o755)
+work = rundir.dir
 
 # --- git: mainline, the maintainer's tree, and somebody else's ------------
 
-os.environ.update(GIT_AUTHOR_NAME="Ann Maintainer",
-                  GIT_AUTHOR_EMAIL="ann@example.org",
-                  GIT_COMMITTER_NAME="Ann Maintainer",
-                  GIT_COMMITTER_EMAIL="ann@example.org",
-                  GIT_AUTHOR_DATE="2024-12-01T10:00:00+0100",
-                  GIT_COMMITTER_DATE="2024-12-01T10:00:00+0100")
-srv = os.path.join(work, "srv")
-mainline = os.path.join(work, "mainline")
-os.makedirs(srv)
-os.makedirs(mainline)
-run("git", "init", "-q", "-b", "master", cwd=mainline)
-with open(os.path.join(mainline, "Makefile"), "w") as f:
-    f.write("all:\n\tcc -Wall -Werror -c -o $(OUT)/widget.o $(CURDIR)/widget.c\n")
-with open(os.path.join(mainline, "widget.c"), "w") as f:
-    f.write("int widget(void)\n{\n\treturn 1;\n}\n")
-run("git", "add", ".", cwd=mainline)
-run("git", "commit", "-q", "-m", "widget: start", cwd=mainline)
-run("git", "tag", "v1.0", cwd=mainline)
-run("git", "clone", "-q", "--bare", mainline, f"{srv}/mainline.git")
-maint = os.path.join(work, "maint")
-run("git", "clone", "-q", f"{srv}/mainline.git", maint)
-
-
-def branch(name, path, text):
-    run("git", "checkout", "-q", "-b", name, "v1.0", cwd=maint)
-    with open(os.path.join(maint, path), "w") as f:
-        f.write(text)
-    run("git", "commit", "-q", "-am", f"{name}: change", cwd=maint)
-    run("git", "tag", "-a", "-m", f"{name} for v1.1", f"{name}-tag", cwd=maint)
-
-
-branch("good", "widget.c", "int widget(void)\n{\n\treturn 2;\n}\n")
+repos = h.Repos(work, {
+    "Makefile": "all:\n"
+                "\tcc -Wall -Werror -c -o $(OUT)/widget.o $(CURDIR)/widget.c\n",
+    "widget.c": "int widget(void)\n{\n\treturn 1;\n}\n",
+}, "widget: start")
+repos.branch("good", "widget.c", "int widget(void)\n{\n\treturn 2;\n}\n")
 # A build whose output carries escape sequences: a make step that clears
 # the screen and retitles the window, then an error line that does too.
-branch("escbuild", "Makefile",
-       "all:\n"
-       "\t@printf '  CC      \\033]0;pwned\\007\\033[2Jwidget.o\\n'\n"
-       "\t@printf 'widget.c:1:1: error: \\033[2J\\033[31mboom\\n'; exit 1\n")
-run("git", "clone", "-q", "--bare", maint, f"{srv}/maint.git")
+repos.branch("escbuild", "Makefile",
+             "all:\n"
+             "\t@printf '  CC      \\033]0;pwned\\007\\033[2Jwidget.o\\n'\n"
+             "\t@printf 'widget.c:1:1: error: \\033[2J\\033[31mboom\\n';"
+             " exit 1\n")
+repos.publish(repos.maint, "maint.git")
 # Somebody else's repository: the same tag name, other contents.
-run("git", "clone", "-q", "--bare", maint, f"{srv}/other.git")
-git_port = free_port()
-dead_port = free_port()
-URL = f"git://127.0.0.1:{git_port}/maint.git"
-OTHER = f"git://127.0.0.1:{git_port}/other.git"
+repos.publish(repos.maint, "other.git")
+gitd = h.GitDaemon(repos.srv)
+git_port = gitd.port
+dead_port = h.free_port()
+URL = gitd.url("maint.git")
+OTHER = gitd.url("other.git")
 DEAD = f"git://127.0.0.1:{dead_port}/maint.git"
-
-
-def start_git():
-    p = subprocess.Popen(
-        ["git", "daemon", "--export-all", f"--base-path={srv}",
-         "--listen=127.0.0.1", f"--port={git_port}", "--reuseaddr", srv],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(p)
-    if not wait_for(lambda: subprocess.run(["git", "ls-remote", URL],
-                                           capture_output=True).returncode == 0,
-                    30):
-        sys.exit("git daemon did not come up")
-
-
-def pull_text(tag, url):
-    pull = run("git", "request-pull", "v1.0", URL, tag, cwd=maint)
-    return pull.replace(URL, url)
 
 
 def mail(mid, subject, tag="good-tag", url=URL, headers="",
          sender="Ann Maintainer <ann@example.org>"):
-    return (f"From: {sender}\n"
-            "To: Linus Torvalds <torvalds@example.org>\n"
-            "Cc: linux-widget@vger.kernel.org\n"
-            f"Subject: {subject}\n"
-            "Date: Mon, 2 Dec 2024 10:00:00 +0100\n"
-            f"Message-ID: <{mid}>\n"
-            f"{headers}\n"
-            f"Hi Linus,\n\nPlease pull.\n\n{pull_text(tag, url)}").encode()
+    pull = repos.request_pull(URL, tag).replace(URL, url)
+    return h.pull_mail(mid, subject, pull, headers=headers,
+                       sender=sender)
 
 
 # --- the SMTP sink ------------------------------------------------------------
 
-sink = os.path.join(work, "sink")
-smtp_port = free_port()
-
-
-def start_smtp():
-    p = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l",
-         f"127.0.0.1:{smtp_port}", "-c", "smtp_handlers.Sink", sink],
-        env=dict(os.environ, PYTHONPATH=INTEGRATION),
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.path.join(work, "smtp.log"), "a"))
-    procs.append(p)
-
-    def up():
-        try:
-            socket.create_connection(("127.0.0.1", smtp_port), 1).close()
-            return True
-        except OSError:
-            return False
-    if not wait_for(up, 30):
-        sys.exit("the SMTP sink did not come up")
-
-
-def replies():
-    new = os.path.join(sink, "new")
-    out = []
-    for name in sorted(os.listdir(new)) if os.path.isdir(new) else []:
-        with open(os.path.join(new, name), "rb") as f:
-            out.append(email.message_from_binary_file(
-                f, policy=email.policy.default))
-    return out
-
-
-def replies_to(mid):
-    return [m for m in replies() if m["In-Reply-To"] == f"<{mid}>"]
-
+sink = h.SmtpSink(os.path.join(work, "sink"), os.path.join(work, "smtp.log"))
+replies, replies_to = sink.replies, sink.replies_to
 
 # --- pullcheck --------------------------------------------------------------
 
@@ -238,33 +111,25 @@ max_per_sender_per_day = 100
 type = smtp
 [smtp]
 host = 127.0.0.1
-port = {smtp_port}
+port = {sink.port}
 tls = none
 timeout = 10
 """)
 
 
 def deliver(name, raw):
-    os.makedirs(inbox_new, exist_ok=True)
-    tmp = os.path.join(state, "inbox", "tmp")
-    os.makedirs(tmp, exist_ok=True)
-    with open(os.path.join(tmp, name), "wb") as f:
-        f.write(raw)
-    os.rename(os.path.join(tmp, name), os.path.join(inbox_new, name))
+    h.maildir_deliver(os.path.join(state, "inbox"), name, raw)
 
 
 def watch(*args):
-    return subprocess.Popen([PC, "watch", "--config", conf, *args],
-                            stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL,
-                            stderr=open(log_path, "a"))
+    return rundir.track(subprocess.Popen(
+        [PC, "watch", "--config", conf, *args], stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=open(log_path, "a")))
 
 
 def watch_once():
     """watch --once, its stderr in the log; the exit status."""
-    p = watch("--once")
-    procs.append(p)
-    return p.wait(600)
+    return watch("--once").wait(600)
 
 
 def log():
@@ -272,18 +137,8 @@ def log():
         return f.read().decode("utf-8", "replace")
 
 
-def jobs(where="1", args=()):
-    db = sqlite3.connect(f"file:{state}/pullcheck.db?mode=ro", uri=True,
-                         timeout=10)
-    db.row_factory = sqlite3.Row
-    rows = db.execute(f"SELECT * FROM jobs WHERE {where}", args).fetchall()
-    db.close()
-    return rows
-
-
 def job_state(mid):
-    rows = jobs("message_id = ?", (mid,))
-    return rows[0]["state"] if rows else None
+    return h.job_state(state, mid)
 
 
 def pc(*args, timeout=300):
@@ -293,15 +148,14 @@ def pc(*args, timeout=300):
 
 
 try:
-    start_git()
-    start_smtp()
+    rundir.start(gitd)
+    rundir.start(sink)
 
     # --- two daemons on one state directory -----------------------------
     mids = [f"two-{i:02d}@example.org" for i in range(20)]
     for i, mid in enumerate(mids):
         deliver(f"a{i:02d}", mail(mid, f"[GIT PULL] widget changes ({i})"))
     first = watch("--once")
-    procs.append(first)
     time.sleep(0.3)
     second = subprocess.run([PC, "watch", "--once", "--config", conf],
                             stdin=subprocess.DEVNULL, capture_output=True,
@@ -350,7 +204,6 @@ try:
     os.mkfifo(os.path.join(inbox_new, fifo_name))
     deliver("b1", mail("after-fifo@example.org", "[GIT PULL] widget (fifo)"))
     w = watch()
-    procs.append(w)
     got = wait_for(lambda: replies_to("after-fifo@example.org"), 90)
     check("fifo: the other mail is answered", len(got) == 1, log()[-2000:])
     check("fifo: said once that it was passed over",
@@ -450,20 +303,11 @@ try:
           r.returncode in (0, 4) and out and ESC not in out + err,
           (r.returncode, out, err[-1500:]))
     check("sanitizers: no reports in the daemon's log",
-          not re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:",
-                        log()))
+          not h.sanitizer_report(log()))
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    if failed and os.path.exists(log_path):
+    if t.failed and os.path.exists(log_path):
         print(f"--- the daemon's log ({log_path}) ---")
         print(log()[-6000:])
-    if os.environ.get("PULLCHECK_KEEP_TEST"):
-        print(f"kept {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+    rundir.close(keep=bool(os.environ.get("PULLCHECK_KEEP_TEST")))
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+t.exit()
