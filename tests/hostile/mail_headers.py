@@ -31,6 +31,8 @@ whose headers are what is under test.
                also for a reply stored without an envelope (an older
                store), whose envelope is decided again from the mail.
 
+The sink and the run directory come from tests/integration/pcharness.py.
+
 Exits 77 when aiosmtpd is missing, 1 when a check failed.
 """
 import base64
@@ -40,13 +42,13 @@ import email.policy
 import json
 import os
 import re
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.realpath(__file__))), "integration"))
+import pcharness as h  # noqa: E402
 
 PC = os.path.realpath(sys.argv[1])
 SENDER = "ann@example.org"
@@ -62,84 +64,17 @@ REPLY_HEADERS = {
     "content-type", "content-transfer-encoding",
 }
 SINK_HEADERS = {"x-peer", "x-mailfrom", "x-rcptto"}
-SANITIZER = re.compile(rb"ERROR: (Address|Leak)Sanitizer|runtime error:")
 
-passed = failed = 0
+t = h.Tally()
+check = t.check
 
+h.need(aiosmtpd=True)
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail!r}" if detail != "" else ""),
-              flush=True)
-
-
-def skip(why):
-    print(f"SKIP: {why}")
-    sys.exit(77)
-
-
-try:
-    import aiosmtpd  # noqa: F401
-except ImportError:
-    skip("aiosmtpd is missing (python3-aiosmtpd)")
-
-work = tempfile.mkdtemp(prefix="pc-hostile-mail-")
-procs = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(cond, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value or time.monotonic() > end:
-            return value
-        time.sleep(step)
-
-
-class Sink:
-    """aiosmtpd's Maildir handler: each message with X-RcptTo."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.dir = os.path.join(work, "sink")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l",
-             f"127.0.0.1:{self.port}", "-c", "aiosmtpd.handlers.Mailbox",
-             self.dir],
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(work, "sink.log"), "a"))
-        procs.append(self.proc)
-
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-                return True
-            except OSError:
-                return False
-        if not wait_for(up, 30):
-            sys.exit("the SMTP sink did not come up")
-
-    def files(self):
-        new = os.path.join(self.dir, "new")
-        return sorted(os.listdir(new)) if os.path.isdir(new) else []
-
-    def read(self, name):
-        with open(os.path.join(self.dir, "new", name), "rb") as f:
-            return f.read()
+rundir = h.RunDir("pc-hostile-mail-")
+work = rundir.dir
+# aiosmtpd's Maildir handler: each message with X-MailFrom and X-RcptTo.
+sink = h.SmtpSink(os.path.join(work, "sink"), os.path.join(work, "sink.log"),
+                  handler="aiosmtpd.handlers.Mailbox")
 
 
 def ew(text):
@@ -276,7 +211,7 @@ timeout = 10
 def pc(*args, conf):
     r = subprocess.run([PC, *args, "--config", conf], capture_output=True)
     check(f"sanitizers: pullcheck {args[0]} reports nothing",
-          not SANITIZER.search(r.stderr), r.stderr[-3000:])
+          not h.sanitizer_report(r.stderr), r.stderr[-3000:])
     return r
 
 
@@ -340,8 +275,7 @@ def parse_json(conf, path):
 
 
 try:
-    sink = Sink()
-    sink.start()
+    rundir.start(sink)
     state = os.path.join(work, "check-state")
     conf = os.path.join(work, "check.conf")
     write_conf(conf, state, sink.port)
@@ -387,11 +321,8 @@ try:
     dconf = os.path.join(work, "daemon.conf")
     write_conf(dconf, dstate, sink.port)
     inbox = os.path.join(dstate, "inbox")
-    for d in ("tmp", "new", "cur"):
-        os.makedirs(os.path.join(inbox, d))
     for i, (_, data, _, _) in enumerate(CASES):
-        with open(os.path.join(inbox, "new", f"{i:02d}.eml"), "wb") as f:
-            f.write(data)
+        h.maildir_deliver(inbox, f"{i:02d}.eml", data)
     before = sink.files()
     r = pc("watch", "--once", conf=dconf)
     check("daemon: watch --once exits 0", r.returncode == 0,
@@ -431,15 +362,12 @@ try:
     # --- the envelope is the one decided, not the stored text ----------
     estate = os.path.join(work, "envelope-state")
     econf = os.path.join(work, "envelope.conf")
-    write_conf(econf, estate, free_port())	# nothing listens there
+    write_conf(econf, estate, h.free_port())	# nothing listens there
     inbox = os.path.join(estate, "inbox")
-    for d in ("tmp", "new", "cur"):
-        os.makedirs(os.path.join(inbox, d))
     kept, old = len(CASES), len(CASES) + 1
     for n in (kept, old):
         data, _ = mail(n)
-        with open(os.path.join(inbox, "new", f"{n}.eml"), "wb") as f:
-            f.write(data)
+        h.maildir_deliver(inbox, f"{n}.eml", data)
     r = pc("watch", "--once", conf=econf)
     db = sqlite3.connect(os.path.join(estate, "pullcheck.db"))
     rows = db.execute("SELECT subject, state, reply_rcpts FROM jobs"
@@ -474,17 +402,6 @@ try:
         check(f"envelope ({which}): RCPT TO the sender and the list only",
               rcpts == ENVELOPE, sorted(rcpts))
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    if failed:
-        print(f"kept {work} for a look")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+    rundir.close(keep=bool(t.failed))
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+t.exit()
