@@ -7,6 +7,7 @@ with a test CA, a passwd-file user), an aiosmtpd SMTP sink
 (smtp_handlers.Sink), `git daemon` serving repositories made here, mails
 written by real `git request-pull`, and builds of a small C + Rust project
 by the real cc and rustc through [build] recipe = command in the sandbox.
+The servers, repositories and mails come from pcharness.py.
 
 Scenarios, in order, each asserting what the maintainer would see: a pull
 request answered through IDLE with its headers and threading; the same
@@ -19,345 +20,72 @@ sent, duplicates (must be 0) and lost (must be 0).
 
 Exits 77 when a server or tool is missing, 1 when a check failed.
 """
-import email
-import email.policy
-import imaplib
+import json
 import os
 import re
-import shutil
 import signal
 import socket
 import sqlite3
-import ssl
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import pcharness as h  # noqa: E402
+from pcharness import run, wait_for  # noqa: E402
+
 PC = os.path.realpath(sys.argv[1])
 SANITIZED = "--sanitized" in sys.argv
 USER, PASSWORD = "pullcheck", "imap-secret"
 FOLDER = "pulls"
 
-passed = failed = 0
+t = h.Tally(quote=False)
+check = t.check
 
+h.need(tools=("git", "bwrap", "cc", "make", "openssl"),
+       paths=(("/usr/bin/rustc", "rustc is missing (Debian's rustc)"),
+              ("/usr/sbin/dovecot",
+               "Dovecot is missing (dovecot-core, dovecot-imapd)"),
+              ("/usr/lib/dovecot/imap",
+               "Dovecot is missing (dovecot-core, dovecot-imapd)")),
+       aiosmtpd=True)
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-def skip(why):
-    print(f"SKIP: {why}")
-    sys.exit(77)
-
-
-def wait_for(cond, timeout, step=0.1):
-    """Polls @cond until it is true or @timeout seconds pass; its last value."""
-    end = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value or time.monotonic() > end:
-            return value
-        time.sleep(step)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(*argv, cwd=None, env=None):
-    return subprocess.run(argv, cwd=cwd, env=env, check=True,
-                          capture_output=True, text=True).stdout
-
-
-for tool in ("git", "bwrap", "cc", "make", "openssl"):
-    if not shutil.which(tool):
-        skip(f"{tool} is missing")
-if not os.path.exists("/usr/bin/rustc"):
-    skip("rustc is missing (Debian's rustc)")
-if not os.path.exists("/usr/sbin/dovecot") or \
-        not os.path.exists("/usr/lib/dovecot/imap"):
-    skip("Dovecot is missing (dovecot-core, dovecot-imapd)")
-try:
-    import aiosmtpd  # noqa: F401
-except ImportError:
-    skip("aiosmtpd is missing (python3-aiosmtpd)")
-
-work = tempfile.mkdtemp(prefix="pc-watch-")
-os.chmod(work, 0o755)
-procs = []
-groups = []	# process groups of servers that have children of their own
-
-
-# --- Dovecot ---------------------------------------------------------------
-
-class Dovecot:
-    def __init__(self):
-        self.dir = os.path.join(work, "dovecot")
-        home = os.path.join(self.dir, "home")
-        os.makedirs(home)
-        os.chown(home, 65534, 65534)
-        self.cert = os.path.join(self.dir, "cert.pem")
-        key = os.path.join(self.dir, "key.pem")
-        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-            "-keyout", key, "-out", self.cert, "-days", "2",
-            "-subj", "/CN=pullcheck-test.invalid", "-addext",
-            "subjectAltName=IP:127.0.0.1")
-        with open(os.path.join(self.dir, "passwd"), "w") as f:
-            f.write(f"{USER}:{{PLAIN}}{PASSWORD}:65534:65534::{home}\n")
-        self.port = free_port()
-        self.log = os.path.join(self.dir, "dovecot.log")
-        self.conf = os.path.join(self.dir, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"""base_dir = {self.dir}/run
-state_dir = {self.dir}/state
-log_path = {self.log}
-listen = 127.0.0.1
-protocols = imap
-ssl = yes
-ssl_cert = <{self.cert}
-ssl_key = <{key}
-disable_plaintext_auth = no
-auth_mechanisms = plain
-auth_failure_delay = 0
-mail_location = maildir:~/Maildir
-passdb {{
-  driver = passwd-file
-  args = {self.dir}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {self.dir}/passwd
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {self.port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-""")
-        self.proc = None
-
-    def start(self):
-        out = open(os.path.join(self.dir, "dovecot.out"), "a")
-        self.proc = subprocess.Popen(
-            ["/usr/sbin/dovecot", "-F", "-c", self.conf], stdout=out,
-            stderr=out, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                             "LANG": "C.UTF-8"})
-        procs.append(self.proc)
-        if not wait_for(self._login, 30):
-            sys.exit(f"Dovecot did not come up:\n{open(self.log).read()}")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
-
-    def _login(self):
-        try:
-            imap = self.admin()
-            imap.logout()
-            return True
-        except (OSError, imaplib.IMAP4.error):
-            return False
-
-    def admin(self):
-        imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
-        imap.login(USER, PASSWORD)
-        return imap
-
-    def append(self, messages):
-        imap = self.admin()
-        for raw in messages:
-            typ, _ = imap.append(FOLDER, None, None, raw)
-            assert typ == "OK", typ
-        imap.logout()
-
-    def flags(self, message_id):
-        """The flags of each message in the folder with @message_id."""
-        imap = self.admin()
-        imap.select(FOLDER, readonly=True)
-        typ, data = imap.uid("SEARCH", None, "HEADER", "Message-ID",
-                             message_id)
-        out = []
-        for uid in data[0].split():
-            typ, fetched = imap.uid("FETCH", uid, "(FLAGS)")
-            out.append(fetched[0].decode())
-        imap.logout()
-        return out
-
-    def recreate(self):
-        imap = self.admin()
-        imap.delete(FOLDER)
-        typ, _ = imap.create(FOLDER)
-        assert typ == "OK"
-        imap.logout()
-
-
-# --- the SMTP sink -----------------------------------------------------------
-
-class Smtp:
-    def __init__(self):
-        self.port = free_port()
-        self.dir = os.path.join(work, "sink")
-        self.proc = None
-
-    def start(self):
-        env = dict(os.environ, PYTHONPATH=HERE)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l",
-             f"127.0.0.1:{self.port}", "-c", "smtp_handlers.Sink", self.dir],
-            env=env, stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(work, "smtp.log"), "a"))
-        procs.append(self.proc)
-
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-                return True
-            except OSError:
-                return False
-        if not wait_for(up, 30):
-            sys.exit("the SMTP sink did not come up")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
-
-    def replies(self):
-        new = os.path.join(self.dir, "new")
-        if not os.path.isdir(new):
-            return []
-        out = []
-        for name in sorted(os.listdir(new)):
-            with open(os.path.join(new, name), "rb") as f:
-                out.append(email.message_from_binary_file(
-                    f, policy=email.policy.default))
-        return out
-
-    def replies_to(self, message_id):
-        return [m for m in self.replies()
-                if m["In-Reply-To"] == f"<{message_id}>"]
+rundir = h.RunDir("pc-watch-", mode=0o755)
+work = rundir.dir
 
 
 # --- git: mainline and a maintainer's tree, served by git daemon ------------
 
-os.environ.update(GIT_AUTHOR_NAME="Ann Maintainer",
-                  GIT_AUTHOR_EMAIL="ann@example.org",
-                  GIT_COMMITTER_NAME="Ann Maintainer",
-                  GIT_COMMITTER_EMAIL="ann@example.org",
-                  GIT_AUTHOR_DATE="2024-12-01T10:00:00+0100",
-                  GIT_COMMITTER_DATE="2024-12-01T10:00:00+0100")
-srv = os.path.join(work, "srv")
-os.makedirs(srv)
-mainline = os.path.join(work, "mainline")
-os.makedirs(mainline)
-run("git", "init", "-q", "-b", "master", cwd=mainline)
-with open(os.path.join(mainline, "Makefile"), "w") as f:
-    f.write("all:\n"
-            "\t[ ! -e $(CURDIR)/slow ] || sleep 8\n"
-            "\tcc -Wall -Werror -c -o $(OUT)/widget.o $(CURDIR)/widget.c\n"
-            "\trustc --edition=2021 --crate-type=lib -o $(OUT)/libgadget.rlib"
-            " $(CURDIR)/gadget.rs\n")
-with open(os.path.join(mainline, "widget.c"), "w") as f:
-    f.write("int widget(void)\n{\n\treturn 1;\n}\n")
-with open(os.path.join(mainline, "gadget.rs"), "w") as f:
-    f.write("pub fn gadget() -> u32 {\n    1\n}\n")
-run("git", "add", ".", cwd=mainline)
-run("git", "commit", "-q", "-m", "widget, gadget: start", cwd=mainline)
-run("git", "tag", "v1.0", cwd=mainline)
-run("git", "clone", "-q", "--bare", mainline, f"{srv}/mainline.git")
-maint = os.path.join(work, "maint")
-run("git", "clone", "-q", f"{srv}/mainline.git", maint)
-
-
-def branch(name, path, text, extra=None):
-    """A branch off v1.0 with @path set to @text, and an annotated tag."""
-    run("git", "checkout", "-q", "-b", name, "v1.0", cwd=maint)
-    with open(os.path.join(maint, path), "w") as f:
-        f.write(text)
-    if extra:
-        open(os.path.join(maint, extra), "w").close()
-        run("git", "add", extra, cwd=maint)
-    run("git", "commit", "-q", "-am", f"{name}: change", cwd=maint)
-    run("git", "tag", "-a", "-m", f"{name} for v1.1", f"{name}-tag", cwd=maint)
-
-
-branch("good", "widget.c", "int widget(void)\n{\n\treturn 2;\n}\n")
-branch("rustbreak", "gadget.rs", "pub fn gadget() -> u32 {\n    \"one\"\n}\n")
-branch("slow", "widget.c", "int widget(void)\n{\n\treturn 3;\n}\n", "slow")
-run("git", "clone", "-q", "--bare", maint, f"{srv}/maint.git")
-git_port = free_port()
-URL = f"git://127.0.0.1:{git_port}/maint.git"
-
-
-class GitDaemon:
-    """`git daemon` is a wrapper that runs git-daemon as its child: both
-    lead a process group of their own, and the group is what is stopped."""
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["git", "daemon", "--export-all", f"--base-path={srv}",
-             "--listen=127.0.0.1", f"--port={git_port}", "--reuseaddr", srv],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        groups.append(self.proc.pid)
-        if not wait_for(lambda: subprocess.run(
-                ["git", "ls-remote", URL],
-                capture_output=True).returncode == 0, 30):
-            sys.exit("git daemon did not come up")
-
-    def stop(self):
-        kill_group(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(30)
-        groups.remove(self.proc.pid)
-        # Stopped means nothing serves the port any more.
-        if not wait_for(lambda: not port_open(git_port), 30):
-            sys.exit("git daemon still serves its port after SIGTERM")
-
-
-def kill_group(pgid, sig):
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-        return True
-    except OSError:
-        return False
+repos = h.Repos(work, {
+    "Makefile": "all:\n"
+                "\t[ ! -e $(CURDIR)/slow ] || sleep 8\n"
+                "\tcc -Wall -Werror -c -o $(OUT)/widget.o $(CURDIR)/widget.c\n"
+                "\trustc --edition=2021 --crate-type=lib"
+                " -o $(OUT)/libgadget.rlib $(CURDIR)/gadget.rs\n",
+    "widget.c": "int widget(void)\n{\n\treturn 1;\n}\n",
+    "gadget.rs": "pub fn gadget() -> u32 {\n    1\n}\n",
+}, "widget, gadget: start")
+maint = repos.maint
+repos.branch("good", "widget.c", "int widget(void)\n{\n\treturn 2;\n}\n")
+repos.branch("rustbreak", "gadget.rs",
+             "pub fn gadget() -> u32 {\n    \"one\"\n}\n")
+repos.branch("slow", "widget.c", "int widget(void)\n{\n\treturn 3;\n}\n",
+             "slow")
+repos.publish(maint, "maint.git")
+gitd = h.GitDaemon(repos.srv)
+git_port = gitd.port
+URL = gitd.url("maint.git")
 
 
 def mail(name, tag="good-tag", sender="Ann Maintainer <ann@example.org>",
          subject=None, headers="", body="", quote=False):
     """A pull request mail from real git request-pull, as bytes."""
-    pull = run("git", "request-pull", "v1.0", URL, tag, cwd=maint)
+    pull = repos.request_pull(URL, tag)
     if quote:
         pull = "".join("> " + line + "\n" for line in pull.splitlines())
     subject = subject or f"[GIT PULL] widget changes ({name})"
-    return (f"From: {sender}\n"
-            "To: Linus Torvalds <torvalds@example.org>\n"
-            "Cc: linux-widget@vger.kernel.org\n"
-            f"Subject: {subject}\n"
-            "Date: Mon, 2 Dec 2024 10:00:00 +0100\n"
-            f"Message-ID: <{name}@example.org>\n"
-            f"{headers}"
-            "\n"
-            f"Hi Linus,\n\n{body}Please pull.\n\n{pull}").encode()
+    return h.pull_mail(f"{name}@example.org", subject, pull, body=body,
+                       headers=headers, sender=sender)
 
 
 # --- pullcheck watch ---------------------------------------------------------
@@ -422,11 +150,9 @@ class Watch:
             env["NOTIFY_SOCKET"] = notify
             env["WATCHDOG_USEC"] = "4000000"
         self.mark = os.path.getsize(log_path) if os.path.exists(log_path) else 0
-        self.proc = subprocess.Popen([PC, "watch", "--config", conf_path],
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(log_path, "a"), env=env)
-        procs.append(self.proc)
+        self.proc = rundir.track(subprocess.Popen(
+            [PC, "watch", "--config", conf_path], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=open(log_path, "a"), env=env))
         # Ready once this process has the source open.
         wait_for(lambda: self.ready() or self.proc.poll() is not None, 30)
 
@@ -442,7 +168,6 @@ class Watch:
             row = db.execute("SELECT value FROM kv WHERE key = 'watch'"
                              ).fetchone()
             db.close()
-            import json
             return json.loads(row[0]) if row else {}
         except sqlite3.Error:
             return {}
@@ -470,39 +195,32 @@ class Watch:
 
 
 def jobs(where="1", args=()):
-    db = sqlite3.connect(f"file:{state}/pullcheck.db?mode=ro", uri=True,
-                         timeout=10)
-    db.row_factory = sqlite3.Row
-    rows = db.execute(f"SELECT * FROM jobs WHERE {where}", args).fetchall()
-    db.close()
-    return rows
+    return h.jobs(state, where, args)
 
 
 def status():
     out = subprocess.run([PC, "status", "--json", "--config", conf_path],
                          capture_output=True, text=True)
-    import json
     return json.loads(out.stdout) if out.returncode == 0 else {}
 
 
 def job(message_id):
-    rows = jobs("message_id = ?", (message_id,))
-    return rows[0] if rows else None
+    return h.job(state, message_id)
 
 
 def job_state(message_id):
-    j = job(message_id)
-    return j["state"] if j else None
+    return h.job_state(state, message_id)
 
 
 # --- the scenarios -------------------------------------------------------------
 
-dovecot, smtp, gitd = Dovecot(), Smtp(), GitDaemon()
+dovecot = h.Dovecot(os.path.join(work, "dovecot"), USER, PASSWORD, FOLDER)
+smtp = h.SmtpSink(os.path.join(work, "sink"), os.path.join(work, "smtp.log"))
 expected = set()	# Message-IDs that must get exactly one reply
 try:
-    dovecot.start()
-    smtp.start()
-    gitd.start()
+    rundir.start(dovecot)
+    rundir.start(smtp)
+    rundir.start(gitd)
     a = dovecot.admin()
     a.create(FOLDER)
     a.logout()
@@ -878,23 +596,12 @@ try:
     check("report: the dashboard lists the failing Rust build",
           "rust-break" in page and "gadget.rs" in page)
     check("sanitizers: no reports in the daemon's log",
-          not re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:",
-                        open(log_path, errors="replace").read()))
+          not h.sanitizer_report(open(log_path, errors="replace").read()))
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    for g in groups:
-        kill_group(g, signal.SIGKILL)
-    if failed:
+    if t.failed:
         print(f"--- the daemon's log ({log_path}) ---")
         print(open(log_path, errors="replace").read()[-6000:]
               if os.path.exists(log_path) else "(none)")
-    if os.environ.get("PULLCHECK_KEEP_TEST"):
-        print(f"kept {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+    rundir.close(keep=bool(os.environ.get("PULLCHECK_KEEP_TEST")))
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+t.exit()
