@@ -27,8 +27,10 @@ typedef enum {
  * operator who changed only the replies keeps a dashboard.
  */
 typedef enum {
-	PC_TEMPLATE_REPLACE,	/* the directory only: a name missing there is an error */
-	PC_TEMPLATE_OVERLAY,	/* the directory first, then the built-in copies */
+	/* the directory only: a name missing there is an error */
+	PC_TEMPLATE_REPLACE,
+	/* the directory first, then the built-in copies */
+	PC_TEMPLATE_OVERLAY,
 } PcTemplateLookup;
 
 /*

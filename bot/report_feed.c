@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * report_feed: feed.atom, the annotations feed (RFC 4287) of the pull
+ * requests with a verdict, written in C: every value escaped as it goes.
+ */
+#define G_LOG_DOMAIN "pullcheck-report"
+
+#include "reply.h"
+#include "report_parts.h"
+#include "result.h"
+
+/* RFC 3339, as Atom wants it. */
+static char *rfc3339(gint64 t)
+{
+	return pc_report_utc_format(t, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+static void xml_element(GString *out, const char *indent, const char *name,
+			const char *text)
+{
+	g_autofree char *escaped = pc_report_escape(text);
+
+	g_string_append_printf(out, "%s<%s>%s</%s>\n", indent, name, escaped,
+			       name);
+}
+
+/*
+ * A tag: URI (RFC 4151) from the job key, which hashes the Message-ID and
+ * the body: the same pull request always has the same id, whatever its
+ * verdict, and two mails that share a Message-ID have two.
+ */
+static char *entry_id(const char *domain, const PcJob *job)
+{
+	g_autofree char *key = pc_result_job_key(job->message_id,
+						 job->body_sha256);
+	g_autofree char *date = pc_report_utc_format(job->received_at,
+						     "%Y-%m-%d");
+
+	return g_strdup_printf("tag:%s,%s:pullcheck/job/%s", domain, date, key);
+}
+
+static char *entry_summary(const PcReportRow *row)
+{
+	return g_strdup_printf("Verdict: %s\nTip: %s\nScope: %s\n"
+			       "First diagnostic: %s",
+			       pc_report_section_label(row->section),
+			       row->tip ? row->tip : "unknown",
+			       row->scope ? row->scope : "none",
+			       row->first_diag ? row->first_diag : "none");
+}
+
+static void feed_entry(GString *out, const char *domain, const PcReportRow *row)
+{
+	const PcJob *job = row->job;
+	g_autofree char *id = entry_id(domain, job);
+	g_autofree char *link = pc_report_lore_link(job);
+	g_autofree char *href = pc_report_escape(link);
+	g_autofree char *published = rfc3339(job->received_at);
+	g_autofree char *updated = rfc3339(MAX(job->updated_at,
+					       job->received_at));
+	g_autofree char *summary = entry_summary(row);
+	g_autofree char *title = pc_report_one_line(job->subject ? job->subject
+						       : "(no subject)");
+
+	g_string_append(out, "  <entry>\n");
+	xml_element(out, "    ", "id", id);
+	xml_element(out, "    ", "title", title);
+	g_string_append_printf(out, "    <link rel=\"alternate\" "
+			       "type=\"text/html\" href=\"%s\"/>\n", href);
+	g_string_append_printf(out, "    <link rel=\"related\" type=\"text/html\""
+			       " href=\"index.html#job-%" G_GINT64_FORMAT "\"/>\n",
+			       job->id);
+	xml_element(out, "    ", "published", published);
+	xml_element(out, "    ", "updated", updated);
+	g_string_append(out, "    <author>\n");
+	xml_element(out, "      ", "name",
+		    job->from_addr ? job->from_addr : "unknown");
+	g_string_append(out, "    </author>\n");
+	g_string_append_printf(out, "    <category term=\"%s\" label=\"%s\"/>\n",
+			       pc_report_section_name(row->section),
+			       pc_report_section_label(row->section));
+	xml_element(out, "    ", "summary", summary);
+	g_string_append(out, "  </entry>\n");
+}
+
+char *pc_report_feed_text(const PcConfig *config, GPtrArray *rows, gint64 now)
+{
+	GString *out = g_string_new("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+				    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+	g_autofree char *domain = pc_reply_from_domain(config);
+	g_autofree char *feed_id = g_strdup_printf("tag:%s,2025:pullcheck/feed",
+						   domain);
+	g_autofree char *updated = NULL;
+	gint64 latest = 0;
+
+	for (guint i = 0; i < rows->len; i++) {
+		const PcReportRow *row = rows->pdata[i];
+
+		if (pc_report_section_verdict(row->section))
+			latest = MAX(latest, MAX(row->job->updated_at,
+						 row->job->received_at));
+	}
+	updated = rfc3339(latest ? latest : now);
+	xml_element(out, "  ", "id", feed_id);
+	xml_element(out, "  ", "title", "pullcheck: pull requests and verdicts");
+	xml_element(out, "  ", "updated", updated);
+	g_string_append(out, "  <author>\n    <name>pullcheck</name>\n"
+			     "  </author>\n"
+			     "  <generator>pullcheck</generator>\n"
+			     "  <link rel=\"alternate\" type=\"text/html\" "
+			     "href=\"index.html\"/>\n");
+	for (guint i = 0; i < rows->len; i++) {
+		const PcReportRow *row = rows->pdata[i];
+
+		if (pc_report_section_verdict(row->section))
+			feed_entry(out, domain, row);
+	}
+	g_string_append(out, "</feed>\n");
+	return g_string_free(out, FALSE);
+}
+
