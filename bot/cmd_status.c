@@ -36,7 +36,7 @@ typedef struct {
 	JsonObject *watch;	/* the daemon's own row, NULL if never */
 	gboolean running;
 	GHashTable *states, *verdicts;
-	GPtrArray *open;	/* PcJob* */
+	GPtrArray *open;	/* PcStoreJob* */
 	gint64 now;
 } Status;
 
@@ -175,14 +175,14 @@ static void print_text(const char *db, Status *s)
 				       count(s->verdicts, VERDICTS[i]),
 				       VERDICTS[i + 1] ? "," : "\n");
 	for (guint i = 0; i < s->open->len; i++)
-		waiting += !strcmp(((PcJob *)s->open->pdata[i])->state,
+		waiting += !strcmp(((PcStoreJob *)s->open->pdata[i])->state,
 				   PC_STATE_REPORTING);
 	g_string_append_printf(out, "outbox    %u repl%s waiting to be sent\n",
 			       waiting, waiting == 1 ? "y" : "ies");
 	if (s->open->len)
 		g_string_append(out, "\nopen jobs (oldest first)\n");
 	for (guint i = 0; i < s->open->len; i++) {
-		const PcJob *j = s->open->pdata[i];
+		const PcStoreJob *j = s->open->pdata[i];
 
 		g_string_append_printf(out, "  %5" G_GINT64_FORMAT "  %-12s ",
 				       j->id, j->state);
@@ -246,7 +246,7 @@ static void print_json(const char *db, Status *s)
 	json_builder_set_member_name(b, "open");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < s->open->len; i++) {
-		const PcJob *j = s->open->pdata[i];
+		const PcStoreJob *j = s->open->pdata[i];
 
 		json_builder_begin_object(b);
 		pc_json_add_int(b, "id", j->id);
@@ -268,7 +268,7 @@ static void print_json(const char *db, Status *s)
 	json_builder_set_member_name(b, "outbox");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < s->open->len; i++) {
-		const PcJob *j = s->open->pdata[i];
+		const PcStoreJob *j = s->open->pdata[i];
 
 		if (!strcmp(j->state, PC_STATE_REPORTING))
 			json_builder_add_int_value(b, j->id);

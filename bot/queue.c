@@ -35,7 +35,7 @@ static gint64 now_s(void)
 
 /* One line per event, with the job and its Message-ID on each. */
 G_GNUC_PRINTF(2, 3)
-static void job_log(const PcJob *job, const char *format, ...)
+static void job_log(const PcStoreJob *job, const char *format, ...)
 {
 	g_autofree char *text = NULL;
 	va_list args;
@@ -102,7 +102,7 @@ static void activity(PcQueue *q, gint64 id, PcQueueStep step)
 		q->activity(id, step, deadline, q->data);
 }
 
-static gboolean move(PcQueue *q, const PcJob *job, const char *from,
+static gboolean move(PcQueue *q, const PcStoreJob *job, const char *from,
 		     const char *to, const char *reason, GError **error)
 {
 	if (!pc_store_transition(q->store, job->id, from, to, reason, error))
@@ -119,7 +119,7 @@ static gboolean moved_on(GError *error)
 }
 
 /* Reads the stored message of @job into @run. */
-static gboolean read_job(PcQueue *q, const PcJob *job, PcJobRun *run,
+static gboolean read_job(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 			 GError **error)
 {
 	g_autoptr(GBytes) raw = pc_store_get_raw(q->store, job->id, error);
@@ -138,7 +138,7 @@ static gboolean read_job(PcQueue *q, const PcJob *job, PcJobRun *run,
 	return pc_job_read(q->config, message, PC_MAIL_NONE, run, error);
 }
 
-static void set_keyword(PcQueue *q, const PcJob *job, const char *verdict)
+static void set_keyword(PcQueue *q, const PcStoreJob *job, const char *verdict)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -196,7 +196,7 @@ static gboolean reply_limited(PcQueue *q, const char *sender,
 }
 
 /* received → queued or ignored: the rules that need no fetch. */
-static gboolean triage(PcQueue *q, const PcJob *job, const PcJobRun *run,
+static gboolean triage(PcQueue *q, const PcStoreJob *job, const PcJobRun *run,
 		       GError **error)
 {
 	g_autofree char *refusal = no_job(q, run);
@@ -229,9 +229,9 @@ static gboolean take_unreadable(PcQueue *q, const PcSourceMessage *msg,
 	g_autofree char *hash = msg->raw
 		? g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, msg->raw)
 		: g_strdup_printf("size:%" G_GUINT64_FORMAT, msg->size);
-	PcJob job = { .message_id = key, .body_sha256 = hash,
-		      .source = (char *)msg->id, .state = PC_STATE_IGNORED,
-		      .reason = (char *)why };
+	PcStoreJob job = { .message_id = key, .body_sha256 = hash,
+			   .source = (char *)msg->id, .state = PC_STATE_IGNORED,
+			   .reason = (char *)why };
 	gint64 id;
 	gboolean is_new;
 
@@ -248,9 +248,9 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 {
 	g_autoptr(GMimeMessage) message = NULL;
 	g_autoptr(GError) bad = NULL;
-	g_autoptr(PcJob) job = NULL;
+	g_autoptr(PcStoreJob) job = NULL;
 	g_autofree char *topic = NULL, *repo = NULL, *why = NULL;
-	PcJob row = { 0 };
+	PcStoreJob row = { 0 };
 	PcJobRun run;
 	gint64 id;
 	gboolean is_new, ok;
@@ -278,7 +278,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	why = no_job(q, &run);
 	topic = pc_triage_topic(run.mail.subject);
 	repo = pc_triage_repository(run.pr.fetch_url);
-	row = (PcJob){
+	row = (PcStoreJob){
 		.message_id = run.mail.message_id ? run.mail.message_id : run.key,
 		.body_sha256 = run.mail.body_sha256,
 		.source = (char *)msg->id,
@@ -334,7 +334,7 @@ static gint64 retry_at(const PcQueue *q, guint attempts)
  * envelopes were kept gets the same decision again, from the stored
  * mail. Never read back from the reply's own To and Cc.
  */
-static char **reply_envelope(PcQueue *q, const PcJob *job, GError **error)
+static char **reply_envelope(PcQueue *q, const PcStoreJob *job, GError **error)
 {
 	PcJobRun run;
 	char **rcpts = NULL;
@@ -348,7 +348,7 @@ static char **reply_envelope(PcQueue *q, const PcJob *job, GError **error)
 }
 
 /* reporting → replied, or ignored by a limit, or deferred. */
-static gboolean send_job(PcQueue *q, const PcJob *job, GError **error)
+static gboolean send_job(PcQueue *q, const PcStoreJob *job, GError **error)
 {
 	g_autoptr(GBytes) reply = NULL;
 	g_auto(GStrv) rcpts = NULL;
@@ -393,14 +393,14 @@ static gboolean send_job(PcQueue *q, const PcJob *job, GError **error)
 }
 
 /* The verdict is known: render and record the reply, then send it. */
-static gboolean report(PcQueue *q, const PcJob *job, PcJobRun *run,
+static gboolean report(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 		       GError **error)
 {
 	g_autoptr(JsonObject) json = NULL;
 	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
 	g_autofree char *result = NULL, *reply = NULL;
 	g_auto(GStrv) rcpts = NULL;
-	g_autoptr(PcJob) fresh = NULL;
+	g_autoptr(PcStoreJob) fresh = NULL;
 
 	json = pc_job_run_to_json(run);
 	json_node_set_object(node, json);
@@ -427,7 +427,7 @@ static void between_steps(PcQueue *q)
 }
 
 /* queued → fetching → building → reporting, or failed-infra. */
-static gboolean run_job(PcQueue *q, const PcJob *job, GError **error)
+static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 {
 	PcJobOptions options = {
 		.build = TRUE,
@@ -508,7 +508,7 @@ out:
 }
 
 /* The oldest job due in @state; FALSE only for a store error. */
-static gboolean next(PcQueue *q, const char *state, PcJob **job,
+static gboolean next(PcQueue *q, const char *state, PcStoreJob **job,
 		     GError **error)
 {
 	g_autoptr(GError) local = NULL;
@@ -521,7 +521,7 @@ static gboolean next(PcQueue *q, const char *state, PcJob **job,
 	return TRUE;
 }
 
-static gboolean triage_stored(PcQueue *q, const PcJob *job, GError **error)
+static gboolean triage_stored(PcQueue *q, const PcStoreJob *job, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	PcJobRun run;
@@ -538,7 +538,7 @@ static gboolean triage_stored(PcQueue *q, const PcJob *job, GError **error)
 
 gboolean pc_queue_step(PcQueue *q, gboolean *did, GError **error)
 {
-	g_autoptr(PcJob) job = NULL;
+	g_autoptr(PcStoreJob) job = NULL;
 
 	*did = TRUE;
 	/* Replies first: they are done work waiting to go out. */

@@ -35,7 +35,7 @@ static void item_set_int(PcTemplateItem *item, const char *prop, gint64 n)
 static PcTemplateItem *row_item(const PcReportRow *row)
 {
 	PcTemplateItem *item = pc_template_item_new();
-	const PcJob *job = row->job;
+	const PcStoreJob *job = row->job;
 	g_autofree char *anchor = g_strdup_printf("job-%" G_GINT64_FORMAT,
 						  job->id);
 	g_autofree char *date = pc_report_utc_format(job->received_at,

@@ -40,7 +40,7 @@ static char *digest_line(const PcReportRow *row)
 {
 	g_autofree char *tip = row->tip ? g_strndup(row->tip, 12)
 					: g_strdup("(no tip)");
-	const PcJob *job = row->job;
+	const PcStoreJob *job = row->job;
 	g_autofree char *from = pc_report_one_line(
 		job->from_addr ? job->from_addr : "unknown");
 	g_autofree char *subject = pc_report_one_line(

@@ -29,7 +29,7 @@ static void xml_element(GString *out, const char *indent, const char *name,
  * the body: the same pull request always has the same id, whatever its
  * verdict, and two mails that share a Message-ID have two.
  */
-static char *entry_id(const char *domain, const PcJob *job)
+static char *entry_id(const char *domain, const PcStoreJob *job)
 {
 	g_autofree char *key = pc_result_job_key(job->message_id,
 						 job->body_sha256);
@@ -51,7 +51,7 @@ static char *entry_summary(const PcReportRow *row)
 
 static void feed_entry(GString *out, const char *domain, const PcReportRow *row)
 {
-	const PcJob *job = row->job;
+	const PcStoreJob *job = row->job;
 	g_autofree char *id = entry_id(domain, job);
 	g_autofree char *link = pc_report_lore_link(job);
 	g_autofree char *href = pc_report_escape(link);

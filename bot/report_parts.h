@@ -29,7 +29,7 @@ const char *pc_report_section_label(guint section);
 
 /* One pull request, with what the report shows of its result. */
 typedef struct {
-	const PcJob *job;	/* borrowed from the store's list */
+	const PcStoreJob *job;	/* borrowed from the store's list */
 	guint section;		/* < PC_REPORT_N_SECTIONS */
 	char *tip;
 	char *scope;
@@ -45,7 +45,7 @@ typedef struct {
 
 /*
  * The jobs received from @since up to but not including @until, at most
- * a bound's worth. (transfer full, PcJob*)
+ * a bound's worth. (transfer full, PcStoreJob*)
  */
 GPtrArray *pc_report_jobs_received(PcStore *store, gint64 since,
 				   gint64 until, GError **error);
@@ -69,7 +69,7 @@ char *pc_report_utc_format(gint64 t, const char *format);
  * The archive's page of the pull request: its Message-ID, URL-escaped.
  * (transfer full)
  */
-char *pc_report_lore_link(const PcJob *job);
+char *pc_report_lore_link(const PcStoreJob *job);
 
 /*
  * feed.atom for @rows, updated at the latest verdict, else @now.

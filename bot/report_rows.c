@@ -127,7 +127,7 @@ static char *bare_message_id(const char *id)
 	return g_steal_pointer(&s);
 }
 
-char *pc_report_lore_link(const PcJob *job)
+char *pc_report_lore_link(const PcStoreJob *job)
 {
 	g_autofree char *id = bare_message_id(job->message_id);
 	g_autofree char *escaped = g_uri_escape_string(id, "@", FALSE);
@@ -226,7 +226,7 @@ static void read_reply(PcReportRow *row)
 /* --- the rows -------------------------------------------------------- */
 
 /* The section of @job, or -1 when it is not shown (not a pull request). */
-static int section_of(const PcJob *job)
+static int section_of(const PcStoreJob *job)
 {
 	if (!g_strcmp0(job->state, PC_STATE_IGNORED) ||
 	    !g_strcmp0(job->state, PC_STATE_SUPERSEDED) ||
@@ -245,7 +245,7 @@ GPtrArray *pc_report_rows_new(GPtrArray *jobs)
 		g_ptr_array_new_with_free_func((GDestroyNotify)row_free);
 
 	for (guint i = 0; i < jobs->len; i++) {
-		const PcJob *job = jobs->pdata[i];
+		const PcStoreJob *job = jobs->pdata[i];
 		int section = section_of(job);
 		PcReportRow *row;
 

@@ -255,7 +255,7 @@ static gboolean in_transaction(PcStore *store, TxnFunc body, gpointer data,
 }
 
 typedef struct {
-	const PcJob *job;
+	const PcStoreJob *job;
 	gint64 *id;
 	gboolean *is_new;
 } AddJob;
@@ -284,7 +284,7 @@ static gboolean find_job(PcStore *store, const char *message_id,
 static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 {
 	AddJob *a = data;
-	const PcJob *job = a->job;
+	const PcStoreJob *job = a->job;
 	sqlite3_stmt *stmt;
 	gint64 t = now();
 
@@ -329,7 +329,7 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 			 job->reason, error);
 }
 
-gboolean pc_store_add_job(PcStore *store, const PcJob *job, gint64 *id,
+gboolean pc_store_add_job(PcStore *store, const PcStoreJob *job, gint64 *id,
 			  gboolean *is_new, GError **error)
 {
 	AddJob a = { job, id, is_new };
@@ -398,9 +398,9 @@ static char *column_dup(sqlite3_stmt *stmt, int i)
 	return text ? g_strdup(text) : NULL;
 }
 
-static PcJob *job_from_row(sqlite3_stmt *stmt)
+static PcStoreJob *job_from_row(sqlite3_stmt *stmt)
 {
-	PcJob *job = g_new0(PcJob, 1);
+	PcStoreJob *job = g_new0(PcStoreJob, 1);
 
 	job->id = sqlite3_column_int64(stmt, 0);
 	job->message_id = column_dup(stmt, 1);
@@ -429,7 +429,7 @@ static PcJob *job_from_row(sqlite3_stmt *stmt)
 }
 
 /* The first row of @stmt as a job; NULL with no error when none. */
-static PcJob *one_job(PcStore *store, sqlite3_stmt *stmt, GError **error)
+static PcStoreJob *one_job(PcStore *store, sqlite3_stmt *stmt, GError **error)
 {
 	int rc = sqlite3_step(stmt);
 
@@ -440,7 +440,7 @@ static PcJob *one_job(PcStore *store, sqlite3_stmt *stmt, GError **error)
 	return NULL;
 }
 
-PcJob *pc_store_get_job(PcStore *store, gint64 id, GError **error)
+PcStoreJob *pc_store_get_job(PcStore *store, gint64 id, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = prepare(
 		store, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?", error);
@@ -451,7 +451,7 @@ PcJob *pc_store_get_job(PcStore *store, gint64 id, GError **error)
 	return one_job(store, stmt, error);
 }
 
-PcJob *pc_store_next_job(PcStore *store, const char *state, GError **error)
+PcStoreJob *pc_store_next_job(PcStore *store, const char *state, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = prepare(
 		store,
@@ -466,12 +466,12 @@ PcJob *pc_store_next_job(PcStore *store, const char *state, GError **error)
 	return one_job(store, stmt, error);
 }
 
-/* Every row of @stmt as a job. (transfer full, PcJob*) */
+/* Every row of @stmt as a job. (transfer full, PcStoreJob*) */
 static GPtrArray *all_jobs(PcStore *store, sqlite3_stmt *stmt,
 			   const char *what, GError **error)
 {
 	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)pc_job_free);
+		(GDestroyNotify)pc_store_job_free);
 	int rc;
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
@@ -880,7 +880,7 @@ gboolean pc_store_count_states(PcStore *store, GHashTable *counts,
 	return TRUE;
 }
 
-void pc_job_clear(PcJob *job)
+void pc_store_job_clear(PcStoreJob *job)
 {
 	g_free(job->message_id);
 	g_free(job->body_sha256);
@@ -901,10 +901,10 @@ void pc_job_clear(PcJob *job)
 	memset(job, 0, sizeof(*job));
 }
 
-void pc_job_free(PcJob *job)
+void pc_store_job_free(PcStoreJob *job)
 {
 	if (!job)
 		return;
-	pc_job_clear(job);
+	pc_store_job_clear(job);
 	g_free(job);
 }

@@ -52,11 +52,11 @@ typedef struct {
 	gint64 next_attempt_at;	/* G_MAXINT64: never again */
 	gint64 reply_sent_at;	/* 0 until the server said 250 */
 	GBytes *raw;		/* the message: written by add_job only */
-} PcJob;
+} PcStoreJob;
 
-void pc_job_clear(PcJob *job);
-void pc_job_free(PcJob *job);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcJob, pc_job_free)
+void pc_store_job_clear(PcStoreJob *job);
+void pc_store_job_free(PcStoreJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcStoreJob, pc_store_job_free)
 
 /*
  * Opens an existing database for reading only: no migration, no lock
@@ -77,7 +77,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcStore, pc_store_close)
  * Records a message. A second copy (same Message-ID and body hash) adds
  * nothing: *@is_new is then FALSE and *@id the existing job's.
  */
-gboolean pc_store_add_job(PcStore *store, const PcJob *job, gint64 *id,
+gboolean pc_store_add_job(PcStore *store, const PcStoreJob *job, gint64 *id,
 			  gboolean *is_new, GError **error);
 
 /*
@@ -90,18 +90,19 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 			     GError **error);
 
 /* (transfer full) NULL with no error when there is no such job. */
-PcJob *pc_store_get_job(PcStore *store, gint64 id, GError **error);
+PcStoreJob *pc_store_get_job(PcStore *store, gint64 id, GError **error);
 
 /* The oldest job in @state, in arrival order. (transfer full) */
-PcJob *pc_store_next_job(PcStore *store, const char *state, GError **error);
+PcStoreJob *pc_store_next_job(PcStore *store, const char *state,
+			       GError **error);
 
-/* Every job, newest first, at most @limit. (transfer full, PcJob*) */
+/* Every job, newest first, at most @limit. (transfer full, PcStoreJob*) */
 GPtrArray *pc_store_list_jobs(PcStore *store, guint limit, GError **error);
 
 /*
  * The jobs received from @since up to but not including @until (Unix
  * seconds), newest first, at most @limit. A read only: it takes no
- * write lock, so it runs beside a working daemon. (transfer full, PcJob*)
+ * write lock, so it runs beside a working daemon. (transfer full, PcStoreJob*)
  */
 GPtrArray *pc_store_list_jobs_received(PcStore *store, gint64 since,
 				       gint64 until, guint limit,
@@ -155,7 +156,7 @@ gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,
 				   const char *verdict, gboolean *found,
 				   GError **error);
 
-/* The jobs not finished yet, oldest first. (transfer full, PcJob*) */
+/* The jobs not finished yet, oldest first. (transfer full, PcStoreJob*) */
 GPtrArray *pc_store_list_open(PcStore *store, GError **error);
 
 /* Jobs with a verdict, per verdict, decided since @since (Unix s). */

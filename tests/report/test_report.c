@@ -133,11 +133,11 @@ static gint64 make_job(PcStore *store, const Made *m)
 {
 	g_autofree char *sha = g_compute_checksum_for_string(
 		G_CHECKSUM_SHA256, m->subject, -1);
-	PcJob job = { .message_id = (char *)m->mid, .body_sha256 = sha,
-		      .subject = (char *)m->subject,
-		      .from_addr = (char *)m->from, .thread = (char *)m->mid,
-		      .state = (char *)m->state,
-		      .received_at = T.now - m->age };
+	PcStoreJob job = { .message_id = (char *)m->mid, .body_sha256 = sha,
+			   .subject = (char *)m->subject,
+			   .from_addr = (char *)m->from, .thread = (char *)m->mid,
+			   .state = (char *)m->state,
+			   .received_at = T.now - m->age };
 	g_autoptr(GError) error = NULL;
 	g_autofree char *reply = NULL;
 	g_autofree char *reply_id = NULL;

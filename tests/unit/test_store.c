@@ -43,9 +43,9 @@ static void teardown(Fixture *f, gconstpointer data)
 static gint64 add(PcStore *store, const char *mid, const char *sha,
 		  gboolean expect_new)
 {
-	PcJob job = { .message_id = (char *)mid, .body_sha256 = (char *)sha,
-		      .from_addr = (char *)"ann@example.org",
-		      .state = (char *)PC_STATE_QUEUED };
+	PcStoreJob job = { .message_id = (char *)mid, .body_sha256 = (char *)sha,
+			   .from_addr = (char *)"ann@example.org",
+			   .state = (char *)PC_STATE_QUEUED };
 	g_autoptr(GError) error = NULL;
 	gboolean is_new;
 	gint64 id;
@@ -71,7 +71,7 @@ static void test_transitions(Fixture *f, gconstpointer data)
 {
 	gint64 id = add(f->store, "m@x", "aa", TRUE);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PcJob) job = NULL;
+	g_autoptr(PcStoreJob) job = NULL;
 
 	g_assert_true(pc_store_transition(f->store, id, PC_STATE_QUEUED,
 					  PC_STATE_FETCHING, NULL, &error));
@@ -93,7 +93,7 @@ static void test_moves(Fixture *f, gconstpointer data)
 {
 	gint64 id = add(f->store, "m@x", "aa", TRUE);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PcJob) job = NULL;
+	g_autoptr(PcStoreJob) job = NULL;
 	g_autofree const char **open = pc_jobstate_sources(NULL);
 	g_autofree const char **reporting =
 		pc_jobstate_sources(PC_STATE_REPORTING);
@@ -125,7 +125,7 @@ static void test_reply_once(Fixture *f, gconstpointer data)
 {
 	gint64 id = add(f->store, "m@x", "aa", TRUE);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PcJob) job = NULL;
+	g_autoptr(PcStoreJob) job = NULL;
 	guint count = 99;
 	const char *const rcpts[] = { "ann@example.org",
 				      "linux-w@vger.kernel.org", NULL };
@@ -282,7 +282,7 @@ static void test_crash(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpuint(jobs->len, ==, 2);
 	for (guint i = 0; i < jobs->len; i++)
-		g_assert_cmpstr(((PcJob *)jobs->pdata[i])->message_id, !=,
+		g_assert_cmpstr(((PcStoreJob *)jobs->pdata[i])->message_id, !=,
 				"half@x");
 	raw_exec(f->path, "DROP TRIGGER stall");
 	add(f->store, "after@x", "dd", TRUE);
