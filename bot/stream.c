@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gitutil.h"
@@ -382,7 +383,7 @@ typedef struct {
 	char *host;
 	char *port;
 	gnutls_session_t session;
-	gnutls_certificate_credentials_t cred;
+	gnutls_certificate_credentials_t cred;	/* shared: trust_for() */
 	git_cert_x509 cert;
 } Tls;
 
@@ -416,23 +417,57 @@ static int tls_fail(Tls *t, const char *what, int rc)
 	return -1;
 }
 
+/*
+ * The trusted CAs, read once per process for each CA file (a changed
+ * file is read anew) and shared by every session: parsing the system's
+ * bundle takes a noticeable part of a second, on every connection
+ * otherwise. GnuTLS credentials may be shared once set up.
+ */
+static gnutls_certificate_credentials_t trust_for(const char *ca_file,
+						  int *rc)
+{
+	static GMutex lock;
+	static GHashTable *cache;	/* "path mtime" → credentials */
+	g_autofree char *key = NULL;
+	gnutls_certificate_credentials_t cred;
+	struct stat st = { 0 };
+
+	if (ca_file && stat(ca_file, &st) < 0)
+		st.st_mtime = 0;
+	key = g_strdup_printf("%s %lld", ca_file ? ca_file : "",
+			      (long long)st.st_mtime);
+	g_mutex_lock(&lock);
+	if (!cache)
+		cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      NULL);
+	cred = g_hash_table_lookup(cache, key);
+	if (!cred && (*rc = gnutls_certificate_allocate_credentials(&cred)) >= 0) {
+		*rc = ca_file ? gnutls_certificate_set_x509_trust_file(
+					cred, ca_file, GNUTLS_X509_FMT_PEM)
+			      : gnutls_certificate_set_x509_system_trust(cred);
+		if (*rc > 0)
+			g_hash_table_insert(cache, g_steal_pointer(&key), cred);
+		else
+			g_clear_pointer(&cred,
+					gnutls_certificate_free_credentials);
+	}
+	g_mutex_unlock(&lock);
+	return cred;
+}
+
 static int tls_trust(Tls *t)
 {
 	PcStreamLimits *l = thread_limits;
-	int rc;
+	const char *ca_file = l ? l->ca_file : NULL;
+	int rc = 0;
 
-	rc = gnutls_certificate_allocate_credentials(&t->cred);
-	if (rc < 0)
-		return tls_fail(t, "cannot set up TLS for", rc);
-	if (l && l->ca_file)
-		rc = gnutls_certificate_set_x509_trust_file(
-			t->cred, l->ca_file, GNUTLS_X509_FMT_PEM);
-	else
-		rc = gnutls_certificate_set_x509_system_trust(t->cred);
-	if (rc <= 0) {
+	t->cred = trust_for(ca_file, &rc);
+	if (!t->cred) {
 		git_error_set(GIT_ERROR_SSL, "no CA certificates to verify %s "
-			      "with (%s)", t->host,
-			      l && l->ca_file ? l->ca_file : "the system's");
+			      "with (%s)%s%s", t->host,
+			      ca_file ? ca_file : "the system's",
+			      rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc)
+						   : "");
 		return -1;
 	}
 	return 0;
@@ -554,8 +589,6 @@ static void tls_free(git_stream *stream)
 
 	if (t->session)
 		gnutls_deinit(t->session);
-	if (t->cred)
-		gnutls_certificate_free_credentials(t->cred);
 	t->io->free(t->io);
 	g_free(t->host);
 	g_free(t->port);

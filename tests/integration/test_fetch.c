@@ -1149,6 +1149,17 @@ static void test_never_answers(gconstpointer data)
 				      t.silent_port);
 	g_free(t.allow[5]);
 	t.allow[5] = g_strdup(url);
+	/*
+	 * The system's CAs are read once per process, on the first https
+	 * connection: read them before the clock starts, so what is
+	 * measured is the wait alone.
+	 */
+	if (!strcmp(kind, "https")) {
+		g_autofree char *warm = g_strdup_printf("%s/maint.git", t.https);
+
+		fetch(&o, "warm-up", warm, "for-linus", NULL, NULL, &r);
+		pc_fetch_result_clear(&r);
+	}
 	cpu = cpu_seconds();
 	start = g_get_monotonic_time();
 	fetch(&o, "silent", url, "for-linus", NULL, NULL, &r);
