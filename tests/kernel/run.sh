@@ -87,7 +87,8 @@ mkdir -p "$srv"
 ln -s "$cache/mainline.git" "$srv/mainline.git"
 ln -s "$maint" "$srv/maint.git"
 port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-git daemon --export-all --base-path="$srv" --listen=127.0.0.1 --port="$port" \
+# git-daemon itself, not the git wrapper: a kill of the wrapper leaves it.
+"$(git --exec-path)/git-daemon" --export-all --base-path="$srv" --listen=127.0.0.1 --port="$port" \
 	--reuseaddr "$srv" >/dev/null 2>&1 &
 daemon_pid=$!
 url=git://127.0.0.1:$port/maint.git
