@@ -128,9 +128,13 @@ static gboolean read_job(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 	memset(run, 0, sizeof(*run));
 	if (!raw)
 		return FALSE;
+	/*
+	 * Bounded when it was taken in; a cap lowered since must not turn
+	 * a stored job into an unreadable one.
+	 */
 	message = pc_mail_parse_message(g_bytes_get_data(raw, NULL),
-					g_bytes_get_size(raw),
-					q->config->max_message_bytes, error);
+					g_bytes_get_size(raw), G_MAXSIZE,
+					error);
 	if (!message) {
 		g_prefix_error(error, "the stored message: ");
 		return FALSE;

@@ -11,7 +11,6 @@
 #include <tmpl-glib.h>
 
 #include "report.h"
-#include "verdict.h"
 
 G_BEGIN_DECLS
 

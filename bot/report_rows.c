@@ -17,6 +17,7 @@
 #include "autocleanup.h"
 #include "mail.h"
 #include "report_parts.h"
+#include "verdict.h"
 #include "result.h"
 
 #define LORE_URL "https://lore.kernel.org/r/"

@@ -348,7 +348,7 @@ static gboolean transition_txn(PcStore *store, gpointer data, GError **error)
 	sqlite3_stmt *stmt;
 
 	if (t->from && !pc_jobstate_may_move(t->from, t->to)) {
-		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE,
+		g_set_error(error, PC_STORE_ERROR, PC_STORE_ERROR_MOVE,
 			    "job %" G_GINT64_FORMAT ": no move from %s to %s",
 			    t->id, t->from, t->to);
 		return FALSE;

@@ -21,7 +21,8 @@ GQuark pc_store_error_quark(void);
 typedef enum {
 	PC_STORE_ERROR_SQLITE,
 	PC_STORE_ERROR_VERSION,	/* written by a newer pullcheck */
-	PC_STORE_ERROR_STATE,	/* a transition the job's state forbids */
+	PC_STORE_ERROR_STATE,	/* the job is not in the state named */
+	PC_STORE_ERROR_MOVE,	/* a move jobstate.c's table does not have */
 } PcStoreError;
 
 typedef struct _PcStore PcStore;

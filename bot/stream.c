@@ -421,7 +421,9 @@ static int tls_fail(Tls *t, const char *what, int rc)
  * The trusted CAs, read once per process for each CA file (a changed
  * file is read anew) and shared by every session: parsing the system's
  * bundle takes a noticeable part of a second, on every connection
- * otherwise. GnuTLS credentials may be shared once set up.
+ * otherwise. GnuTLS credentials may be shared once set up. The
+ * credentials of a file that changed stay, as a session may still hold
+ * them: one set per change of [fetch] ca_file, for the process's life.
  */
 static gnutls_certificate_credentials_t trust_for(const char *ca_file,
 						  int *rc)

@@ -101,7 +101,7 @@ static void test_moves(Fixture *f, gconstpointer data)
 
 	g_assert_false(pc_store_transition(f->store, id, PC_STATE_QUEUED,
 					   PC_STATE_REPLIED, NULL, &error));
-	g_assert_error(error, PC_STORE_ERROR, PC_STORE_ERROR_STATE);
+	g_assert_error(error, PC_STORE_ERROR, PC_STORE_ERROR_MOVE);
 	g_assert_nonnull(strstr(error->message, "no move from queued to "
 						"replied"));
 	job = pc_store_get_job(f->store, id, NULL);
