@@ -26,6 +26,24 @@ gboolean pc_fileio_write_all(int fd, const void *data, gsize len);
  */
 gboolean pc_fileio_make_maildir(const char *path, char **failed);
 
+/*
+ * Reads @relpath below the directory @root without following a link in
+ * any of its components, and without blocking: each directory of
+ * @relpath is opened O_NOFOLLOW, the file itself O_NOFOLLOW|O_NONBLOCK,
+ * and it must be a regular file of at most @max_bytes. For what a build
+ * or a fetched tree controls: a FIFO, a link to /dev/zero or to /etc,
+ * a huge file. @root itself is trusted and may be a link; ".." in
+ * @relpath is refused.
+ *
+ * Unlike the functions above this one words its own error, in
+ * G_FILE_ERROR, naming the path: G_FILE_ERROR_NOENT for a file that is
+ * missing, so that a caller can tell it from one that is refused.
+ * @contents is NUL-terminated (transfer full); @len may be NULL.
+ */
+gboolean pc_fileio_read_below(const char *root, const char *relpath,
+			      gsize max_bytes, char **contents, gsize *len,
+			      GError **error);
+
 G_END_DECLS
 
 #endif
