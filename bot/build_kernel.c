@@ -14,9 +14,13 @@
 #include <string.h>
 
 #include "build_kernel.h"
+#include "fileio.h"
 #include "kbuild.h"
 #include "reason.h"
 #include "verdict.h"
+
+/* allmodconfig's .config is about 300 KiB; one past this is no kernel's. */
+#define MAX_CONFIG_BYTES (16 * 1024 * 1024)
 
 const char pc_build_rust_fragment[] =
 	"CONFIG_RUST=y\n"
@@ -88,17 +92,38 @@ static void set_reproduce(PcBuildRun *b, char **targets)
 	b->result->reproduce = (char **)g_ptr_array_free(r, FALSE);
 }
 
+/*
+ * The .config the build left in @out, read without following a link or
+ * blocking on a FIFO: the tree's own Makefile ran there. NULL, with the
+ * reason added to @result, when there is none to read. (transfer full)
+ */
+static char *read_config(const char *out, PcBuildResult *result)
+{
+	g_autoptr(GError) error = NULL;
+	char *text = NULL;
+
+	if (pc_fileio_read_below(out, ".config", MAX_CONFIG_BYTES, &text, NULL,
+				 &error))
+		return text;
+	if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+		pc_reasons_add(result->reasons, "config-missing",
+			       PC_SEVERITY_INFRA, "allmodconfig left no .config");
+	else
+		pc_reasons_add(result->reasons, "config-unreadable",
+			       PC_SEVERITY_INFRA,
+			       "the .config the build left was not read: %s",
+			       error->message);
+	return NULL;
+}
+
 gboolean pc_build_check_rust_config(const char *src, const char *out,
 				    PcBuildResult *result)
 {
-	g_autofree char *path = g_build_filename(out, ".config", NULL);
-	g_autofree char *text = NULL, *why = NULL;
+	g_autofree char *text = read_config(out, result);
+	g_autofree char *why = NULL;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL)) {
-		pc_reasons_add(result->reasons, "config-missing",
-			       PC_SEVERITY_INFRA, "allmodconfig left no .config");
+	if (!text)
 		return FALSE;
-	}
 	result->config_rust = pc_kbuild_config_value(text, "RUST");
 	if (!strcmp(result->config_rust, "y"))
 		return TRUE;
@@ -146,15 +171,13 @@ static void compile(PcBuildRun *b)
 	gboolean ok;
 
 	if (!strcmp(b->result->scope, "rust")) {
-		g_autofree char *path = g_build_filename(b->spec->out, ".config",
-							 NULL);
-		g_autofree char *config = NULL;
+		g_autofree char *config = read_config(b->spec->out, b->result);
 
-		g_file_get_contents(path, &config, NULL, NULL);
+		if (!config)
+			return;
 		targets = pc_kbuild_rust_targets(b->spec->src,
 						 b->spec->rust_files,
-						 b->spec->changed,
-						 config ? config : "");
+						 b->spec->changed, config);
 		b->result->targets = g_strdupv(targets);
 		pc_build_step_lap(b, "rust targets");
 		if (!make(b, "prepare", prepare, &ok))

@@ -10,7 +10,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "kbuild.h"
+
+/*
+ * The tree is the pull request's: a Kconfig or Makefile may be a link
+ * (to /dev/zero, or through "init -> /etc"), a FIFO or huge. The largest
+ * kernel Makefile is some 100 KiB; one past this is no kernel's.
+ */
+#define MAX_KBUILD_FILE_BYTES (4 * 1024 * 1024)
 
 char *pc_kbuild_config_value(const char *config_text, const char *symbol)
 {
@@ -26,15 +34,19 @@ char *pc_kbuild_config_value(const char *config_text, const char *symbol)
 
 char *pc_kbuild_explain_rust_off(const char *src, const char *config_text)
 {
-	g_autofree char *kconfig_path = g_build_filename(src, "init", "Kconfig",
-							 NULL);
+	g_autoptr(GError) error = NULL;
 	g_autofree char *kconfig = NULL;
 	g_auto(GStrv) lines = NULL;
 	GString *out = g_string_new(NULL);
 	gboolean in_rust = FALSE;
 
-	if (!g_file_get_contents(kconfig_path, &kconfig, NULL, NULL))
+	if (!pc_fileio_read_below(src, "init/Kconfig", MAX_KBUILD_FILE_BYTES,
+				  &kconfig, NULL, &error)) {
+		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			g_string_append_printf(out, "(not read: %s)",
+					       error->message);
 		return g_string_free(out, FALSE);
+	}
 	lines = g_strsplit(kconfig, "\n", -1);
 	for (char **l = lines; *l; l++) {
 		const char *t = *l + strspn(*l, " \t");
@@ -132,16 +144,18 @@ static gboolean has_word(const char *text, const char *word)
 	return FALSE;
 }
 
-static gboolean object_configured(const char *dir, const char *objo,
-				  const char *config, guint depth);
+static gboolean object_configured(const char *src, const char *dir,
+				  const char *objo, const char *config,
+				  guint depth);
 
 /*
  * An assignment "LHS += ... OBJ ..." that builds @objo: obj-y, lib-y and
  * their $(CONFIG_X) forms directly; "name-y", "name-objs" and
  * "name-$(CONFIG_X)" as a part of name.o, which must then be built too.
  */
-static gboolean assignment_builds(const char *dir, const char *lhs,
-				  const char *config, guint depth)
+static gboolean assignment_builds(const char *src, const char *dir,
+				  const char *lhs, const char *config,
+				  guint depth)
 {
 	const char *dash = strrchr(lhs, '-');
 	g_autofree char *sym = NULL, *name = NULL, *composite = NULL;
@@ -158,11 +172,15 @@ static gboolean assignment_builds(const char *dir, const char *lhs,
 		return TRUE;
 	name = g_strndup(lhs, dash - lhs);
 	composite = g_strconcat(name, ".o", NULL);
-	return object_configured(dir, composite, config, depth + 1);
+	return object_configured(src, dir, composite, config, depth + 1);
 }
 
-/* The Makefile (or Kbuild) of @dir as logical lines: continuations joined. */
-static char **makefile_lines(const char *dir)
+/*
+ * The Makefile (or Kbuild) of @dir, relative to @src, as logical lines:
+ * continuations joined. One that is refused (a link, not a regular file,
+ * too large) is logged and counts as none: its objects are not asked for.
+ */
+static char **makefile_lines(const char *src, const char *dir)
 {
 	const char *const names[] = { "Kbuild", "Makefile" };
 
@@ -170,9 +188,15 @@ static char **makefile_lines(const char *dir)
 		g_autofree char *path = g_build_filename(dir, names[i], NULL);
 		g_autofree char *text = NULL;
 		g_auto(GStrv) parts = NULL;
+		g_autoptr(GError) error = NULL;
 
-		if (!g_file_get_contents(path, &text, NULL, NULL))
+		if (!pc_fileio_read_below(src, path, MAX_KBUILD_FILE_BYTES,
+					  &text, NULL, &error)) {
+			if (!g_error_matches(error, G_FILE_ERROR,
+					     G_FILE_ERROR_NOENT))
+				g_warning("rust targets: %s", error->message);
 			continue;
+		}
 		parts = g_strsplit(text, "\\\n", -1);
 		g_free(text);
 		text = g_strjoinv(" ", parts);
@@ -187,10 +211,11 @@ static char **makefile_lines(const char *dir)
  * Asking make for one object the .config does not build fails with
  * errors that are not the pull request's, so only these are asked for.
  */
-static gboolean object_configured(const char *dir, const char *objo,
-				  const char *config, guint depth)
+static gboolean object_configured(const char *src, const char *dir,
+				  const char *objo, const char *config,
+				  guint depth)
 {
-	g_auto(GStrv) lines = depth < 3 ? makefile_lines(dir) : NULL;
+	g_auto(GStrv) lines = depth < 3 ? makefile_lines(src, dir) : NULL;
 	gboolean stack[32];
 	guint top = 0, off = 0;
 
@@ -216,7 +241,7 @@ static gboolean object_configured(const char *dir, const char *objo,
 				lhs_len--;
 			lhs = g_strstrip(g_strndup(line, lhs_len));
 			if (has_word(op + 1, objo) &&
-			    assignment_builds(dir, lhs, config, depth))
+			    assignment_builds(src, dir, lhs, config, depth))
 				return TRUE;
 		}
 	}
@@ -244,12 +269,11 @@ static void add_rust_object(GPtrArray *targets, const char *src,
 {
 	g_autofree char *dir = g_path_get_dirname(rel);
 	g_autofree char *base = g_path_get_basename(rel);
-	g_autofree char *abs_dir = g_build_filename(src, dir, NULL);
 	g_autofree char *objo = NULL;
 
 	base[strlen(base) - 3] = '\0';
 	objo = g_strconcat(base, ".o", NULL);
-	if (object_configured(abs_dir, objo, config, 0))
+	if (object_configured(src, dir, objo, config, 0))
 		g_ptr_array_add(targets, strcmp(dir, ".") ?
 				g_build_filename(dir, objo, NULL) :
 				g_steal_pointer(&objo));
@@ -322,7 +346,6 @@ static void add_changed_c_objects(GPtrArray *targets, const char *src,
 {
 	for (const char *const *c = changed; c && *c; c++) {
 		g_autofree char *dir = NULL, *base = NULL, *objo = NULL;
-		g_autofree char *abs_dir = NULL;
 
 		if (!g_str_has_suffix(*c, ".c") || g_str_has_prefix(*c, "tools/") ||
 		    g_str_has_prefix(*c, "scripts/"))
@@ -331,8 +354,7 @@ static void add_changed_c_objects(GPtrArray *targets, const char *src,
 		base = g_path_get_basename(*c);
 		base[strlen(base) - 2] = '\0';
 		objo = g_strconcat(base, ".o", NULL);
-		abs_dir = g_build_filename(src, dir, NULL);
-		if (object_configured(abs_dir, objo, config, 0))
+		if (object_configured(src, dir, objo, config, 0))
 			g_ptr_array_add(targets, g_build_filename(dir, objo, NULL));
 	}
 }

@@ -7,10 +7,12 @@
  */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build.h"
 #include "buildlog.h"
+#include "kbuild.h"
 #include "reason.h"
 #include "verdict.h"
 
@@ -225,6 +227,109 @@ static void test_config_missing(Fixture *f, gconstpointer data)
 			"config-missing");
 }
 
+/*
+ * The build (a hostile tree's Makefile) leaves .config as a FIFO or a
+ * link to /dev/zero: the check ends at once with a reason naming it,
+ * not blocked on the FIFO nor reading without end. The alarm fails a
+ * test that blocks.
+ */
+static void check_config_refused(Fixture *f)
+{
+	const PcReason *r;
+
+	f->result.reasons = pc_reasons_new();
+	f->result.verdict = g_strdup(PC_VERDICT_UNCHECKED);
+	alarm(10);
+	g_assert_false(pc_build_check_rust_config(PC_KCONFIG_FIXTURES, f->out,
+						  &f->result));
+	alarm(0);
+	g_assert_null(f->result.config_rust);
+	g_assert_cmpstr(f->result.verdict, ==, PC_VERDICT_UNCHECKED);
+	g_assert_cmpuint(f->result.reasons->len, ==, 1);
+	r = f->result.reasons->pdata[0];
+	g_test_message("%s", r->text);
+	g_assert_cmpstr(r->code, ==, "config-unreadable");
+	g_assert_cmpstr(r->severity, ==, PC_SEVERITY_INFRA);
+	g_assert_nonnull(strstr(r->text, "the .config the build left was not "
+					 "read: "));
+}
+
+static void test_config_fifo(Fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(f->out, ".config", NULL);
+
+	g_mkdir(f->out, 0755);
+	g_assert_cmpint(mkfifo(path, 0644), ==, 0);
+	check_config_refused(f);
+	g_assert_nonnull(strstr(((PcReason *)f->result.reasons->pdata[0])->text,
+				".config: not a regular file"));
+}
+
+static void test_config_dev_zero(Fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(f->out, ".config", NULL);
+
+	g_mkdir(f->out, 0755);
+	g_assert_cmpint(symlink("/dev/zero", path), ==, 0);
+	check_config_refused(f);
+	g_assert_nonnull(strstr(((PcReason *)f->result.reasons->pdata[0])->text,
+				".config: a symbolic link, not followed"));
+}
+
+/* The tree's init is a link (here to a good init/): it is not followed. */
+static void test_kconfig_link(Fixture *f, gconstpointer data)
+{
+	g_autofree char *init = g_build_filename(f->src, "init", NULL);
+	g_autofree char *target = g_build_filename(PC_KCONFIG_FIXTURES, "init",
+						   NULL);
+	g_autofree char *config = NULL;
+	g_autofree char *config_path = g_build_filename(PC_KCONFIG_FIXTURES,
+							"rust-not-set.config",
+							NULL);
+	g_autofree char *why = NULL;
+
+	g_assert_cmpint(symlink(target, init), ==, 0);
+	g_assert_true(g_file_get_contents(config_path, &config, NULL, NULL));
+	why = pc_kbuild_explain_rust_off(f->src, config);
+	g_test_message("%s", why);
+	g_assert_true(g_str_has_prefix(why, "(not read: "));
+	g_assert_nonnull(strstr(why, "init/Kconfig: init is a symbolic link"));
+	g_assert_null(strstr(why, "depends on"));
+}
+
+/*
+ * The rust scope's reading of Makefiles: one a FIFO, one a link to
+ * /dev/zero, one good. The refused ones are logged and their objects
+ * not asked for; the good one's is.
+ */
+static void test_kbuild_makefiles(Fixture *f, gconstpointer data)
+{
+	const char *const files[] = { "a/a.rs", "b/b.rs", "c/c.rs", NULL };
+	g_autofree char *a = g_build_filename(f->src, "a", NULL);
+	g_autofree char *b = g_build_filename(f->src, "b", NULL);
+	g_autofree char *c = g_build_filename(f->src, "c", NULL);
+	g_autofree char *fifo = g_build_filename(a, "Makefile", NULL);
+	g_autofree char *zero = g_build_filename(b, "Makefile", NULL);
+	g_auto(GStrv) targets = NULL;
+
+	g_mkdir(a, 0755);
+	g_mkdir(b, 0755);
+	g_mkdir(c, 0755);
+	g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+	g_assert_cmpint(symlink("/dev/zero", zero), ==, 0);
+	write_file(c, "Makefile", "obj-y += c.o\n");
+	g_test_expect_message("pullcheck-build", G_LOG_LEVEL_WARNING,
+			      "*a/Makefile: not a regular file");
+	g_test_expect_message("pullcheck-build", G_LOG_LEVEL_WARNING,
+			      "*b/Makefile: a symbolic link, not followed");
+	alarm(10);
+	targets = pc_kbuild_rust_targets(f->src, files, NULL, "CONFIG_RUST=y\n");
+	alarm(0);
+	g_test_assert_expected_messages();
+	g_assert_cmpstrv(targets, ((const char *const[]){ "rust/", "c/c.o",
+							   NULL }));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -246,5 +351,9 @@ int main(int argc, char **argv)
 	ADD("config-rust-not-set", test_config_rust_not_set);
 	ADD("config-rust-absent", test_config_rust_absent);
 	ADD("config-missing", test_config_missing);
+	ADD("config-fifo", test_config_fifo);
+	ADD("config-dev-zero", test_config_dev_zero);
+	ADD("kconfig-link", test_kconfig_link);
+	ADD("kbuild-makefiles", test_kbuild_makefiles);
 	return g_test_run();
 }
