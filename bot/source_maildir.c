@@ -376,24 +376,29 @@ static gboolean maildir_ack(PcSource *src, const char *id, GError **error)
 
 /*
  * The keyword names of dovecot-keywords by index ("0 $PullcheckPass"),
- * NULL where an index is free. A missing file is an empty table.
+ * NULL where an index is free. A missing file is an empty table. Read
+ * without following a link or blocking: a FIFO or a link to /dev/zero
+ * planted in the Maildir is refused, not waited on or slurped.
  */
 static gboolean read_keywords(const char *path, char *names[MAX_KEYWORDS],
 			      GError **error)
 {
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
 	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
 	g_autoptr(GError) local = NULL;
 	gsize len;
 
-	if (!g_file_get_contents(path, &text, &len, &local)) {
+	if (!pc_fileio_read_below(dir, base, MAX_KEYWORDS_SIZE, &text, &len,
+				  &local)) {
 		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 			return TRUE;
 		g_set_error(error, PC_SOURCE_ERROR, PC_SOURCE_ERROR_LOCAL,
 			    "%s", local->message);
 		return FALSE;
 	}
-	if (len > MAX_KEYWORDS_SIZE || memchr(text, '\0', len)) {
+	if (memchr(text, '\0', len)) {
 		g_set_error(error, PC_SOURCE_ERROR, PC_SOURCE_ERROR_LOCAL,
 			    "%s is not a dovecot-keywords file", path);
 		return FALSE;
