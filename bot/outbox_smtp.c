@@ -214,7 +214,11 @@ static gboolean transfer(Session *s, const GString *text, GError **error)
 }
 
 /*
- * The message as DATA wants it: CRLF line ends. libetpan's
+ * The message as DATA wants it: CRLF line ends, a bare LF and a bare CR
+ * each made one. A bare CR is never passed on: a lax relay may read
+ * "\r.\r" as the end of DATA (SMTP smuggling). It is turned into a line
+ * end rather than refused, so that one stray byte does not cost the
+ * maintainer the reply. libetpan's
  * mailsmtp_data_message() adds the dot-stuffing and the closing
  * "CRLF . CRLF" itself; so that it does not add an empty line too, the
  * message's own last line end is left off.
@@ -226,8 +230,12 @@ static GString *smtp_text(GBytes *message)
 	GString *s = g_string_sized_new(len + len / 32 + 2);
 
 	for (gsize i = 0; i < len; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			g_string_append_c(s, '\r');
+		if (p[i] == '\r' || p[i] == '\n') {
+			g_string_append(s, "\r\n");
+			if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
+				i++;
+			continue;
+		}
 		g_string_append_c(s, p[i]);
 	}
 	if (s->len >= 2 && !memcmp(s->str + s->len - 2, "\r\n", 2))
