@@ -169,11 +169,11 @@ static gboolean nearly_full(const char *path)
 
 /*
  * A step that failed for want of space failed on our side, not the pull
- * request's: the output's file system, or the sandbox's bounded /tmp,
- * filled up. The output goes when it was the output's file system, so
- * one job that fills cache_dir does not fail every job after it. (A
- * build can print the words itself; it gains a could-not-check by that,
- * which it could have had by running into the timeout.)
+ * request's: the output's file system, or the sandbox's bounded /tmp
+ * or /dev/shm, filled up. The output goes when it was the output's file
+ * system, so one job that fills cache_dir does not fail every job after
+ * it. (A build can print the words itself; it gains a could-not-check by
+ * that, which it could have had by running into the timeout.)
  */
 static gboolean out_of_space(PcBuildRun *b)
 {
@@ -192,8 +192,8 @@ static gboolean out_of_space(PcBuildRun *b)
 			       : g_strdup_printf("%" G_GUINT64_FORMAT "M",
 						 tmp >> 20);
 	pc_reasons_add(b->result->reasons, "no-space", PC_SEVERITY_INFRA,
-		       "no space left on /tmp in the build sandbox ([build] "
-		       "tmp_size = %s)", size);
+		       "no space left on /tmp or /dev/shm in the build "
+		       "sandbox ([build] tmp_size = %s)", size);
 	return TRUE;
 }
 

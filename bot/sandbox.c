@@ -180,12 +180,38 @@ static void add_env(GPtrArray *a, const char *const *env)
 	}
 }
 
+/* A tmpfs at @path of @size bytes; 0: bwrap's default, half of RAM. */
+static void add_tmpfs(GPtrArray *a, const char *path, guint64 size)
+{
+	if (size) {
+		ADD(a, "--size");
+		g_ptr_array_add(a, g_strdup_printf("%" G_GUINT64_FORMAT, size));
+	}
+	ADD(a, "--tmpfs");
+	ADD(a, path);
+}
+
+/*
+ * bwrap's --dev is a writable tmpfs of half of RAM, and so is the
+ * /dev/shm it makes there: either would let a build fill memory past
+ * [build] tmp_size. /dev/shm gets the bound of /tmp, and /dev itself
+ * goes read-only; the device nodes bound into it still work.
+ */
+static void add_dev(GPtrArray *a, guint64 tmp_size)
+{
+	ADD(a, "--dev");
+	ADD(a, "/dev");
+	add_tmpfs(a, "/dev/shm", tmp_size);
+	ADD(a, "--remount-ro");
+	ADD(a, "/dev");
+}
+
 static GPtrArray *bwrap_argv(const PcSandboxSpec *spec)
 {
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) mounts = g_array_new(FALSE, FALSE, sizeof(Mount));
 	const char *const fixed[] = {
-		"--dev", "/dev", "--proc", "/proc",
+		"--proc", "/proc",
 		"--unshare-all", "--die-with-parent", "--new-session",
 		"--cap-drop", "ALL", "--clearenv",
 	};
@@ -196,15 +222,10 @@ static GPtrArray *bwrap_argv(const PcSandboxSpec *spec)
 		add_mount(a, mounts, "--ro-bind", spec->root, "/");
 	else
 		add_host_system(a, mounts);
+	add_dev(a, spec->tmp_size);
 	for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
 		ADD(a, fixed[i]);
-	if (spec->tmp_size) {
-		ADD(a, "--size");
-		g_ptr_array_add(a, g_strdup_printf("%" G_GUINT64_FORMAT,
-						   spec->tmp_size));
-	}
-	ADD(a, "--tmpfs");
-	ADD(a, "/tmp");
+	add_tmpfs(a, "/tmp", spec->tmp_size);
 	add_mount(a, mounts, "--ro-bind", spec->src, spec->src_mount);
 	add_mount(a, mounts, "--bind", spec->out, spec->out_mount);
 	add_covers(a, mounts, spec->hide);

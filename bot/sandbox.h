@@ -47,7 +47,8 @@ typedef struct {
 	const char *const *argv;
 	const char *const *env;	/* "K=V", the whole environment */
 	guint timeout_s;
-	guint64 tmp_size;	/* bytes of the tmpfs at /tmp; 0: unbounded */
+	guint64 tmp_size;	/* bytes of each tmpfs, /tmp and /dev/shm;
+				 * 0: unbounded */
 	guint64 max_memory;	/* RLIMIT_AS, bytes; 0: none */
 	guint64 max_file_size;	/* RLIMIT_FSIZE, bytes; 0: none */
 	guint64 max_procs;	/* RLIMIT_NPROC; root is exempt (see sandbox.c) */

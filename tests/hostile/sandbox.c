@@ -203,8 +203,32 @@ static void test_tmp_bounded(Fixture *f, gconstpointer data)
 	r = reason(f, "no-space");
 	g_assert_nonnull(r);
 	g_assert_cmpstr(r->severity, ==, PC_SEVERITY_INFRA);
-	g_assert_cmpstr(r->text, ==, "no space left on /tmp in the build "
-				     "sandbox ([build] tmp_size = 8M)");
+	g_assert_cmpstr(r->text, ==, "no space left on /tmp or /dev/shm in "
+				     "the build sandbox ([build] tmp_size = 8M)");
+}
+
+/*
+ * /dev is no way around tmp_size: /dev/shm is bounded the same, and
+ * /dev takes no new file (it was a tmpfs of half of RAM).
+ */
+static void test_dev_bounded(Fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+	const PcReason *r;
+
+	load_config(f, "tmp_size = 8M\n");
+	build(f, "all:\n\t-head -c 64M /dev/zero >/dev/big\n"
+		 "\t@test ! -e /dev/big && echo NO-DEV-FILE\n"
+		 "\thead -c 64M /dev/zero >/dev/shm/fill\n");
+	log = read_log(f);
+	g_assert_nonnull(strstr(log, "Read-only file system"));
+	g_assert_nonnull(strstr(log, "NO-DEV-FILE"));
+	g_assert_nonnull(strstr(log, "No space left on device"));
+	g_assert_cmpstr(f->result.verdict, ==, "could-not-check");
+	r = reason(f, "no-space");
+	g_assert_nonnull(r);
+	g_assert_cmpstr(r->text, ==, "no space left on /tmp or /dev/shm in "
+				     "the build sandbox ([build] tmp_size = 8M)");
 }
 
 /* A tmpfs of @size at @path, in this test's own mount namespace. */
@@ -321,6 +345,7 @@ int main(int argc, char **argv)
 	ADD("command-secrets", test_command_secrets);
 	ADD("output-per-job", test_output_per_job);
 	ADD("tmp-bounded", test_tmp_bounded);
+	ADD("dev-bounded", test_dev_bounded);
 	ADD("full-cache", test_full_cache);
 	ADD("full-out", test_full_out);
 	ADD("full-before-build", test_full_before_build);

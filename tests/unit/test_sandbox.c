@@ -405,6 +405,32 @@ static void test_host_system(Fixture *f, gconstpointer data)
 	g_assert_true(g_strv_contains((const char *const *)lines, "cc"));
 }
 
+/*
+ * /dev is no way around the bound on /tmp: /dev/shm is as large as
+ * /tmp, /dev itself takes no new file, and the devices still work.
+ * Under the root of the kernel recipe (here the host's /) and under the
+ * host's programs alike.
+ */
+static void check_dev_bounded(Fixture *f)
+{
+	g_autofree char *log = NULL;
+
+	f->spec.tmp_size = 4 << 20;
+	log = run_sh(f, "head -c 8M /dev/zero >/dev/shm/x 2>/dev/null || "
+			"echo shm-full; wc -c </dev/shm/x; "
+			"touch /dev/x 2>/dev/null && echo dev-writable; "
+			"mkdir /dev/d 2>/dev/null && echo dev-writable; "
+			"echo x >/dev/null && head -c 3 /dev/urandom | wc -c");
+	g_assert_cmpstr(log, ==, "shm-full\n4194304\n3\n");
+}
+
+static void test_dev_bounded(Fixture *f, gconstpointer data)
+{
+	check_dev_bounded(f);
+	f->spec.root = NULL;
+	check_dev_bounded(f);
+}
+
 static void test_missing_mount_point(Fixture *f, gconstpointer data)
 {
 	const char *argv[] = { "/bin/true", NULL };
@@ -443,5 +469,6 @@ int main(int argc, char **argv)
 	ADD("missing-mount-point", test_missing_mount_point);
 	ADD("hidden", test_hidden);
 	ADD("host-system", test_host_system);
+	ADD("dev-bounded", test_dev_bounded);
 	return g_test_run();
 }
