@@ -210,9 +210,15 @@ static GPtrArray *bwrap_argv(const PcSandboxSpec *spec)
 {
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) mounts = g_array_new(FALSE, FALSE, sizeof(Mount));
+	/*
+	 * --disable-userns (it needs --unshare-user, which --unshare-all
+	 * only tries): a build that made a user namespace of its own would
+	 * hold every capability in it and could mount a tmpfs of any size
+	 * over the bounded ones.
+	 */
 	const char *const fixed[] = {
-		"--proc", "/proc",
-		"--unshare-all", "--die-with-parent", "--new-session",
+		"--proc", "/proc", "--unshare-all", "--unshare-user",
+		"--disable-userns", "--die-with-parent", "--new-session",
 		"--cap-drop", "ALL", "--clearenv",
 	};
 

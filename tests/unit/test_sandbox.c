@@ -431,6 +431,26 @@ static void test_dev_bounded(Fixture *f, gconstpointer data)
 	check_dev_bounded(f);
 }
 
+/*
+ * No user namespace inside: in one of its own a build would hold every
+ * capability and could mount a tmpfs of any size over the bounded one.
+ * As another uid, as the systemd unit runs pullcheck; as root too.
+ */
+static void test_no_user_namespace(Fixture *f, gconstpointer data)
+{
+	const char *script =
+		"unshare -U true 2>/dev/null && echo userns; "
+		"unshare -Urm sh -c 'mount -t tmpfs none /tmp' 2>/dev/null "
+		"&& echo mounted; echo done";
+	g_autofree char *as_root = run_sh(f, script);
+	g_autofree char *log = NULL;
+
+	g_assert_cmpstr(as_root, ==, "done\n");
+	run_as_other_uid(f);
+	log = run_sh(f, script);
+	g_assert_cmpstr(log, ==, "done\n");
+}
+
 static void test_missing_mount_point(Fixture *f, gconstpointer data)
 {
 	const char *argv[] = { "/bin/true", NULL };
@@ -470,5 +490,6 @@ int main(int argc, char **argv)
 	ADD("hidden", test_hidden);
 	ADD("host-system", test_host_system);
 	ADD("dev-bounded", test_dev_bounded);
+	ADD("no-user-namespace", test_no_user_namespace);
 	return g_test_run();
 }
