@@ -89,9 +89,15 @@ static gboolean write_out_file(const char *path, const char *text,
 {
 	g_autoptr(GError) local = NULL;
 
-	/* No fsync: written anew by every build. */
-	if (g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE,
-				     0644, &local))
+	/*
+	 * Replaced, not written into: with FLAGS_NONE GLib writes over the
+	 * old file without truncating it, so a longer file a build left at
+	 * this name would keep its tail (lines of its own in the next job's
+	 * Rust fragment). No DURABLE: written anew by every build.
+	 */
+	if (g_file_set_contents_full(path, text, -1,
+				     G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+				     &local))
 		return TRUE;
 	if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOSPC))
 		set_no_space(error, path);
@@ -120,8 +126,10 @@ static gboolean write_out_files(PcBuildRun *b, GError **error)
 /*
  * The command recipe's output is emptied before every build: what one
  * job left there must not decide the next one's verdict. The kernel's
- * is kept for make to build incrementally, unless the disk is full: then
- * it goes, and the build starts from nothing.
+ * is kept for make to build incrementally, unless pullcheck cannot write
+ * its files there: the disk is full, or a build left a directory (or
+ * anything else) where one goes. Then it is emptied once and the build
+ * starts from nothing, so one job cannot fail every job after it.
  */
 static gboolean prepare_out(PcBuildRun *b, GError **error)
 {
@@ -132,12 +140,15 @@ static gboolean prepare_out(PcBuildRun *b, GError **error)
 		return FALSE;
 	if (write_out_files(b, &local))
 		return TRUE;
-	if (!g_error_matches(local, PC_BUILD_ERROR, PC_BUILD_ERROR_NO_SPACE) ||
-	    !pc_build_step_empty_out(b->spec->out, NULL)) {
+	if (!pc_build_step_empty_out(b->spec->out, NULL)) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	return write_out_files(b, error);
+	if (!write_out_files(b, error))
+		return FALSE;
+	pc_build_step_note(b, "the output %s was emptied, it could not be "
+			   "prepared: %s", b->spec->out, local->message);
+	return TRUE;
 }
 
 /*

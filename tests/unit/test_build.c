@@ -134,6 +134,79 @@ static void test_kernel_no_root(Fixture *f, gconstpointer data)
 }
 
 /*
+ * The kernel recipe keeps its output between jobs; a build that leaves a
+ * directory where pullcheck writes its Rust fragment does not make every
+ * later job fail to set up: the output is emptied once, the log says so,
+ * and the next build keeps its output again.
+ */
+static void test_kernel_planted_out(Fixture *f, gconstpointer data)
+{
+	g_autofree char *kconf = g_build_filename(f->out, "pullcheck-rust.config",
+						  NULL);
+	g_autofree char *inner = g_build_filename(kconf, "x", NULL);
+	g_autofree char *kept = g_build_filename(f->out, "kept.o", NULL);
+	g_autofree char *log = NULL;
+
+	g_free(f->config->build_recipe);
+	f->config->build_recipe = g_strdup("kernel");
+	g_assert_cmpint(g_mkdir_with_parents(inner, 0755), ==, 0);
+	write_file(f->out, "kept.o", "");
+	build(f);
+	/* No root here: the build itself is could-not-check for that. */
+	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->code, ==,
+			"toolchain-missing");
+	g_assert_true(g_file_test(kconf, G_FILE_TEST_IS_REGULAR));
+	g_assert_true(g_file_get_contents(f->log, &log, NULL, NULL));
+	g_assert_nonnull(strstr(log, "### pullcheck: the output "));
+	g_assert_nonnull(strstr(log, " was emptied, it could not be "
+				     "prepared: "));
+	g_assert_false(g_file_test(kept, G_FILE_TEST_EXISTS));
+	write_file(f->out, "kept.o", "");
+	pc_build_result_clear(&f->result);
+	build(f);
+	g_assert_true(g_file_test(kept, G_FILE_TEST_EXISTS));
+	g_clear_pointer(&log, g_free);
+	g_assert_true(g_file_get_contents(f->log, &log, NULL, NULL));
+}
+
+/*
+ * What a kernel build leaves at the name of the Rust fragment is
+ * replaced, never written through or into: a symlink out of the output
+ * is not followed, a longer file leaves no tail of its own behind in the
+ * next job's fragment (GLib's plain g_file_set_contents_full() neither
+ * truncates nor refuses a link).
+ */
+static void test_kernel_fragment_replaced(Fixture *f, gconstpointer data)
+{
+	g_autofree char *kconf = g_build_filename(f->out, "pullcheck-rust.config",
+						  NULL);
+	g_autofree char *victim = g_build_filename(f->dir, "victim", NULL);
+	g_autofree char *first = NULL, *text = NULL;
+
+	g_free(f->config->build_recipe);
+	f->config->build_recipe = g_strdup("kernel");
+	build(f);
+	g_assert_true(g_file_get_contents(kconf, &first, NULL, NULL));
+	g_assert_cmpint(g_unlink(kconf), ==, 0);
+	write_file(f->dir, "victim", "keep");
+	g_assert_cmpint(symlink(victim, kconf), ==, 0);
+	pc_build_result_clear(&f->result);
+	build(f);
+	g_assert_true(g_file_get_contents(victim, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "keep");
+	g_clear_pointer(&text, g_free);
+	g_assert_true(g_file_test(kconf, G_FILE_TEST_IS_REGULAR) &&
+		      !g_file_test(kconf, G_FILE_TEST_IS_SYMLINK));
+	text = g_strconcat(first, first, "CONFIG_PLANTED=y\n", NULL);
+	g_assert_true(g_file_set_contents(kconf, text, -1, NULL));
+	g_clear_pointer(&text, g_free);
+	pc_build_result_clear(&f->result);
+	build(f);
+	g_assert_true(g_file_get_contents(kconf, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, first);
+}
+
+/*
  * The limits the build runs under, as the build sees them: the process
  * limit binds (sandbox.c sets it for every step), so a fork bomb in a
  * tree stops at it instead of filling the machine.
@@ -346,6 +419,8 @@ int main(int argc, char **argv)
 	ADD("command-fail", test_command_fail);
 	ADD("command-timeout", test_command_timeout);
 	ADD("kernel-no-root", test_kernel_no_root);
+	ADD("kernel-planted-out", test_kernel_planted_out);
+	ADD("kernel-fragment-replaced", test_kernel_fragment_replaced);
 	ADD("command-limits", test_command_limits);
 	ADD("config-rust-y", test_config_rust_y);
 	ADD("config-rust-not-set", test_config_rust_not_set);
