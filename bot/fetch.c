@@ -16,6 +16,7 @@
 #include <git2/sys/repository.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -285,14 +286,61 @@ static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
 	return TRUE;
 }
 
+/*
+ * The store is shared by the daemon and a `check` run by hand: two runs
+ * writing its refs at once make libgit2 fail on each other's lock files
+ * (a transient "could not check" for a job the daemon then retries). So
+ * a run holds "<store>.lock" from the fetch to the checkout, and another
+ * waits for it, up to the fetch's time limit. The descriptor, or -1 with
+ * @error.
+ */
+static int lock_store(const PcFetchOptions *opts, GError **error)
+{
+	g_autofree char *path = g_strconcat(opts->store, ".lock", NULL);
+	g_autofree char *dir = g_path_get_dirname(opts->store);
+	gint64 deadline = g_get_monotonic_time() +
+			  (gint64)MAX(opts->timeout, 1) * G_USEC_PER_SEC;
+	int fd;
+
+	if (g_mkdir_with_parents(dir, 0755) < 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		       0600)) < 0) {
+		g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_STORE,
+			    "cannot open %s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    g_get_monotonic_time() > deadline) {
+			g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_STORE,
+				    errno == EWOULDBLOCK ?
+				    "the object store %s stayed in use by "
+				    "another pullcheck for %u s" :
+				    "cannot lock the object store %s", opts->store,
+				    opts->timeout);
+			close(fd);
+			return -1;
+		}
+		g_usleep(100 * 1000);
+	}
+	return fd;
+}
+
 gboolean pc_fetch_prime_mainline(const PcFetchOptions *opts, GError **error)
 {
 	g_autoptr(git_repository) repo = NULL;
+	gboolean ok;
+	int lock;
 
 	if (!check_options(opts, error))
 		return FALSE;
+	lock = lock_store(opts, error);
+	if (lock < 0)
+		return FALSE;
 	repo = open_store(opts->store, error);
-	return repo && prime(repo, opts, error);
+	ok = repo && prime(repo, opts, error);
+	close(lock);
+	return ok;
 }
 
 /* --- one pull request -------------------------------------------------- */
@@ -539,6 +587,9 @@ static gboolean run(PcFetchRun *r, GError **error)
 		return FALSE;
 	if (!check_request(r))
 		return TRUE;
+	r->store_lock = lock_store(r->opts, error);
+	if (r->store_lock < 0)
+		return FALSE;
 	r->repo = open_store(r->opts->store, error);
 	if (!lap(r, "store", r->repo && ensure_mainline(r, error)))
 		return FALSE;
@@ -557,7 +608,8 @@ static gboolean run(PcFetchRun *r, GError **error)
 gboolean pc_fetch_run(const PcFetchOptions *opts, const char *job_id,
 		      const PcPullreq *pr, PcFetchResult *out, GError **error)
 {
-	PcFetchRun r = { .opts = opts, .job = job_id, .pr = pr, .out = out };
+	PcFetchRun r = { .opts = opts, .job = job_id, .pr = pr, .out = out,
+			 .store_lock = -1 };
 	gint64 start = g_get_monotonic_time();
 	gboolean ok;
 
@@ -565,6 +617,8 @@ gboolean pc_fetch_run(const PcFetchOptions *opts, const char *job_id,
 	ok = run(&r, error);
 	git_index_free(r.merged);
 	git_repository_free(r.repo);
+	if (r.store_lock >= 0)
+		close(r.store_lock);
 	out->infra_failure = !ok;
 	out->duration_s = seconds_since(start);
 	return ok;

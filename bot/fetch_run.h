@@ -30,6 +30,7 @@ typedef struct {
 	git_index *merged;   /* mainline and tip, merged in memory */
 	git_oid merged_tree; /* their merge, when it does not conflict */
 	gint64 lap;	     /* when the last step ended, for the debug log */
+	int store_lock;	     /* the store's lock while the run holds it */
 } PcFetchRun;
 
 /* --- fetch.c ----------------------------------------------------------- */

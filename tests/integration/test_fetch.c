@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1837,6 +1838,50 @@ static void test_hostile_sizes(void)
 	opts_clear(&o);
 }
 
+/*
+ * The store is one run's at a time: with its lock held elsewhere (here
+ * by another open file description, as another pullcheck would), a run
+ * waits up to its time limit and then says the store stayed in use;
+ * once the lock is let go, the same run goes through.
+ */
+static void test_store_busy(void)
+{
+	g_autofree char *path = g_strconcat(t.store, ".lock", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *url = NULL;
+	PcFetchResult r;
+	PcPullreq pr;
+	gint64 start;
+	Opts o;
+	int fd;
+
+	need_servers();
+	opts_init(&o);
+	o.o.timeout = 1;
+	url = g_strdup_printf("%s/maint.git", t.git);
+	pr_set(&pr, url, "for-linus", NULL, NULL);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(flock(fd, LOCK_EX), ==, 0);
+	start = g_get_monotonic_time();
+	g_assert_false(pc_fetch_run(&o.o, "busy", &pr, &r, &error));
+	g_assert_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_STORE);
+	g_assert_nonnull(strstr(error->message, "stayed in use by another "
+						"pullcheck for 1 s"));
+	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, >=, 0.9);
+	g_assert_true(r.infra_failure);
+	pc_fetch_result_clear(&r);
+	g_clear_error(&error);
+	close(fd);
+	o.o.timeout = 30;
+	g_assert_true(pc_fetch_run(&o.o, "busy", &pr, &r, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+	pc_fetch_result_clear(&r);
+	pc_pullreq_clear(&pr);
+	opts_clear(&o);
+}
+
 static void test_forget(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -1900,6 +1945,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/git/merge-conflict", test_merge_conflict);
 	g_test_add_func("/fetch/git/tree-merge", test_tree_merge);
 	g_test_add_func("/fetch/git/forget", test_forget);
+	g_test_add_func("/fetch/git/store-busy", test_store_busy);
 
 	g_test_add_data_func("/fetch/http/branch", "http", test_branch);
 	g_test_add_data_func("/fetch/http/signed-verified", "http",
