@@ -48,12 +48,16 @@ unshare --time true 2>/dev/null && bad "time namespace allowed" ||
 # bwrap as bot/sandbox.c runs it (the host's / stands in for the build root;
 # the source and output mount points live on bwrap's own /tmp).
 mkdir -p "$STATE_DIRECTORY/out"
-out=$(bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp \
-	--unshare-all --die-with-parent --new-session --cap-drop ALL \
+out=$(bwrap --ro-bind / / --dev /dev --size 8388608 --tmpfs /dev/shm \
+	--remount-ro /dev --proc /proc --size 67108864 --tmpfs /tmp \
+	--unshare-all --unshare-user --disable-userns \
+	--die-with-parent --new-session --cap-drop ALL \
 	--clearenv --ro-bind "$W" /tmp/src --bind "$STATE_DIRECTORY/out" /tmp/out \
 	--setenv PATH /usr/bin:/bin --chdir /tmp/src -- /bin/sh -c '
 		cc -o /tmp/out/hello hello.c && /tmp/out/hello || exit 10
 		touch /usr/x 2>/dev/null && exit 11
+		touch /dev/x 2>/dev/null && exit 13
+		unshare -U true 2>/dev/null && exit 14
 		echo "uid_map: $(cat /proc/self/uid_map | tr -s " ")"
 		echo "pid 1 in the sandbox: $(cat /proc/1/comm)"
 		cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " |
@@ -61,6 +65,6 @@ out=$(bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp \
 		exit 0' 2>&1)
 rc=$?
 echo "$out" | sed 's/^/  sandbox: /'
-[ $rc = 0 ] && ok "bwrap: user, mount, pid, net, ipc, uts, cgroup namespaces; built and ran a C program; only lo" ||
+[ $rc = 0 ] && ok "bwrap: user, mount, pid, net, ipc, uts, cgroup namespaces; built and ran a C program; only lo; /dev read-only; no user namespace of its own" ||
 	bad "bwrap failed (exit $rc)"
 exit $fail
