@@ -173,6 +173,7 @@ static void command_recipe(PcBuildRun *b)
 		return;
 	}
 	pc_build_step_note(b, "command: %s", argv[0]);
+	b->result->coverage = g_strdup("command");
 	if (!pc_build_step_run(b, NULL, COMMAND_SRC, COMMAND_OUT,
 			       (const char *const *)argv, env, &ok))
 		return;
@@ -222,6 +223,8 @@ void pc_build_result_clear(PcBuildResult *r)
 		g_ptr_array_unref(r->reasons);
 	g_free(r->recipe);
 	g_free(r->scope);
+	g_free(r->coverage);
+	g_free(r->kconfig);
 	g_free(r->config_rust);
 	g_free(r->fragment);
 	pc_toolchain_clear(&r->toolchain);

@@ -54,6 +54,14 @@ typedef struct {
 	GPtrArray *reasons;	/* PcReason* */
 	char *recipe;		/* kernel | command */
 	char *scope;		/* rust | full; NULL for recipe command */
+	/*
+	 * What the build that gave the verdict covered: "full" (make all:
+	 * vmlinux, modules, modpost), "rust" (the fast stage only) or
+	 * "command" (recipe command). NULL: nothing was built.
+	 */
+	char *coverage;
+	/* The config target: "allmodconfig" unless [build] kconfig says. */
+	char *kconfig;
 	char *config_rust;	/* CONFIG_RUST in the .config built: y, n; NULL: none read */
 	char *fragment;		/* the fragment given to allmodconfig */
 	PcToolchain toolchain;

@@ -191,6 +191,7 @@ static void compile(PcBuildRun *b)
 		if (!make(b, "all", all, &ok))
 			return;
 	}
+	b->result->coverage = g_strdup(b->result->scope);
 	if (!ok) {
 		pc_reasons_add(b->result->reasons, "build-failed",
 			       PC_SEVERITY_ERROR, "the %s-scope build failed",
@@ -212,6 +213,7 @@ void pc_build_kernel_recipe(PcBuildRun *b)
 	g_autoptr(GError) error = NULL;
 
 	b->result->scope = g_strdup(b->spec->config->build_scope);
+	b->result->kconfig = g_strdup("allmodconfig");
 	b->result->fragment = g_strdup(pc_build_rust_fragment);
 	if (!pc_buildroot_check(b->spec->config->build_root, &error) ||
 	    !pc_buildroot_toolchain(b->spec->config->build_root,

@@ -106,6 +106,8 @@ static void add_build(JsonBuilder *b, const PcBuildResult *r,
 	add_reasons(b, r->reasons);
 	pc_json_add_string(b, "recipe", r->recipe);
 	pc_json_add_string(b, "scope", r->scope);
+	pc_json_add_string(b, "coverage", r->coverage);
+	pc_json_add_string(b, "kconfig", r->kconfig);
 	pc_json_add_string(b, "tree", f ? f->tree_kind : NULL);
 	pc_json_add_string(b, "tree_commit", f ? f->tree_commit : NULL);
 	json_builder_set_member_name(b, "config");
@@ -321,6 +323,16 @@ const char *pc_result_recipe(JsonObject *result)
 const char *pc_result_scope(JsonObject *result)
 {
 	return pc_json_get_string(build_of(result), "scope");
+}
+
+const char *pc_result_coverage(JsonObject *result)
+{
+	return pc_json_get_string(build_of(result), "coverage");
+}
+
+const char *pc_result_kconfig(JsonObject *result)
+{
+	return pc_json_get_string(build_of(result), "kconfig");
 }
 
 const char *pc_result_tree(JsonObject *result, const char **commit)

@@ -64,6 +64,10 @@ gboolean pc_result_diffstat(JsonObject *result, gint64 *files,
 gboolean pc_result_built(JsonObject *result);
 const char *pc_result_recipe(JsonObject *result);
 const char *pc_result_scope(JsonObject *result);
+/* build.coverage: full, rust, command; NULL when nothing was built. */
+const char *pc_result_coverage(JsonObject *result);
+/* build.kconfig: the config target, NULL for recipe command. */
+const char *pc_result_kconfig(JsonObject *result);
 /* tip | merge, and the commit built */
 const char *pc_result_tree(JsonObject *result, const char **commit);
 /* The tools whose versions the result names, in order. (NULL-terminated) */
