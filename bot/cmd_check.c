@@ -66,17 +66,19 @@ static void show_progress(const char *line, gpointer data)
 }
 
 /* The envelope is pullcheck's own decision, never read from @reply. */
-static gboolean send_reply(const PcConfig *config, const PcMail *mail,
-			   GMimeMessage *reply, GError **error)
+static gboolean send_reply(const PcConfig *config, const PcJobRun *run,
+			   GError **error)
 {
 	g_autoptr(PcOutbox) outbox = pc_outbox_new(config, error);
+	g_autoptr(JsonObject) result = pc_job_run_to_json(run);
 	g_auto(GStrv) rcpts = NULL;
 	char *text;
 	g_autoptr(GBytes) bytes = NULL;
 
-	if (!outbox || !(rcpts = pc_reply_recipients(config, mail, error)))
+	if (!outbox ||
+	    !(rcpts = pc_reply_recipients(config, &run->mail, result, error)))
 		return FALSE;
-	text = g_mime_object_to_string(GMIME_OBJECT(reply), NULL);
+	text = g_mime_object_to_string(GMIME_OBJECT(run->reply), NULL);
 	bytes = g_bytes_new_take(text, strlen(text));
 	return pc_outbox_send_reply(outbox, (const char *const *)rcpts, bytes,
 				    error);
@@ -95,7 +97,7 @@ static void send_unless_refused(CheckRun *c, const PcJobRun *run)
 		complain("the reply was not sent: %s", refusal);
 		return;
 	}
-	if (!send_reply(c->config, &run->mail, run->reply, &error)) {
+	if (!send_reply(c->config, run, &error)) {
 		complain("the reply was not sent: %s", error->message);
 		c->status = pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
 	}
@@ -168,6 +170,12 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 	}
 	print_result(c, &run);
 	c->status = pc_verdict_exit_status(pc_verdict_parse(run.verdict));
+	if (!run.reply && run.no_reply &&
+	    strcmp(run.verdict, PC_VERDICT_NOT_PR))
+		complain("no reply: %s", run.no_reply);
+	else if (run.reply && run.audience == PC_REPLY_OPERATOR)
+		complain("the reply is for [reply] contact only: %s",
+			 run.no_reply);
 	if (!c->dry_run && run.reply)
 		send_unless_refused(c, &run);
 	pc_job_run_clear(&run);

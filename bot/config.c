@@ -94,6 +94,11 @@ static const Key KEYS[] = {
 
 	KEY("reply", "from", T_STRING, reply_from,
 	    "pullcheck <pullcheck@localhost>"),
+	/* The policy binds pull requests to Linus: only those get its reply. */
+	KEY("reply", "top_level", T_LIST, reply_top_level,
+	    "torvalds@linux-foundation.org;"),
+	KEY_ENUM("reply", "other", reply_other, "all", "all|none"),
+	KEY("reply", "contact", T_OPTIONAL, reply_contact, NULL),
 	KEY("reply", "cc_lists", T_LIST, reply_cc_lists, ""),
 	KEY("reply", "opt_out", T_LIST, reply_opt_out, ""),
 	KEY_NUM("reply", "max_per_sender_per_day", T_UINT,

@@ -62,6 +62,9 @@ typedef struct {
 	guint build_retry_delay;	/* seconds before the first retry */
 
 	char *reply_from;
+	char **reply_top_level;	/* patterns: whom the policy reply is for */
+	char *reply_other;	/* all | none: check the other pull requests */
+	char *reply_contact;	/* who runs the bot; NULL: not said */
 	char **reply_cc_lists;
 	char **reply_opt_out;
 	char *reply_templates;	/* NULL: the built-in templates */

@@ -194,6 +194,11 @@ gboolean pc_job_finish(const PcConfig *config, PcJobRun *run, GError **error)
 		set_verdict(run, verdict_of(run->reasons));
 	json = pc_job_run_to_json(run);
 	g_clear_object(&run->reply);
+	g_clear_pointer(&run->no_reply, g_free);
+	run->audience = pc_reply_audience(config, &run->mail, json,
+					  &run->no_reply);
+	if (run->audience == PC_REPLY_NOBODY)
+		return TRUE;
 	run->reply = pc_reply_build(config, &run->mail, &run->pr, json, error);
 	return run->reply != NULL;
 }
@@ -259,5 +264,6 @@ void pc_job_run_clear(PcJobRun *run)
 	if (run->built)
 		pc_build_result_clear(&run->build);
 	g_clear_object(&run->reply);
+	g_free(run->no_reply);
 	memset(run, 0, sizeof(*run));
 }

@@ -17,6 +17,7 @@
 #include "fetch.h"
 #include "mail.h"
 #include "pullreq.h"
+#include "reply.h"
 #include "verdict.h"
 
 G_BEGIN_DECLS
@@ -40,6 +41,8 @@ typedef struct {
 	gboolean built;
 	PcBuildResult build;
 	GMimeMessage *reply;	/* NULL for mail that gets none */
+	PcReplyAudience audience;	/* who the reply is for */
+	char *no_reply;		/* why not the sender (pc_reply_audience) */
 } PcJobRun;
 
 /*
@@ -47,7 +50,8 @@ typedef struct {
  * store before the next. pc_job_read parses (run->verdict is then
  * not-a-pull-request, or could-not-check until a later step says
  * more); pc_job_fetch returns FALSE when the fetch already decided the
- * verdict; pc_job_finish sets the verdict and renders the reply.
+ * verdict; pc_job_finish sets the verdict, decides who hears of it
+ * (pc_reply_audience) and renders the reply for them, if anyone.
  */
 gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
 		     PcMailFlags flags, PcJobRun *run, GError **error);

@@ -28,6 +28,7 @@ static const Move MOVES[] = {
 	{ PC_STATE_REPORTING, PC_STATE_REPLIED },
 	{ PC_STATE_REPORTING, PC_STATE_IGNORED },	/* a reply limit */
 	{ PC_STATE_REPORTING, PC_STATE_FAILED_INFRA },	/* outbox refused */
+	{ PC_STATE_REPORTING, PC_STATE_CHECKED },	/* no one to tell */
 };
 
 static const char *const OPEN[] = {

@@ -10,6 +10,7 @@
  *   fetching, building → failed-infra → queued (retried) | reporting
  *   fetching, building → queued (stopped with the daemon, or recovered)
  *   reporting → ignored (a limit) | failed-infra (refused by the outbox)
+ *             | checked (a verdict no one gets a mail about)
  *   any open state → superseded
  */
 #ifndef PC_JOBSTATE_H
@@ -26,14 +27,16 @@ G_BEGIN_DECLS
 #define PC_STATE_BUILDING "building"
 #define PC_STATE_REPORTING "reporting"
 #define PC_STATE_REPLIED "replied"
+/* Done, with a verdict for the feed and dashboard, and no mail by rule. */
+#define PC_STATE_CHECKED "checked"
 #define PC_STATE_FAILED_INFRA "failed-infra"
 #define PC_STATE_SUPERSEDED "superseded"
 
 /* Whether a job in @from may move to @to. */
 gboolean pc_jobstate_may_move(const char *from, const char *to);
 
-/* Whether a job in @state may still move on: not ignored, replied or
- * superseded. */
+/* Whether a job in @state may still move on: not ignored, replied,
+ * checked or superseded. */
 gboolean pc_jobstate_is_open(const char *state);
 
 /*

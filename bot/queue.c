@@ -24,6 +24,7 @@
 #include "queue.h"
 #include "reason.h"
 #include "reply.h"
+#include "result.h"
 #include "triage.h"
 
 #define DAY_S (24 * 60 * 60)
@@ -162,8 +163,14 @@ static void set_keyword(PcQueue *q, const PcStoreJob *job, const char *verdict)
  */
 static char *no_job(const PcQueue *q, const PcJobRun *run)
 {
+	g_auto(GStrv) top = NULL;
+
 	if (!strcmp(run->verdict, PC_VERDICT_NOT_PR))
 		return g_strdup_printf("not a pull request: %s", run->pr.reason);
+	if (!strcmp(q->config->reply_other, "none") &&
+	    !*(top = pc_triage_top_level(q->config, &run->mail)))
+		return g_strdup("not addressed to a [reply] top_level "
+				"recipient, and [reply] other = none");
 	return pc_triage_refusal(q->config, &run->mail);
 }
 
@@ -204,10 +211,13 @@ static gboolean triage(PcQueue *q, const PcStoreJob *job, const PcJobRun *run,
 		       GError **error)
 {
 	g_autofree char *refusal = no_job(q, run);
+	g_auto(GStrv) top = pc_triage_top_level(q->config, &run->mail);
 	guint superseded = 0;
 
-	if (!refusal && !reply_limited(q, run->mail.from_addr, NULL, NULL,
-				       &refusal, error))
+	/* Only a policy reply counts against the sender's limit. */
+	if (!refusal && *top &&
+	    !reply_limited(q, run->mail.from_addr, NULL, NULL, &refusal,
+			   error))
 		return FALSE;
 	if (refusal)
 		return move(q, job, PC_STATE_RECEIVED, PC_STATE_IGNORED,
@@ -340,13 +350,22 @@ static gint64 retry_at(const PcQueue *q, guint attempts)
  */
 static char **reply_envelope(PcQueue *q, const PcStoreJob *job, GError **error)
 {
+	g_autoptr(JsonObject) result = NULL;
 	PcJobRun run;
 	char **rcpts = NULL;
 
 	if (job->reply_rcpts)
 		return g_strdupv(job->reply_rcpts);
+	result = pc_result_parse(job->result_json);
+	if (!result) {
+		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
+			    "the stored reply has no result to decide its "
+			    "recipients from");
+		return NULL;
+	}
 	if (read_job(q, job, &run, error))
-		rcpts = pc_reply_recipients(q->config, &run.mail, error);
+		rcpts = pc_reply_recipients(q->config, &run.mail, result,
+					    error);
 	pc_job_run_clear(&run);
 	return rcpts;
 }
@@ -359,6 +378,9 @@ static gboolean send_job(PcQueue *q, const PcStoreJob *job, GError **error)
 	g_autoptr(GError) failed = NULL;
 	g_autofree char *limited = NULL;
 
+	if (!job->reply)	/* a verdict no one gets a mail about */
+		return move(q, job, PC_STATE_REPORTING, PC_STATE_CHECKED,
+			    job->reason, error);
 	activity(q, job->id, PC_QUEUE_SENDING);
 	if (!reply_limited(q, job->from_addr, job->thread, job->verdict,
 			   &limited, error))
@@ -409,15 +431,25 @@ static gboolean report(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 	json = pc_job_run_to_json(run);
 	json_node_set_object(node, json);
 	result = json_to_string(node, FALSE);
+	if (!run->reply) {
+		/* Recorded for the feed, the dashboard and the digest. */
+		if (!pc_store_set_reply(q->store, job->id, run->verdict, result,
+					NULL, NULL, NULL, error))
+			return FALSE;
+		set_keyword(q, job, run->verdict);
+		return move(q, job, PC_STATE_REPORTING, PC_STATE_CHECKED,
+			    run->no_reply, error);
+	}
 	reply = g_mime_object_to_string(GMIME_OBJECT(run->reply), NULL);
 	/* The addresses the reply was made for: its To and Cc. */
-	rcpts = pc_reply_recipients(q->config, &run->mail, error);
+	rcpts = pc_reply_recipients(q->config, &run->mail, json, error);
 	if (!rcpts ||
 	    !pc_store_set_reply(q->store, job->id, run->verdict, result,
 				g_mime_message_get_message_id(run->reply),
 				reply, (const char *const *)rcpts, error))
 		return FALSE;
-	job_log(job, "reporting: %s", run->verdict);
+	job_log(job, "reporting: %s%s%s", run->verdict,
+		run->no_reply ? ", " : "", run->no_reply ? run->no_reply : "");
 	stop_point(PC_STATE_REPORTING);
 	set_keyword(q, job, run->verdict);
 	fresh = pc_store_get_job(q->store, job->id, error);

@@ -15,9 +15,13 @@
 #include <tmpl-glib.h>
 
 #include "autocleanup.h"
+#include "json.h"
+#include "reason.h"
 #include "reply.h"
 #include "result.h"
 #include "template.h"
+#include "triage.h"
+#include "verdict.h"
 
 G_DEFINE_QUARK(pc-reply-error-quark, pc_reply_error)
 
@@ -295,6 +299,15 @@ static void scope_set_build_texts(TmplScope *scope, JsonObject *result)
 	tmpl_scope_set_string(scope, "build_tree", tree);
 }
 
+/* What the reply says of who runs the bot and where its pages are. */
+static void scope_set_config(TmplScope *scope, const PcConfig *config)
+{
+	if (config->reply_contact)
+		tmpl_scope_set_string(scope, "contact", config->reply_contact);
+	else
+		tmpl_scope_set_null(scope, "contact");
+}
+
 /* Names a template may test with {{if}} whatever the result holds. */
 static const char *const ALWAYS[] = {
 	"fetch", "build", "reasons_text", "build_diagnostics_text",
@@ -302,8 +315,9 @@ static const char *const ALWAYS[] = {
 	"fetch_base_commit", "fetch_diffstat",
 };
 
-static TmplScope *make_scope(const PcMail *mail, const PcPullreq *pr,
-			     JsonObject *result)
+static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
+			     const PcPullreq *pr, JsonObject *result,
+			     PcReplyAudience audience)
 {
 	TmplScope *scope = tmpl_scope_new();
 	g_autofree char *date = mail_date(mail);
@@ -322,6 +336,11 @@ static TmplScope *make_scope(const PcMail *mail, const PcPullreq *pr,
 	tmpl_scope_set_string(scope, "mail_subject", mail->subject);
 	tmpl_scope_set_string(scope, "mail_from", mail->from);
 	tmpl_scope_set_string(scope, "first_reason", first ? first : "");
+	if (audience == PC_REPLY_OPERATOR)
+		tmpl_scope_set_string(scope, "to_operator", "yes");
+	else
+		tmpl_scope_set_null(scope, "to_operator");
+	scope_set_config(scope, config);
 	return scope;
 }
 
@@ -407,35 +426,168 @@ static gboolean is_list(const PcConfig *config, const char *addr)
 	return FALSE;
 }
 
-char **pc_reply_recipients(const PcConfig *config, const PcMail *mail,
+/*
+ * A could-not-check whose cause is the pull request as sent: a URL this
+ * installation does not fetch from, or none it can use. The sender can
+ * do something about those; every other could-not-check is ours.
+ */
+static const char *const SENDER_SIDE[] = { "url-not-allowed",
+					   "url-not-fetchable", NULL };
+
+/* The code of the reason that decided the verdict, as pc_result_cause. */
+static const char *cause_code(JsonObject *result)
+{
+	JsonArray *a = pc_json_get_array(result, "reasons");
+	guint n = a ? json_array_get_length(a) : 0;
+	const char *code = NULL;
+	int best = -1;
+
+	for (guint i = 0; i < n; i++) {
+		JsonObject *r = pc_json_array_object(a, i);
+		int rank = pc_severity_rank(pc_json_get_string(r, "severity"));
+
+		if (rank > best) {
+			best = rank;
+			code = pc_json_get_string(r, "code");
+		}
+	}
+	return code;
+}
+
+/* Our own could-not-check: the cause is an infra finding of ours. */
+static gboolean our_side(JsonObject *result)
+{
+	const char *code = cause_code(result);
+
+	return pc_verdict_parse(pc_result_verdict(result)) ==
+		       PC_VERDICT_IS_UNCHECKED &&
+	       !(code && g_strv_contains(SENDER_SIDE, code));
+}
+
+PcReplyAudience pc_reply_audience(const PcConfig *config, const PcMail *mail,
+				  JsonObject *result, char **why)
+{
+	g_auto(GStrv) top = NULL;
+	PcReplyAudience audience = PC_REPLY_SENDER;
+	const char *reason = NULL;
+
+	if (pc_verdict_parse(pc_result_verdict(result)) ==
+	    PC_VERDICT_IS_NOT_PR) {
+		audience = PC_REPLY_NOBODY;
+		reason = "not a pull request";
+	} else if (our_side(result)) {
+		audience = config->reply_contact ? PC_REPLY_OPERATOR
+						 : PC_REPLY_NOBODY;
+		reason = config->reply_contact
+				 ? "could not check on our side: to [reply] "
+				   "contact only"
+				 : "could not check on our side, and [reply] "
+				   "contact is not set: the digest and the "
+				   "dashboard only";
+	} else if (!*(top = pc_triage_top_level(config, mail))) {
+		audience = PC_REPLY_NOBODY;
+		reason = "not addressed to a [reply] top_level recipient: "
+			 "checked for the feed and the dashboard, no mail";
+	}
+	if (why)
+		*why = g_strdup(reason);
+	return audience;
+}
+
+/* [reply] contact's bare address, lower case; NULL if it has none. */
+static char *contact_address(const PcConfig *config)
+{
+	g_autoptr(InternetAddressList) list = config->reply_contact
+		? internet_address_list_parse(NULL, config->reply_contact)
+		: NULL;
+	InternetAddress *a = list && internet_address_list_length(list)
+				     ? internet_address_list_get_address(list, 0)
+				     : NULL;
+	g_autofree char *addr = NULL;
+
+	if (!a || !INTERNET_ADDRESS_IS_MAILBOX(a))
+		return NULL;
+	addr = g_ascii_strdown(internet_address_mailbox_get_addr(
+				       INTERNET_ADDRESS_MAILBOX(a)), -1);
+	return pc_mail_address_ok(addr) ? g_steal_pointer(&addr) : NULL;
+}
+
+static void add_once(GPtrArray *out, const char *addr)
+{
+	if (!g_ptr_array_find_with_equal_func(out, addr, g_str_equal, NULL))
+		g_ptr_array_add(out, g_strdup(addr));
+}
+
+/*
+ * The reply's To (@to) and Cc (@cc), by audience; *@n_to says how many
+ * of the list are To. FALSE with PC_REPLY_ERROR_ADDRESS when there is
+ * no address to send to.
+ */
+static gboolean recipients(const PcConfig *config, const PcMail *mail,
+			   JsonObject *result, GPtrArray *out, guint *n_to,
 			   GError **error)
 {
-	GPtrArray *out;
+	PcReplyAudience audience = pc_reply_audience(config, mail, result,
+						     NULL);
+	g_autofree char *contact = NULL;
 
+	*n_to = 0;
+	if (audience == PC_REPLY_NOBODY)
+		return TRUE;
+	if (audience == PC_REPLY_OPERATOR) {
+		if (!(contact = contact_address(config))) {
+			g_set_error(error, PC_REPLY_ERROR,
+				    PC_REPLY_ERROR_ADDRESS,
+				    "[reply] contact is not an address: %s",
+				    config->reply_contact);
+			return FALSE;
+		}
+		add_once(out, contact);
+		*n_to = 1;
+		return TRUE;
+	}
 	/* pc_mail checks them as it reads; PcMail may come from elsewhere. */
 	if (!pc_mail_address_ok(mail->from_addr)) {
 		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
 			    "the pull request has no From address a reply "
 			    "can go to");
-		return NULL;
+		return FALSE;
 	}
-	out = g_ptr_array_new();
-	g_ptr_array_add(out, g_strdup(mail->from_addr));
+	add_once(out, mail->from_addr);
+	if (pc_verdict_parse(pc_result_verdict(result)) == PC_VERDICT_IS_FAIL) {
+		g_auto(GStrv) top = pc_triage_top_level(config, mail);
+
+		for (char **a = top; *a; a++)
+			add_once(out, *a);
+	}
+	*n_to = out->len;
 	for (char **a = mail->to_cc; a && *a; a++)
-		if (is_list(config, *a) && pc_mail_address_ok(*a) &&
-		    !g_ptr_array_find_with_equal_func(out, *a, g_str_equal,
-						      NULL))
-			g_ptr_array_add(out, g_strdup(*a));
+		if (is_list(config, *a) && pc_mail_address_ok(*a))
+			add_once(out, *a);
+	return TRUE;
+}
+
+char **pc_reply_recipients(const PcConfig *config, const PcMail *mail,
+			   JsonObject *result, GError **error)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+	guint n_to;
+
+	if (!recipients(config, mail, result, out, &n_to, error))
+		return NULL;
+	g_ptr_array_set_free_func(out, NULL);
 	g_ptr_array_add(out, NULL);
-	return (char **)g_ptr_array_free(out, FALSE);
+	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
 static gboolean set_addresses(GMimeMessage *msg, const PcConfig *config,
-			      const PcMail *mail, GError **error)
+			      const PcMail *mail, JsonObject *result,
+			      GError **error)
 {
 	InternetAddressList *from = internet_address_list_parse(
 		NULL, config->reply_from);
-	g_auto(GStrv) rcpts = NULL;
+	g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
+	guint n_to;
 
 	if (!from) {
 		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
@@ -445,12 +597,17 @@ static gboolean set_addresses(GMimeMessage *msg, const PcConfig *config,
 	}
 	internet_address_list_append(g_mime_message_get_from(msg), from);
 	g_object_unref(from);
-	rcpts = pc_reply_recipients(config, mail, error);
-	if (!rcpts)
+	if (!recipients(config, mail, result, rcpts, &n_to, error))
 		return FALSE;
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, rcpts[0]);
-	for (char **a = rcpts + 1; *a; a++)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_CC, NULL, *a);
+	if (!rcpts->len) {
+		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
+			    "this verdict gets no reply");
+		return FALSE;
+	}
+	for (guint i = 0; i < rcpts->len; i++)
+		g_mime_message_add_mailbox(msg, i < n_to ? GMIME_ADDRESS_TYPE_TO
+							 : GMIME_ADDRESS_TYPE_CC,
+					   NULL, rcpts->pdata[i]);
 	return TRUE;
 }
 
@@ -615,19 +772,26 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 {
 	const char *verdict = pc_result_verdict(result);
 	const char *tip = pc_result_tip(result);
-	g_autoptr(TmplScope) scope = make_scope(mail, pr, result);
-	g_autofree char *rendered = render(config, verdict, scope, error);
-	g_autofree char *text = NULL;
+	g_autoptr(TmplScope) scope = NULL;
+	g_autofree char *rendered = NULL, *text = NULL, *why = NULL;
 	g_autoptr(GMimeMessage) msg = NULL;
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autofree char *subject = NULL, *id = NULL;
 	g_autoptr(GMimeTextPart) part = NULL;
+	PcReplyAudience audience = pc_reply_audience(config, mail, result, &why);
 
+	if (audience == PC_REPLY_NOBODY) {
+		g_set_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS,
+			    "no reply: %s", why);
+		return NULL;
+	}
+	scope = make_scope(config, mail, pr, result, audience);
+	rendered = render(config, verdict, scope, error);
 	if (!rendered)
 		return NULL;
 	text = wrap_text(rendered);
 	msg = g_mime_message_new(TRUE);
-	if (!set_addresses(msg, config, mail, error))
+	if (!set_addresses(msg, config, mail, result, error))
 		return NULL;
 	subject = reply_subject(mail->subject);
 	g_mime_message_set_subject(msg, subject, "utf-8");

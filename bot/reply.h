@@ -25,6 +25,24 @@ typedef enum {
 	PC_REPLY_ERROR_HEADER,		/* a header would hold a control char */
 } PcReplyError;
 
+/* Who hears of a verdict (DESIGN.md, "Replies"). */
+typedef enum {
+	PC_REPLY_NOBODY,	/* no mail: the feed, dashboard and digest */
+	PC_REPLY_SENDER,	/* the sender, the lists, the top level on a fail */
+	PC_REPLY_OPERATOR,	/* our side could not check: [reply] contact */
+} PcReplyAudience;
+
+/*
+ * Who hears of @result (the job result) for @mail: the policy reply
+ * goes only to a pull request addressed to a [reply] top_level
+ * recipient; a could-not-check for our own reasons (the network,
+ * mainline, the sandbox, the toolchain, the disk) only to [reply]
+ * contact, and to nobody without one. With @why, why it is not the
+ * sender: NULL for PC_REPLY_SENDER. (transfer full)
+ */
+PcReplyAudience pc_reply_audience(const PcConfig *config, const PcMail *mail,
+				  JsonObject *result, char **why);
+
 /*
  * Renders the reply to @mail for @result, the job result object as
  * `pullcheck check --json` prints it (verdict, reasons, fetch, build).
@@ -36,14 +54,18 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 			     GError **error);
 
 /*
- * Who gets the reply to @mail: its sender (To), then each address of its
- * To and Cc that [reply] cc_lists names (Cc), each once. This list, made
- * with the reply, is its envelope: pullcheck never reads recipients back
- * from a rendered reply. NULL with PC_REPLY_ERROR_ADDRESS when the mail
- * has no sender a reply can go to. (transfer full, NULL-terminated)
+ * Who gets the reply to @mail for @result, by pc_reply_audience: for the
+ * sender, the sender and, on a fail, the [reply] top_level recipients
+ * it was addressed to (To), then each address of its To and Cc that
+ * [reply] cc_lists names (Cc), each once; for the operator, [reply]
+ * contact alone; for nobody, an empty list. This list, made with the
+ * reply, is its envelope: pullcheck never reads recipients back from a
+ * rendered reply. NULL with PC_REPLY_ERROR_ADDRESS when the mail has no
+ * sender a reply can go to, or [reply] contact is no address.
+ * (transfer full, NULL-terminated)
  */
 char **pc_reply_recipients(const PcConfig *config, const PcMail *mail,
-			   GError **error);
+			   JsonObject *result, GError **error);
 
 /*
  * The domain of [reply] from, lower case, with only letters, digits,

@@ -46,20 +46,64 @@ static char *own_address(const PcConfig *config)
 				       INTERNET_ADDRESS_MAILBOX(a)), -1);
 }
 
-/* A line "pullcheck: no" of the sender's own (not quoted). */
+/*
+ * A line "pullcheck: WORD" of the sender's own (not quoted), a dot
+ * after it allowed. @word is one of the fixed words below, never mail.
+ */
+static GRegex *command_line(const char *word)
+{
+	g_autofree char *pattern = g_strdup_printf(
+		"^[ \\t]*pullcheck:[ \\t]*%s[ \\t]*\\.?[ \\t]*\\r?$", word);
+
+	return g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_MULTILINE |
+				   G_REGEX_OPTIMIZE, 0, NULL);
+}
+
 static gboolean says_no(const char *body)
 {
 	static GRegex *re;
 
-	if (g_once_init_enter(&re)) {
-		GRegex *r = g_regex_new("^[ \\t]*pullcheck:[ \\t]*no[ \\t]*\\.?[ \\t]*\\r?$",
-					G_REGEX_CASELESS | G_REGEX_MULTILINE |
-						G_REGEX_OPTIMIZE,
-					0, NULL);
-
-		g_once_init_leave(&re, r);
-	}
+	if (g_once_init_enter(&re))
+		g_once_init_leave(&re, command_line("no"));
 	return body && g_regex_match(re, body, 0, NULL);
+}
+
+gboolean pc_triage_asks_recheck(const PcMail *mail)
+{
+	static GRegex *re;
+
+	if (g_once_init_enter(&re))
+		g_once_init_leave(&re, command_line("recheck"));
+	if (!mail->in_reply_to && !(mail->references && mail->references[0]))
+		return FALSE;
+	return mail->body && g_regex_match(re, mail->body, 0, NULL);
+}
+
+gboolean pc_triage_is_top_level(const PcConfig *config, const char *addr)
+{
+	g_autofree char *lower = addr ? g_ascii_strdown(addr, -1) : NULL;
+
+	for (char **p = config->reply_top_level; lower && p && *p; p++) {
+		g_autofree char *pattern = g_ascii_strdown(*p, -1);
+
+		if (*pattern && g_pattern_match_simple(pattern, lower))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+char **pc_triage_top_level(const PcConfig *config, const PcMail *mail)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **a = mail->to_cc; a && *a; a++)
+		if (pc_triage_is_top_level(config, *a) &&
+		    pc_mail_address_ok(*a) &&
+		    !g_ptr_array_find_with_equal_func(out, *a, g_str_equal,
+						      NULL))
+			g_ptr_array_add(out, g_strdup(*a));
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }
 
 char *pc_triage_refusal(const PcConfig *config, const PcMail *mail)

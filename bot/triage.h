@@ -23,6 +23,22 @@ G_BEGIN_DECLS
  */
 char *pc_triage_refusal(const PcConfig *config, const PcMail *mail);
 
+/*
+ * The addresses of @mail's To and Cc that [reply] top_level names
+ * (shell-style patterns, caseless): the policy binds a pull request only
+ * when one is there. Empty when none is. (transfer full, NULL-terminated)
+ */
+char **pc_triage_top_level(const PcConfig *config, const PcMail *mail);
+
+/* Whether @addr (a bare address) is one [reply] top_level names. */
+gboolean pc_triage_is_top_level(const PcConfig *config, const char *addr);
+
+/*
+ * Whether @mail asks for a check again: a reply (it has In-Reply-To or
+ * References) with a line "pullcheck: recheck" of its own, not quoted.
+ */
+gboolean pc_triage_asks_recheck(const PcMail *mail);
+
 /* The Message-ID of the thread's root: first of References, else
  * In-Reply-To, else the message's own. (transfer none) */
 const char *pc_triage_thread(const PcMail *mail);

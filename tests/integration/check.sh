@@ -74,6 +74,7 @@ cache_dir = $work/cache
 timeout = 120
 [reply]
 from = pullcheck <pullcheck@checker.example.org>
+contact = Bot Keeper <keeper@example.org>
 cc_lists = *@vger.kernel.org;
 CONF
 
@@ -82,7 +83,7 @@ mail() {
 	local name=$1 ref=$2 edit=${3:-}
 	{
 		printf 'From: Ann Maintainer <ann@example.org>\n'
-		printf 'To: Linus Torvalds <torvalds@example.org>\n'
+		printf 'To: Linus Torvalds <torvalds@linux-foundation.org>\n'
 		printf 'Cc: linux-widget@vger.kernel.org\n'
 		printf 'Subject: [GIT PULL] widget fixes (%s)\n' "$name"
 		printf 'Date: Mon, 2 Dec 2024 10:00:00 +0100\n'
@@ -144,6 +145,9 @@ check "no-build: build is null" $([ "$(jget "$work/good.json" 'j["build"]')" = N
 # unsigned-tag warning that the fetch found first (issue 11).
 jget "$work/good.json" 'j["reply"]' >"$work/no-build.reply"
 check "no-build: the reply names the skipped build as the cause" $(grep -A1 -x 'could not be checked; this says nothing about the pull request itself:' "$work/no-build.reply" | grep -q '^the build was skipped (--no-build)'; echo $?)
+# Our side could not check: the operator hears, not the sender or a list.
+check "no-build: the reply is To [reply] contact alone" $(grep -qx 'To: keeper@example.org' "$work/no-build.reply" && ! grep -q '^Cc:' "$work/no-build.reply" && ! grep -q 'ann@example.org' "$work/no-build.reply"; echo $?)
+check "no-build: check says it is for the contact only" $(grep -q 'the reply is for \[reply\] contact only' "$work/good.err"; echo $?)
 
 # 2. The good tag, built: pass, and the reply says so in the thread.
 run good --dry-run --json
@@ -165,6 +169,20 @@ check "broken: fail" $([ "$(jget "$work/broken.json" 'j["verdict"]')" = fail ]; 
 check "broken: first diagnostic at widget.c:3" $([ "$(jget "$work/broken.json" '"%s:%d" % (j["build"]["diagnostics"][0]["file"], j["build"]["diagnostics"][0]["line"])')" = widget.c:3 ]; echo $?)
 jget "$work/broken.json" 'j["reply"]' >"$work/broken.reply"
 check "broken: the reply names the error" $(grep -q 'widget.c:3:' "$work/broken.reply"; echo $?)
+check "broken: a fail goes To the sender and the top-level recipient" $(grep -qx 'To: ann@example.org, torvalds@linux-foundation.org' "$work/broken.reply" && grep -qx 'Cc: linux-widget@vger.kernel.org' "$work/broken.reply"; echo $?)
+check "good: a pass goes To the sender alone" $(grep -qx 'To: ann@example.org' "$work/good.reply"; echo $?)
+
+# 3b. Who gets what (issue 14): a pull request to a sub-maintainer is
+#     checked, and nobody is told it passes or fails "the policy".
+mail submaint broken 's/^To: .*/To: Greg KH <greg@kroah.com>/'
+run submaint --dry-run --json
+check "sub-maintainer: checked all the same (fail, exit 1)" $([ $st -eq 1 ] && [ "$(jget "$work/submaint.json" 'j["verdict"]')" = fail ]; echo $?)
+check "sub-maintainer: no reply" $([ "$(jget "$work/submaint.json" 'j["reply"]')" = None ]; echo $?)
+check "sub-maintainer: check says why" $(grep -q 'no reply: not addressed to a \[reply\] top_level recipient' "$work/submaint.err"; echo $?)
+mail cconly broken 's/^To: .*/To: Greg KH <greg@kroah.com>/;s/^Cc: .*/Cc: linux-widget@vger.kernel.org, Linus Torvalds <torvalds@linux-foundation.org>/'
+run cconly --dry-run --json
+jget "$work/cconly.json" 'j["reply"]' >"$work/cconly.reply"
+check "Cc-only Linus: the policy reply, To the sender and Linus" $(grep -qx 'To: ann@example.org, torvalds@linux-foundation.org' "$work/cconly.reply"; echo $?)
 
 # 4. The branch moved after the mail was written: the tip is elsewhere.
 mail moved fixes
@@ -214,6 +232,7 @@ git -C "$work/maint" push -q -f "$srv/maint.git" fixes
 mail watched tags/widget-fixes-1.1
 cp "$work/watched.eml" "$work/wstate/inbox/new/1.watched"
 cp "$work/lunch.eml" "$work/wstate/inbox/new/2.lunch"
+cp "$work/submaint.eml" "$work/wstate/inbox/new/3.submaint"
 watch_once "$work/watch.conf"
 check "watch --once: exit 0" $([ $st -eq 0 ]; echo $?)
 check "watch --once: one reply in the outbox" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
@@ -225,7 +244,8 @@ check "watch --once: \$PullcheckPass in dovecot-keywords" $([ -n "$kw" ]; echo $
 letter=$(printf "\\$(printf '%03o' $((97 + ${kw:-0})))")
 check "watch --once: the keyword's letter on the mail" $(ls "$work/wstate/inbox/cur/" | grep -c "^1\.watched:2,.*$letter" >/dev/null; echo $?)
 "$pc" status --json --config "$work/watch.conf" >"$work/status.json"
-check "status: 1 replied, 1 ignored" $([ "$(jget "$work/status.json" '(j["states"]["replied"], j["states"]["ignored"])')" = "(1, 1)" ]; echo $?)
+check "status: 1 replied, 1 ignored, 1 checked" $([ "$(jget "$work/status.json" '(j["states"]["replied"], j["states"]["ignored"], j["states"]["checked"])')" = "(1, 1, 1)" ]; echo $?)
+check "watch --once: the sub-maintainer's pull request checked, with its verdict and why no mail" $([ "$(sql "$work/wstate" "SELECT state, verdict, reason, reply FROM jobs WHERE message_id = 'submaint@example.org'")" = "checked|fail|not addressed to a [reply] top_level recipient: checked for the feed and the dashboard, no mail|None" ]; echo $?)
 watch_once "$work/watch.conf"
 check "watch --once again: exit 0" $([ $st -eq 0 ]; echo $?)
 check "watch --once again: still one reply" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
@@ -271,6 +291,7 @@ check "retries out: one reply" $([ "$(ls "$work/rstate/outbox/new" 2>/dev/null |
 reply=$(ls "$work/rstate/outbox/new/"* 2>/dev/null | head -1)
 check "retries out: could-not-check" $(grep -qx 'X-Pullcheck-Verdict: could-not-check' "${reply:-/dev/null}"; echo $?)
 check "retries out: the reply says the fetch from that URL failed" $(grep -A1 -x 'could not be checked; this says nothing about the pull request itself:' "${reply:-/dev/null}" | tail -1 | grep -q "127.0.0.1:$dead"; echo $?)
+check "retries out: the network is our side: To [reply] contact alone" $(grep -qx 'To: keeper@example.org' "${reply:-/dev/null}" && ! grep -q '^Cc:' "${reply:-/dev/null}" && [ "$(sql "$work/rstate" "SELECT reply_rcpts FROM jobs")" = keeper@example.org ]; echo $?)
 check "retries out: tried 3 times, 2 of them retried" $([ "$(grep -c "<unreachable@example.org>: failed-infra: .*(try [0-9] of 3)" "$work/watch.err")" -eq 2 ] && [ "$(sql "$work/rstate" "SELECT state, attempts FROM jobs")" = "replied|2" ]; echo $?)
 [ "$fail" -eq 0 ] || cat "$work/watch.err"
 

@@ -312,7 +312,7 @@ def pull_mail(message_id, subject, pull, body="", headers="",
     """A pull request mail to Linus, Cc a list, as bytes: @body, then
     "Please pull." and the request-pull text @pull."""
     return (f"From: {sender}\n"
-            "To: Linus Torvalds <torvalds@example.org>\n"
+            "To: Linus Torvalds <torvalds@linux-foundation.org>\n"
             "Cc: linux-widget@vger.kernel.org\n"
             f"Subject: {subject}\n"
             "Date: Mon, 2 Dec 2024 10:00:00 +0100\n"

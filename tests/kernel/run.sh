@@ -120,7 +120,7 @@ case_run() {
 	local name=$1 tag=$2 config=${3:-$work/pullcheck.conf}
 	{
 		printf 'From: Ann Maintainer <ann@example.org>\n'
-		printf 'To: Linus Torvalds <torvalds@example.org>\n'
+		printf 'To: Linus Torvalds <torvalds@linux-foundation.org>\n'
 		printf 'Subject: [GIT PULL] %s\n' "$name"
 		printf 'Date: Mon, 2 Dec 2024 10:00:00 +0100\n'
 		printf 'Message-ID: <%s@example.org>\n\n' "$name"

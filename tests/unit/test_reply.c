@@ -28,7 +28,7 @@ static const char RESULT_FAIL[] =
 static void init_mail(PcMail *mail, PcPullreq *pr)
 {
 	char *refs[] = { g_strdup("root@example.org"), NULL };
-	char *to_cc[] = { g_strdup("torvalds@example.org"),
+	char *to_cc[] = { g_strdup("torvalds@linux-foundation.org"),
 			  g_strdup("linux-w@vger.kernel.org"),
 			  g_strdup("someone@example.com"), NULL };
 
@@ -113,7 +113,8 @@ static void test_fail_reply(void)
 					     FALSE);
 	cc = internet_address_list_to_string(g_mime_message_get_cc(msg), NULL,
 					     FALSE);
-	g_assert_cmpstr(to, ==, "ann@example.org");
+	/* A fail goes to the top-level recipient too. */
+	g_assert_cmpstr(to, ==, "ann@example.org, torvalds@linux-foundation.org");
 	g_assert_cmpstr(cc, ==, "linux-w@vger.kernel.org");
 	g_assert_true(g_str_has_suffix(g_mime_message_get_message_id(msg),
 				       "@check.example.net"));
@@ -276,11 +277,12 @@ static void test_injection(void)
 			==, "<root@example.org>");
 	g_assert_cmpstr(g_mime_message_get_subject(msg), ==,
 			"Re: [GIT PULL] w Bcc: subject@evil.example");
-	rcpts = pc_reply_recipients(config, &mail, &error);
+	rcpts = pc_reply_recipients(config, &mail, result, &error);
 	g_assert_no_error(error);
-	g_assert_cmpuint(g_strv_length(rcpts), ==, 2);
+	g_assert_cmpuint(g_strv_length(rcpts), ==, 3);
 	g_assert_cmpstr(rcpts[0], ==, "ann@example.org");
-	g_assert_cmpstr(rcpts[1], ==, "linux-w@vger.kernel.org");
+	g_assert_cmpstr(rcpts[1], ==, "torvalds@linux-foundation.org");
+	g_assert_cmpstr(rcpts[2], ==, "linux-w@vger.kernel.org");
 
 	/* A sender address with a line break: no reply at all. */
 	g_free(mail.from_addr);
@@ -293,6 +295,142 @@ static void test_injection(void)
 	pc_pullreq_clear(&pr);
 }
 
+
+/*
+ * Who gets what (issue 14): one row per rule, the mail's To and Cc, the
+ * verdict and its cause, and the audience, To and Cc the reply gets.
+ */
+typedef struct {
+	const char *name;
+	const char *conf;	/* [reply] keys besides from and cc_lists */
+	const char *to_cc;	/* ';'-separated */
+	const char *verdict;
+	const char *code, *severity;	/* the cause */
+	PcReplyAudience audience;
+	const char *to, *cc;	/* NULL: no mail */
+} RcptRow;
+
+#define LINUS "torvalds@linux-foundation.org"
+#define LIST "linux-w@vger.kernel.org"
+#define CONTACT "contact = Bot Keeper <keeper@check.example.net>\n"
+
+static const RcptRow RCPT_ROWS[] = {
+	{ "pass/to-linus", "", LINUS ";" LIST, "pass", NULL, NULL,
+	  PC_REPLY_SENDER, "ann@example.org", LIST },
+	{ "fail/to-linus", "", LINUS ";" LIST, "fail", "tip-mismatch", "error",
+	  PC_REPLY_SENDER, "ann@example.org, " LINUS, LIST },
+	{ "fail/cc-linus", "", "greg@kroah.com;" LIST ";Torvalds@Linux-Foundation.org",
+	  "fail", "build-error", "error", PC_REPLY_SENDER,
+	  "ann@example.org, " LINUS, LIST },
+	{ "fail/sub-maintainer", "", "greg@kroah.com;" LIST, "fail",
+	  "build-error", "error", PC_REPLY_NOBODY, NULL, NULL },
+	{ "pass/sub-maintainer", "", "soc@lists.linux.dev", "pass", NULL, NULL,
+	  PC_REPLY_NOBODY, NULL, NULL },
+	{ "pass/sub-maintainer-listed", "top_level = " LINUS ";greg@kroah.com;\n",
+	  "greg@kroah.com;" LIST, "pass", NULL, NULL, PC_REPLY_SENDER,
+	  "ann@example.org", LIST },
+	{ "fail/sub-maintainer-listed", "top_level = " LINUS ";greg@kroah.com;\n",
+	  "greg@kroah.com;" LIST, "fail", "build-error", "error",
+	  PC_REPLY_SENDER, "ann@example.org, greg@kroah.com", LIST },
+	{ "unchecked/ours-contact", CONTACT, LINUS ";" LIST, "could-not-check",
+	  "fetch-failed", "infra", PC_REPLY_OPERATOR,
+	  "keeper@check.example.net", NULL },
+	{ "unchecked/ours-no-contact", "", LINUS ";" LIST, "could-not-check",
+	  "toolchain-missing", "infra", PC_REPLY_NOBODY, NULL, NULL },
+	{ "unchecked/ours-not-top", CONTACT, LIST, "could-not-check",
+	  "no-space", "infra", PC_REPLY_OPERATOR, "keeper@check.example.net",
+	  NULL },
+	{ "unchecked/url-refused", CONTACT, LINUS ";" LIST, "could-not-check",
+	  "url-not-allowed", "infra", PC_REPLY_SENDER, "ann@example.org", LIST },
+	{ "unchecked/url-refused-not-top", CONTACT, LIST, "could-not-check",
+	  "url-not-allowed", "infra", PC_REPLY_NOBODY, NULL, NULL },
+	{ "not-pr", CONTACT, LINUS, "not-a-pull-request", "not-a-pull-request",
+	  "info", PC_REPLY_NOBODY, NULL, NULL },
+};
+
+/* A build that passed, as the job result holds it. */
+#define BUILD_PASS \
+	"{\"recipe\": \"kernel\", \"scope\": \"rust\", \"coverage\": \"rust\"," \
+	" \"tree\": \"tip\", \"tree_commit\": \"1111\", \"config_rust\": \"y\"," \
+	" \"duration_s\": 61.0, \"toolchain\": {\"rustc\": \"rustc 1.85.1\"}," \
+	" \"diagnostics\": [], \"diagnostics_total\": 0}"
+
+static JsonObject *result_for(const RcptRow *row)
+{
+	g_autofree char *text = g_strdup_printf(
+		"{\"message_id\": \"pr-1@example.org\", \"verdict\": \"%s\","
+		" \"reasons\": [%s%s%s%s%s], \"fetch\": null, \"build\": %s}",
+		row->verdict, row->code ? "{\"code\": \"" : "",
+		row->code ? row->code : "",
+		row->code ? "\", \"severity\": \"" : "",
+		row->code ? row->severity : "",
+		row->code ? "\", \"text\": \"why\"}" : "",
+		strcmp(row->verdict, "pass") ? "null" : BUILD_PASS);
+
+	return parse_result(text);
+}
+
+static char *addresses(InternetAddressList *list)
+{
+	if (!internet_address_list_length(list))
+		return NULL;
+	return internet_address_list_to_string(list, NULL, FALSE);
+}
+
+static void test_recipients(gconstpointer data)
+{
+	const RcptRow *row = data;
+	g_autofree char *conf = g_strdup_printf(
+		"[reply]\nfrom = Pull Check <bot@check.example.net>\n"
+		"cc_lists = *@vger.kernel.org;\n%s", row->conf);
+	g_autoptr(PcConfig) config = config_with(conf);
+	g_autoptr(JsonObject) result = result_for(row);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autofree char *why = NULL, *to = NULL, *cc = NULL, *joined = NULL;
+	g_auto(GStrv) rcpts = NULL;
+	PcMail mail;
+	PcPullreq pr;
+
+	init_mail(&mail, &pr);
+	g_strfreev(mail.to_cc);
+	mail.to_cc = g_strsplit(row->to_cc, ";", -1);
+	for (char **a = mail.to_cc; *a; a++) {
+		char *lower = g_ascii_strdown(*a, -1);
+
+		g_free(*a);
+		*a = lower;
+	}
+	g_assert_cmpint(pc_reply_audience(config, &mail, result, &why), ==,
+			row->audience);
+	if (row->audience == PC_REPLY_SENDER)
+		g_assert_null(why);
+	else
+		g_assert_nonnull(why);
+	rcpts = pc_reply_recipients(config, &mail, result, &error);
+	g_assert_no_error(error);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	if (!row->to) {
+		g_assert_cmpuint(g_strv_length(rcpts), ==, 0);
+		g_assert_null(msg);
+		g_assert_error(error, PC_REPLY_ERROR, PC_REPLY_ERROR_ADDRESS);
+		goto out;
+	}
+	g_assert_no_error(error);
+	to = addresses(g_mime_message_get_to(msg));
+	cc = addresses(g_mime_message_get_cc(msg));
+	g_assert_cmpstr(to, ==, row->to);
+	g_assert_cmpstr(cc, ==, row->cc);
+	/* The envelope is exactly To and Cc. */
+	joined = g_strjoinv(", ", rcpts);
+	g_assert_true(g_str_has_prefix(joined, row->to));
+	g_assert_cmpuint(strlen(joined), ==, strlen(row->to) +
+			 (row->cc ? strlen(row->cc) + 2 : 0));
+out:
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -301,5 +439,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/reply/fail", test_fail_reply);
 	g_test_add_func("/reply/message-id", test_message_id_stable);
 	g_test_add_func("/reply/operator-templates", test_operator_templates);
+	for (guint i = 0; i < G_N_ELEMENTS(RCPT_ROWS); i++) {
+		g_autofree char *path = g_strconcat("/reply/recipients/",
+						    RCPT_ROWS[i].name, NULL);
+
+		g_test_add_data_func(path, &RCPT_ROWS[i], test_recipients);
+	}
 	return g_test_run();
 }
