@@ -26,6 +26,7 @@ int pc_cmd_check(int argc, char **argv);
 int pc_cmd_watch(int argc, char **argv);
 int pc_cmd_status(int argc, char **argv);
 int pc_cmd_report(int argc, char **argv);
+int pc_cmd_maintain(int argc, char **argv);
 
 /*
  * Parses the options every subcommand shares (--config) plus @entries,

@@ -48,6 +48,9 @@ static const Key KEYS[] = {
 	KEY("pullcheck", "state_dir", T_OPTIONAL, state_dir, NULL),
 	KEY_NUM("pullcheck", "max_message_bytes", T_SIZE, max_message_bytes,
 		"10M", 1024, G_GUINT64_CONSTANT(1) << 32),
+	KEY_NUM("pullcheck", "retention", T_UINT, retention, "30", 1, 36500),
+	KEY_NUM("pullcheck", "min_free_space", T_SIZE, min_free_space, "4G", 0,
+		G_GUINT64_CONSTANT(1) << 50),
 
 	KEY_ENUM("source", "type", source_type, "maildir", "maildir|imap"),
 	KEY("source", "maildir", T_STRING, source_maildir, "@STATE@/inbox"),

@@ -27,6 +27,8 @@ typedef struct {
 
 	char *state_dir;
 	guint64 max_message_bytes;
+	guint retention;	/* days a finished job keeps its mail, log */
+	guint64 min_free_space;	/* bytes free on state and cache, or wait */
 
 	char *source_type;	/* maildir | imap */
 	char *source_maildir;

@@ -294,12 +294,12 @@ static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
  * waits for it, up to the fetch's time limit. The descriptor, or -1 with
  * @error.
  */
-static int lock_store(const PcFetchOptions *opts, GError **error)
+int pc_fetch_lock(const PcFetchOptions *opts, guint wait_s, GError **error)
 {
 	g_autofree char *path = g_strconcat(opts->store, ".lock", NULL);
 	g_autofree char *dir = g_path_get_dirname(opts->store);
 	gint64 deadline = g_get_monotonic_time() +
-			  (gint64)MAX(opts->timeout, 1) * G_USEC_PER_SEC;
+			  (gint64)MAX(wait_s, 1) * G_USEC_PER_SEC;
 	int fd;
 
 	if (g_mkdir_with_parents(dir, 0755) < 0 ||
@@ -317,13 +317,24 @@ static int lock_store(const PcFetchOptions *opts, GError **error)
 				    "the object store %s stayed in use by "
 				    "another pullcheck for %u s" :
 				    "cannot lock the object store %s", opts->store,
-				    opts->timeout);
+				    MAX(wait_s, 1));
 			close(fd);
 			return -1;
 		}
 		g_usleep(100 * 1000);
 	}
 	return fd;
+}
+
+void pc_fetch_unlock(int lock)
+{
+	if (lock >= 0)
+		close(lock);
+}
+
+static int lock_store(const PcFetchOptions *opts, GError **error)
+{
+	return pc_fetch_lock(opts, opts->timeout, error);
 }
 
 gboolean pc_fetch_prime_mainline(const PcFetchOptions *opts, GError **error)
@@ -660,34 +671,144 @@ void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config)
 	opts->mainline_url = config->fetch_mainline_url;
 }
 
-gboolean pc_fetch_forget(const PcFetchOptions *opts, const char *job_id,
-			 GError **error)
+/* The job refs under @glob, deleted; their count in *@deleted. */
+static gboolean delete_refs(git_repository *repo, const char *glob,
+			    guint *deleted, GError **error)
 {
-	g_autoptr(git_repository) repo = NULL;
 	g_autoptr(git_reference_iterator) it = NULL;
-	g_autofree char *glob = NULL;
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	git_reference *ref;
 	int rc;
 
-	if (!check_options(opts, error) || !check_job_id(job_id, error))
-		return FALSE;
-	repo = open_store(opts->store, error);
-	if (!repo)
-		return FALSE;
-	glob = g_strdup_printf(JOB_NS "%s/*", job_id);
+	/* Listed first: a deletion rewrites what the iterator reads. */
 	if (git_reference_iterator_glob_new(&it, repo, glob) < 0)
 		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
-					 "cannot list the refs of job %s",
-					 job_id);
+					 "cannot list the refs %s", glob);
 	while ((rc = git_reference_next(&ref, it)) == 0) {
-		rc = git_reference_delete(ref);
+		g_ptr_array_add(names, g_strdup(git_reference_name(ref)));
 		git_reference_free(ref);
-		if (rc < 0)
-			break;
 	}
 	if (rc != GIT_ITEROVER)
 		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
-					 "cannot delete the refs of job %s",
-					 job_id);
+					 "cannot list the refs %s", glob);
+	for (guint i = 0; i < names->len; i++) {
+		rc = git_reference_remove(repo, names->pdata[i]);
+		if (rc < 0 && rc != GIT_ENOTFOUND)
+			return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+						 "cannot delete %s",
+						 (char *)names->pdata[i]);
+		*deleted += rc == 0;
+	}
+	return TRUE;
+}
+
+gboolean pc_fetch_forget(const PcFetchOptions *opts, const char *job_id,
+			 guint *deleted, GError **error)
+{
+	g_autoptr(git_repository) repo = NULL;
+	g_autofree char *glob = NULL;
+	gboolean ok;
+	int lock;
+
+	*deleted = 0;
+	if (!check_options(opts, error) || !check_job_id(job_id, error))
+		return FALSE;
+	if (!g_file_test(opts->store, G_FILE_TEST_IS_DIR))
+		return TRUE;	/* no store: nothing to forget */
+	lock = lock_store(opts, error);
+	if (lock < 0)
+		return FALSE;
+	repo = open_store(opts->store, error);
+	if (!repo) {
+		pc_fetch_unlock(lock);
+		return FALSE;
+	}
+	glob = g_strdup_printf(JOB_NS "%s/*", job_id);
+	ok = delete_refs(repo, glob, deleted, error);
+	pc_fetch_unlock(lock);
+	if (!ok)
+		g_prefix_error(error, "job %s: ", job_id);
+	return ok;
+}
+
+/* Whether @id is shaped like a job key: 16 lowercase hex digits. */
+static gboolean is_job_key(const char *id, gsize len)
+{
+	if (len != PC_FETCH_JOB_KEY_LEN)
+		return FALSE;
+	for (gsize i = 0; i < len; i++)
+		if (!g_ascii_isdigit(id[i]) && (id[i] < 'a' || id[i] > 'f'))
+			return FALSE;
+	return TRUE;
+}
+
+/* The distinct job ids under refs/pullcheck/, mainline's aside. */
+static GPtrArray *job_ids(git_repository *repo, GError **error)
+{
+	g_autoptr(git_reference_iterator) it = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
+							   g_str_equal, g_free,
+							   NULL);
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+	int rc;
+
+	if (git_reference_iterator_glob_new(&it, repo, JOB_NS "*") < 0) {
+		pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+				  "cannot list the job refs");
+		g_ptr_array_unref(ids);
+		return NULL;
+	}
+	while ((rc = git_reference_next_name(&name, it)) == 0) {
+		const char *id = name + strlen(JOB_NS);
+		const char *end = strchr(id, '/');
+		char *copy;
+
+		if (!end || !is_job_key(id, end - id))
+			continue;
+		copy = g_strndup(id, end - id);
+		if (g_hash_table_add(seen, copy))
+			g_ptr_array_add(ids, g_strdup(copy));
+	}
+	if (rc != GIT_ITEROVER) {
+		pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+				  "cannot list the job refs");
+		g_ptr_array_unref(ids);
+		return NULL;
+	}
+	return ids;
+}
+
+gboolean pc_fetch_prune_jobs(const PcFetchOptions *opts, GHashTable *keep,
+			     PcFetchPruned *out, GError **error)
+{
+	g_autoptr(git_repository) repo = NULL;
+	g_autoptr(GPtrArray) ids = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!check_options(opts, error))
+		return FALSE;
+	if (!g_file_test(opts->store, G_FILE_TEST_IS_DIR))
+		return TRUE;	/* no store yet: nothing to prune */
+	repo = open_store(opts->store, error);
+	if (!repo)
+		return FALSE;
+	ids = job_ids(repo, error);
+	if (!ids)
+		return FALSE;
+	for (guint i = 0; i < ids->len; i++) {
+		const char *id = ids->pdata[i];
+		g_autofree char *glob = g_strdup_printf(JOB_NS "%s/*", id);
+		guint n = 0;
+
+		if (keep && g_hash_table_contains(keep, id)) {
+			out->jobs_kept++;
+			continue;
+		}
+		if (!delete_refs(repo, glob, &n, error))
+			return FALSE;
+		out->jobs++;
+		out->refs += n;
+	}
 	return TRUE;
 }

@@ -123,9 +123,40 @@ gboolean pc_fetch_run(const PcFetchOptions *opts, const char *job_id,
 		      const PcPullreq *pr, PcFetchResult *out, GError **error);
 void pc_fetch_result_clear(PcFetchResult *result);
 
-/* Deletes refs/pullcheck/@job_id/: the objects go at the next gc. */
+/* A job key as job.c makes them (result.h): the form of a job's id. */
+#define PC_FETCH_JOB_KEY_LEN 16
+
+/*
+ * The store's lock, "<store>.lock": a fetch holds it from its first
+ * write to its checkout, `maintain` while it prunes and repacks. Waits
+ * for another holder up to @wait_s seconds. The descriptor for
+ * pc_fetch_unlock(), or -1 with @error.
+ */
+int pc_fetch_lock(const PcFetchOptions *opts, guint wait_s, GError **error);
+void pc_fetch_unlock(int lock);
+
+/*
+ * Deletes refs/pullcheck/@job_id/ under the store's lock (waiting up to
+ * @opts->timeout for it); the objects go at the next gc. *@deleted: how
+ * many refs. A store that does not exist has nothing to forget.
+ */
 gboolean pc_fetch_forget(const PcFetchOptions *opts, const char *job_id,
-			 GError **error);
+			 guint *deleted, GError **error);
+
+typedef struct {
+	guint jobs;	/* jobs whose refs were deleted */
+	guint refs;	/* refs deleted */
+	guint jobs_kept;	/* jobs in the keep set that had refs */
+} PcFetchPruned;
+
+/*
+ * Deletes the refs of every job whose id (a job key, 16 hex digits) is
+ * not in @keep (char* → anything; NULL: none kept). Mainline's refs and
+ * any name not shaped like a job key stay. The caller holds the store's
+ * lock (pc_fetch_lock).
+ */
+gboolean pc_fetch_prune_jobs(const PcFetchOptions *opts, GHashTable *keep,
+			     PcFetchPruned *out, GError **error);
 
 G_END_DECLS
 

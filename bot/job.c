@@ -59,11 +59,15 @@ static const char *verdict_of(GPtrArray *reasons)
 	return NULL;
 }
 
+char *pc_job_store_path(const PcConfig *config)
+{
+	return g_build_filename(config->state_dir, "git", NULL);
+}
+
 static gboolean fetch_step(const PcConfig *config, PcJobRun *run)
 {
 	PcFetchOptions opts;
-	g_autofree char *store = g_build_filename(config->state_dir, "git",
-						  NULL);
+	g_autofree char *store = pc_job_store_path(config);
 	g_autofree char *name = g_strconcat("tree-", config->fetch_tree, NULL);
 	g_autofree char *worktree = g_build_filename(config->build_cache_dir,
 						     name, NULL);
@@ -226,14 +230,39 @@ const char *pc_job_transient(const PcJobRun *run)
 	return NULL;
 }
 
+/* A forget waits this long for a fetch or `maintain` to let go. */
+#define FORGET_WAIT_S 10
+
+gboolean pc_job_forget(const PcConfig *config, const PcJobRun *run,
+		       guint *deleted, GError **error)
+{
+	g_autofree char *store = pc_job_store_path(config);
+	PcFetchOptions opts;
+
+	*deleted = 0;
+	if (!run->fetched || !run->key)
+		return TRUE;
+	pc_fetch_options_init(&opts, config);
+	opts.store = store;
+	opts.timeout = FORGET_WAIT_S;
+	return pc_fetch_forget(&opts, run->key, deleted, error);
+}
+
 gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 		      PcMailFlags flags, const PcJobOptions *options,
 		      PcJobRun *run, GError **error)
 {
+	g_autoptr(GError) kept = NULL;
+	guint n;
+
 	if (!pc_job_read(config, message, flags, run, error))
 		return FALSE;
 	if (pc_job_fetch(config, run))
 		pc_job_build(config, options, run);
+	/* Nothing runs this job again: its refs go (maintain's otherwise). */
+	if (!pc_job_forget(config, run, &n, &kept))
+		g_message("job %s: its refs stay until pullcheck maintain: %s",
+			  run->key, kept->message);
 	return pc_job_finish(config, run, error);
 }
 

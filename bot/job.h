@@ -62,6 +62,18 @@ gboolean pc_job_finish(const PcConfig *config, PcJobRun *run,
 		       GError **error);
 
 /*
+ * The job's end: deletes the refs its fetch left in the store
+ * (refs/pullcheck/KEY/), waiting a few seconds at most for the store's
+ * lock. The objects go at the next `pullcheck maintain`. A job that
+ * fetched nothing has nothing to forget. *@deleted: refs deleted.
+ */
+gboolean pc_job_forget(const PcConfig *config, const PcJobRun *run,
+		       guint *deleted, GError **error);
+
+/* The object store every job fetches into: STATE/git. (transfer full) */
+char *pc_job_store_path(const PcConfig *config);
+
+/*
  * For a could-not-check verdict caused by something that may pass (the
  * network, the sandbox), the reason code; else NULL.
  */

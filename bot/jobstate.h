@@ -8,6 +8,7 @@
  *   received → ignored | queued
  *   queued → fetching → building → reporting → replied
  *   fetching, building → failed-infra → queued (retried) | reporting
+ *   queued → failed-infra (waits for disk space)
  *   fetching, building → queued (stopped with the daemon, or recovered)
  *   reporting → ignored (a limit) | failed-infra (refused by the outbox)
  *             | checked (a verdict no one gets a mail about)

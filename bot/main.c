@@ -29,6 +29,8 @@ static const Command COMMANDS[] = {
 	{ "status", pc_cmd_status, "jobs and their states, from the store" },
 	{ "report", pc_cmd_report,
 	  "write the annotations feed and dashboard, or send the digest" },
+	{ "maintain", pc_cmd_maintain,
+	  "prune job refs, repack the object store, drop old mails and logs" },
 	{ "setup-root", pc_cmd_setup_root,
 	  "make the kernel build root (Debian 13 toolchain) at [build] root" },
 	{ "check-config", pc_cmd_check_config,

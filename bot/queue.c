@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "autocleanup.h"
+#include "diskspace.h"
 #include "job.h"
 #include "queue.h"
 #include "reason.h"
@@ -456,6 +457,46 @@ static gboolean report(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 	return fresh && send_job(q, fresh, error);
 }
 
+/*
+ * The disk guard: with less than [pullcheck] min_free_space free where
+ * the next step writes, the job does not start it. It waits in
+ * failed-infra, not counted as a try, and is looked at again after
+ * [build] retry_delay; `status` shows the reason. *@waits: TRUE when
+ * it waits now.
+ */
+static gboolean wait_for_space(PcQueue *q, const PcStoreJob *job,
+			       const char *state, gboolean *waits,
+			       GError **error)
+{
+	g_autofree char *why = pc_diskspace_short(q->config);
+
+	*waits = why != NULL;
+	if (!why)
+		return TRUE;
+	return move(q, job, state, PC_STATE_FAILED_INFRA, why, error) &&
+	       pc_store_wait(q->store, job->id, why,
+			     now_s() + q->config->build_retry_delay, error);
+}
+
+/*
+ * The job's fetch and build are over for good (it has a verdict, or
+ * never will): its refs go from the store. Committed first, so a crash
+ * before this leaves refs that `pullcheck maintain` sweeps.
+ */
+static void forget_refs(const PcStoreJob *job, const PcConfig *config,
+			const PcJobRun *run)
+{
+	g_autoptr(GError) error = NULL;
+	guint n;
+
+	if (!pc_job_forget(config, run, &n, &error))
+		job_log(job, "its refs stay until pullcheck maintain: %s",
+			error->message);
+	else if (n)
+		g_debug("job %" G_GINT64_FORMAT ": %u ref%s deleted", job->id,
+			n, n == 1 ? "" : "s");
+}
+
 static void between_steps(PcQueue *q)
 {
 	if (q->between_steps)
@@ -474,7 +515,7 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 	g_autoptr(GError) local = NULL;
 	const char *state = PC_STATE_FETCHING, *transient;
 	PcJobRun run;
-	gboolean ok = FALSE;
+	gboolean ok = FALSE, waits, again = FALSE;
 
 	if (!read_job(q, job, &run, &local)) {
 		g_autofree char *why = g_strdup_printf(
@@ -484,11 +525,24 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 		return move(q, job, PC_STATE_QUEUED, PC_STATE_IGNORED, why,
 			    error);
 	}
+	if (!wait_for_space(q, job, PC_STATE_QUEUED, &waits, error))
+		goto out;
+	if (waits) {
+		ok = TRUE;
+		goto out;
+	}
 	if (!move(q, job, PC_STATE_QUEUED, PC_STATE_FETCHING, NULL, error))
 		goto out;
 	activity(q, job->id, PC_QUEUE_FETCHING);
 	between_steps(q);
 	if (pc_job_fetch(q->config, &run)) {
+		/* Its refs stay for the build that starts again. */
+		if (!wait_for_space(q, job, PC_STATE_FETCHING, &waits, error))
+			goto out;
+		if (waits) {
+			again = ok = TRUE;
+			goto out;
+		}
 		if (!move(q, job, PC_STATE_FETCHING, PC_STATE_BUILDING, NULL,
 			  &local)) {
 			ok = moved_on(local);
@@ -500,6 +554,7 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 		activity(q, job->id, PC_QUEUE_BUILDING);
 		pc_job_build(q->config, &options, &run);
 		if (g_cancellable_is_cancelled(q->cancellable)) {
+			again = TRUE;
 			ok = move(q, job, PC_STATE_BUILDING, PC_STATE_QUEUED,
 				  "stopped with the daemon: the build starts "
 				  "again next time", error);
@@ -521,6 +576,7 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 			"%s (try %u of %u)", r ? r->text : transient,
 			job->attempts + 1, q->config->build_retries + 1);
 
+		again = TRUE;
 		ok = move(q, job, state, PC_STATE_FAILED_INFRA, why, &local) &&
 		     pc_store_defer(q->store, job->id, why,
 				    retry_at(q, job->attempts), &local);
@@ -538,6 +594,9 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local));
 	}
 out:
+	/* A store error leaves the refs too: the job's state is not known. */
+	if (ok && !again)
+		forget_refs(job, q->config, &run);
 	activity(q, 0, PC_QUEUE_IDLE);
 	pc_job_run_clear(&run);
 	return ok;

@@ -597,6 +597,7 @@ typedef struct {
 	gint64 id;
 	const char *reason;
 	gint64 retry_at;
+	gboolean a_try;	/* counts as an attempt */
 } Defer;
 
 static gboolean defer_txn(PcStore *store, gpointer data, GError **error)
@@ -604,26 +605,91 @@ static gboolean defer_txn(PcStore *store, gpointer data, GError **error)
 	Defer *d = data;
 	sqlite3_stmt *stmt = prepare(
 		store,
-		"UPDATE jobs SET attempts = attempts + 1, reason = ?,"
+		"UPDATE jobs SET attempts = attempts + ?, reason = ?,"
 		" next_attempt_at = ?, updated_at = ? WHERE id = ?",
 		error);
 
 	if (!stmt)
 		return FALSE;
-	bind_text(stmt, 1, d->reason);
-	sqlite3_bind_int64(stmt, 2, d->retry_at);
-	sqlite3_bind_int64(stmt, 3, now());
-	sqlite3_bind_int64(stmt, 4, d->id);
+	sqlite3_bind_int(stmt, 1, d->a_try ? 1 : 0);
+	bind_text(stmt, 2, d->reason);
+	sqlite3_bind_int64(stmt, 3, d->retry_at);
+	sqlite3_bind_int64(stmt, 4, now());
+	sqlite3_bind_int64(stmt, 5, d->id);
 	return step_done(store, stmt, error) &&
-	       add_event(store, d->id, "deferred", d->reason, error);
+	       add_event(store, d->id, d->a_try ? "deferred" : "waiting",
+			 d->reason, error);
 }
 
 gboolean pc_store_defer(PcStore *store, gint64 id, const char *reason,
 			gint64 retry_at, GError **error)
 {
-	Defer d = { id, reason, retry_at };
+	Defer d = { id, reason, retry_at, TRUE };
 
 	return in_transaction(store, defer_txn, &d, error);
+}
+
+gboolean pc_store_wait(PcStore *store, gint64 id, const char *reason,
+		       gint64 retry_at, GError **error)
+{
+	Defer d = { id, reason, retry_at, FALSE };
+
+	return in_transaction(store, defer_txn, &d, error);
+}
+
+typedef struct {
+	gint64 before;
+	guint count;
+	guint64 bytes;
+} DropRaw;
+
+static gboolean drop_raw_txn(PcStore *store, gpointer data, GError **error)
+{
+	DropRaw *d = data;
+	g_autofree const char **open = pc_jobstate_sources(NULL);
+	g_autofree char *set = pc_jobstate_sql_set(open);
+	g_autofree char *where = g_strdup_printf(
+		" WHERE raw IS NOT NULL AND updated_at < ?"
+		" AND state NOT IN %s", set);
+	g_autofree char *count_sql = g_strconcat(
+		"SELECT count(*), coalesce(sum(length(raw)), 0) FROM jobs",
+		where, NULL);
+	g_autofree char *drop_sql = g_strconcat("UPDATE jobs SET raw = NULL",
+						where, NULL);
+	g_autoptr(sqlite3_stmt) count = prepare(store, count_sql, error);
+	sqlite3_stmt *drop;
+
+	if (!count)
+		return FALSE;
+	sqlite3_bind_int64(count, 1, d->before);
+	if (sqlite3_step(count) != SQLITE_ROW)
+		return sql_error(store, error, "count raw mails");
+	d->count = sqlite3_column_int(count, 0);
+	d->bytes = sqlite3_column_int64(count, 1);
+	drop = prepare(store, drop_sql, error);
+	if (!drop)
+		return FALSE;
+	sqlite3_bind_int64(drop, 1, d->before);
+	return step_done(store, drop, error);
+}
+
+gboolean pc_store_drop_raw(PcStore *store, gint64 before, guint *count,
+			   guint64 *bytes, GError **error)
+{
+	DropRaw d = { before, 0, 0 };
+
+	if (!in_transaction(store, drop_raw_txn, &d, error))
+		return FALSE;
+	*count = d.count;
+	*bytes = d.bytes;
+	return TRUE;
+}
+
+gboolean pc_store_vacuum(PcStore *store, GError **error)
+{
+	/* The WAL holds the new copy until a checkpoint writes it back. */
+	return exec(store, "VACUUM", error) &&
+	       exec(store, "PRAGMA wal_checkpoint(TRUNCATE)", error);
 }
 
 gboolean pc_store_count_replies(PcStore *store, const char *sender,

@@ -127,6 +127,29 @@ gboolean pc_store_mark_sent(PcStore *store, gint64 id, GError **error);
 gboolean pc_store_defer(PcStore *store, gint64 id, const char *reason,
 			gint64 retry_at, GError **error);
 
+/*
+ * The job waits for something of ours (disk space) until @retry_at,
+ * with @reason: like pc_store_defer, but not counted as a try.
+ */
+gboolean pc_store_wait(PcStore *store, gint64 id, const char *reason,
+		       gint64 retry_at, GError **error);
+
+/*
+ * Drops the raw message of every finished job (not open: replied,
+ * ignored, superseded) last changed before @before (Unix seconds). The
+ * row, its verdict and its reply stay. *@count messages, *@bytes their
+ * size.
+ */
+gboolean pc_store_drop_raw(PcStore *store, gint64 before, guint *count,
+			   guint64 *bytes, GError **error);
+
+/*
+ * VACUUM, then a checkpoint that truncates the WAL: gives the pages of
+ * dropped messages back to the file system. A reader beside it (status,
+ * the daemon between writes) only waits.
+ */
+gboolean pc_store_vacuum(PcStore *store, GError **error);
+
 /* Replies sent to @sender since @since (Unix seconds). */
 gboolean pc_store_count_replies(PcStore *store, const char *sender,
 				gint64 since, guint *count, GError **error);

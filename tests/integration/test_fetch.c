@@ -1888,6 +1888,7 @@ static void test_forget(void)
 	git_repository *repo;
 	git_reference *ref;
 	PcFetchResult r;
+	guint n;
 	Opts o;
 
 	need_servers();
@@ -1898,14 +1899,84 @@ static void test_forget(void)
 	g_assert_cmpint(git_reference_lookup(&ref, repo,
 		"refs/pullcheck/forget/remote/heads/for-linus"), ==, 0);
 	git_reference_free(ref);
-	g_assert_true(pc_fetch_forget(&o.o, "forget", &error));
+	g_assert_true(pc_fetch_forget(&o.o, "forget", &n, &error));
 	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 1);
 	g_assert_cmpint(git_reference_lookup(&ref, repo,
 		"refs/pullcheck/forget/remote/heads/for-linus"), ==,
 		GIT_ENOTFOUND);
 	g_assert_cmpint(git_reference_lookup(&ref, repo,
 		"refs/pullcheck/mainline/HEAD"), ==, 0);
 	git_reference_free(ref);
+	/* Nothing left: a second forget deletes nothing, and says so. */
+	g_assert_true(pc_fetch_forget(&o.o, "forget", &n, &error));
+	g_assert_cmpuint(n, ==, 0);
+	git_repository_free(repo);
+	opts_clear(&o);
+}
+
+static gboolean has_ref(git_repository *repo, const char *name)
+{
+	git_reference *ref;
+
+	if (git_reference_lookup(&ref, repo, name) < 0)
+		return FALSE;
+	git_reference_free(ref);
+	return TRUE;
+}
+
+/*
+ * maintain's sweep: every job ref but those of the jobs kept goes;
+ * mainline and names not shaped like a job key stay. It waits for the
+ * store's lock like a fetch, so a forget never runs under a fetch.
+ */
+static void test_prune_jobs(void)
+{
+	const char *gone = "0123456789abcdef", *kept = "fedcba9876543210";
+	g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GError) error = NULL;
+	git_repository *repo;
+	PcFetchPruned pruned;
+	PcFetchResult r;
+	guint n;
+	Opts o;
+	int lock;
+
+	need_servers();
+	opts_init(&o);
+	fetch(&o, gone, "maint.git", "for-linus", NULL, NULL, &r);
+	pc_fetch_result_clear(&r);
+	fetch(&o, kept, "maint.git", "for-linus", NULL, NULL, &r);
+	pc_fetch_result_clear(&r);
+	fetch(&o, "bench-not-a-key", "maint.git", "for-linus", NULL, NULL, &r);
+	pc_fetch_result_clear(&r);
+	g_hash_table_add(keep, (gpointer)kept);
+	g_assert_cmpint(git_repository_open_bare(&repo, t.store), ==, 0);
+	g_assert_true(has_ref(repo, "refs/pullcheck/0123456789abcdef/remote/heads/for-linus"));
+
+	lock = pc_fetch_lock(&o.o, 5, &error);
+	g_assert_no_error(error);
+	g_assert_true(pc_fetch_prune_jobs(&o.o, keep, &pruned, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pruned.jobs, ==, 1);
+	g_assert_cmpuint(pruned.refs, ==, 1);
+	g_assert_cmpuint(pruned.jobs_kept, ==, 1);
+	g_assert_false(has_ref(repo, "refs/pullcheck/0123456789abcdef/remote/heads/for-linus"));
+	g_assert_true(has_ref(repo, "refs/pullcheck/fedcba9876543210/remote/heads/for-linus"));
+	g_assert_true(has_ref(repo, "refs/pullcheck/bench-not-a-key/remote/heads/for-linus"));
+	g_assert_true(has_ref(repo, "refs/pullcheck/mainline/HEAD"));
+
+	/* While the lock is held, a forget waits, then gives up. */
+	o.o.timeout = 1;
+	g_assert_false(pc_fetch_forget(&o.o, kept, &n, &error));
+	g_assert_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_STORE);
+	g_assert_nonnull(strstr(error->message, "stayed in use"));
+	g_clear_error(&error);
+	g_assert_true(has_ref(repo, "refs/pullcheck/fedcba9876543210/remote/heads/for-linus"));
+	pc_fetch_unlock(lock);
+	g_assert_true(pc_fetch_forget(&o.o, kept, &n, &error));
+	g_assert_cmpuint(n, ==, 1);
+	g_assert_false(has_ref(repo, "refs/pullcheck/fedcba9876543210/remote/heads/for-linus"));
 	git_repository_free(repo);
 	opts_clear(&o);
 }
@@ -1945,6 +2016,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/git/merge-conflict", test_merge_conflict);
 	g_test_add_func("/fetch/git/tree-merge", test_tree_merge);
 	g_test_add_func("/fetch/git/forget", test_forget);
+	g_test_add_func("/fetch/git/prune-jobs", test_prune_jobs);
 	g_test_add_func("/fetch/git/store-busy", test_store_busy);
 
 	g_test_add_data_func("/fetch/http/branch", "http", test_branch);
