@@ -28,6 +28,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(git_revwalk, git_revwalk_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(git_diff, git_diff_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(git_diff_stats, git_diff_stats_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(git_signature, git_signature_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(git_config, git_config_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(git_indexer, git_indexer_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(git_buf, git_buf_dispose)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(git_strarray, git_strarray_dispose)
 

@@ -22,6 +22,7 @@ enum {
 int pc_cmd_parse(int argc, char **argv);
 int pc_cmd_check_config(int argc, char **argv);
 int pc_cmd_setup_root(int argc, char **argv);
+int pc_cmd_mainline(int argc, char **argv);
 int pc_cmd_check(int argc, char **argv);
 int pc_cmd_watch(int argc, char **argv);
 int pc_cmd_status(int argc, char **argv);

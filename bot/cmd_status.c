@@ -35,6 +35,7 @@ static const char *const VERDICTS[] = { PC_VERDICT_PASS, PC_VERDICT_FAIL,
 typedef struct {
 	JsonObject *watch;	/* the daemon's own row, NULL if never */
 	gboolean running;
+	JsonObject *mainline;	/* pullcheck mainline's row, NULL if never */
 	GHashTable *states, *verdicts;
 	GPtrArray *open;	/* PcStoreJob* */
 	gint64 now;
@@ -44,14 +45,25 @@ static void status_clear(Status *s)
 {
 	if (s->watch)
 		json_object_unref(s->watch);
+	if (s->mainline)
+		json_object_unref(s->mainline);
 	g_clear_pointer(&s->states, g_hash_table_unref);
 	g_clear_pointer(&s->verdicts, g_hash_table_unref);
 	g_clear_pointer(&s->open, g_ptr_array_unref);
 }
 
+static JsonObject *parse_row(const char *row)
+{
+	g_autoptr(JsonNode) node = row ? json_from_string(row, NULL) : NULL;
+
+	if (!node || !JSON_NODE_HOLDS_OBJECT(node))
+		return NULL;
+	return json_object_ref(json_node_get_object(node));
+}
+
 static gboolean read_status(PcStore *store, Status *s, GError **error)
 {
-	g_autofree char *row = NULL;
+	g_autofree char *row = NULL, *mainline = NULL;
 
 	s->now = g_get_real_time() / G_USEC_PER_SEC;
 	s->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -61,14 +73,11 @@ static gboolean read_status(PcStore *store, Status *s, GError **error)
 	    !pc_store_count_verdicts(store, s->now - 24 * 3600, s->verdicts,
 				     error) ||
 	    !(s->open = pc_store_list_open(store, error)) ||
-	    !pc_store_get_value(store, "watch", &row, error))
+	    !pc_store_get_value(store, "watch", &row, error) ||
+	    !pc_store_get_value(store, "mainline", &mainline, error))
 		return FALSE;
-	if (row) {
-		g_autoptr(JsonNode) node = json_from_string(row, NULL);
-
-		if (node && JSON_NODE_HOLDS_OBJECT(node))
-			s->watch = json_object_ref(json_node_get_object(node));
-	}
+	s->watch = parse_row(row);
+	s->mainline = parse_row(mainline);
 	if (s->watch) {
 		gint64 pid = json_object_get_int_member_with_default(s->watch,
 								    "pid", 0);
@@ -123,6 +132,33 @@ static void append_line(GString *out, const char *text)
 	g_string_append(out, safe ? safe : "");
 }
 
+/* The last that `pullcheck mainline` said, and how long ago. */
+static void print_mainline(GString *out, Status *s)
+{
+	gint64 at, pid;
+	const char *phase;
+
+	if (!s->mainline)
+		return;
+	at = json_object_get_int_member_with_default(s->mainline,
+						     "updated_at", 0);
+	pid = json_object_get_int_member_with_default(s->mainline, "pid", 0);
+	phase = member(s->mainline, "phase");
+	g_string_append(out, "mainline  ");
+	append_line(out, member(s->mainline, "text"));
+	if (*member(s->mainline, "error")) {
+		g_string_append(out, ": ");
+		append_line(out, member(s->mainline, "error"));
+	}
+	g_string_append(out, " (");
+	age(out, s->now - at);
+	g_string_append(out, " ago");
+	if (strcmp(phase, "done") && strcmp(phase, "failed") &&
+	    !(pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)))
+		g_string_append(out, "; its process is gone");
+	g_string_append(out, ")\n");
+}
+
 static void print_text(const char *db, Status *s)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -155,6 +191,7 @@ static void print_text(const char *db, Status *s)
 			out, "daemon    running (pid %" G_GINT64_FORMAT "), idle\n",
 			json_object_get_int_member(s->watch, "pid"));
 	}
+	print_mainline(out, s);
 	if (s->watch) {
 		g_string_append(out, "source    ");
 		append_line(out, *member(s->watch, "source")
@@ -237,6 +274,15 @@ static void print_json(const char *db, Status *s)
 
 		json_object_set_boolean_member(s->watch, "running", s->running);
 		json_node_set_object(node, s->watch);
+		json_builder_add_value(b, g_steal_pointer(&node));
+	} else {
+		json_builder_add_null_value(b);
+	}
+	json_builder_set_member_name(b, "mainline");
+	if (s->mainline) {
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+		json_node_set_object(node, s->mainline);
 		json_builder_add_value(b, g_steal_pointer(&node));
 	} else {
 		json_builder_add_null_value(b);

@@ -70,6 +70,17 @@ static const Key KEYS[] = {
 	    "https://git.kernel.org/;git://git.kernel.org/;"
 	    "https://github.com/;https://gitlab.com/;"),
 	KEY_NUM("fetch", "timeout", T_UINT, fetch_timeout, "900", 1, 86400),
+	/*
+	 * Mainline's first fetch: the kernel's history is some 5 GB, and
+	 * libgit2 indexes it on one core, inside the same limit.
+	 */
+	KEY_NUM("fetch", "mainline_timeout", T_UINT, fetch_mainline_timeout,
+		"21600", 1, 7 * 86400),
+	KEY_NUM("fetch", "mainline_max_bytes", T_SIZE, fetch_mainline_max_bytes,
+		"16G", 1024, G_GUINT64_CONSTANT(1) << 42),
+	/* Bringing mainline up to date before each job. */
+	KEY_NUM("fetch", "refresh_timeout", T_UINT, fetch_refresh_timeout,
+		"120", 1, 86400),
 	KEY_NUM("fetch", "max_bytes", T_SIZE, fetch_max_bytes, "4G", 1024,
 		G_GUINT64_CONSTANT(1) << 40),
 	KEY_NUM("fetch", "max_file_bytes", T_SIZE, fetch_max_file_bytes, "64M",

@@ -45,6 +45,9 @@ typedef struct {
 	char *fetch_mainline_url;
 	char **fetch_allow_urls;
 	guint fetch_timeout;
+	guint fetch_mainline_timeout;	/* mainline's first fetch */
+	guint64 fetch_mainline_max_bytes;
+	guint fetch_refresh_timeout;	/* its refresh before each job */
 	guint64 fetch_max_bytes;
 	guint64 fetch_max_file_bytes;	/* the checkout's largest file */
 	guint64 fetch_max_tree_bytes;	/* and all its files together */

@@ -31,7 +31,7 @@
 
 G_DEFINE_QUARK(pc-fetch-error-quark, pc_fetch_error)
 
-#define MAINLINE_NS "refs/pullcheck/mainline/"
+#define MAINLINE_NS PC_FETCH_MAINLINE_NS
 #define MAINLINE_HEAD MAINLINE_NS "HEAD"
 #define JOB_NS PC_FETCH_JOB_NS
 #define MAX_JOB_ID 64
@@ -104,7 +104,7 @@ static gboolean fetch_init(GError **error)
 
 /* --- the store and a fetch session ------------------------------------- */
 
-static git_repository *open_store(const char *path, GError **error)
+git_repository *pc_fetch_open_store(const char *path, GError **error)
 {
 	git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
 	git_repository *repo = NULL;
@@ -130,6 +130,10 @@ typedef struct {
 	const char *own[2];		/* for mainline: its own URL */
 	gboolean refused;		/* a request went elsewhere */
 	gint64 start;
+	PcFetchProgressFunc on_progress;	/* NULL: none */
+	gpointer progress_data;
+	PcFetchProgress progress;	/* as last told */
+	gint64 told;			/* when, monotonic */
 } Session;
 
 static void session_clear(Session *s)
@@ -143,24 +147,53 @@ static void session_clear(Session *s)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_clear)
 
+#define PROGRESS_EVERY_US (G_USEC_PER_SEC / 2)
+
+/* Tells where the fetch is: on a change of phase, else twice a second. */
+static void tell(Session *s, PcFetchPhase phase,
+		 const git_indexer_progress *stats)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (!s->on_progress ||
+	    (phase == s->progress.phase && now - s->told < PROGRESS_EVERY_US))
+		return;
+	s->progress.phase = phase;
+	if (stats) {
+		s->progress.objects = stats->received_objects;
+		s->progress.total_objects = stats->total_objects;
+		s->progress.deltas = stats->indexed_deltas;
+		s->progress.total_deltas = stats->total_deltas;
+		s->progress.bytes = stats->received_bytes;
+	}
+	s->progress.elapsed_s = (now - s->start) / (double)G_USEC_PER_SEC;
+	s->told = now;
+	s->on_progress(&s->progress, s->progress_data);
+}
+
 /* The stream cannot see the pack's size or a clock during indexing. */
 static int on_transfer(const git_indexer_progress *stats, void *payload)
 {
-	PcStreamLimits *l = payload;
+	Session *s = payload;
+	PcStreamLimits *l = &s->limits;
 
 	if (l->max_bytes && stats->received_bytes > l->max_bytes)
 		return pc_stream_too_many_bytes(l);
 	if (l->deadline && g_get_monotonic_time() > l->deadline)
 		return pc_stream_time_out(l);
+	tell(s, stats->received_objects < stats->total_objects ||
+			!stats->total_objects
+			? PC_FETCH_PHASE_RECEIVE : PC_FETCH_PHASE_INDEX,
+	     stats);
 	return 0;
 }
 
 static int on_sideband(const char *str, int len, void *payload)
 {
-	PcStreamLimits *l = payload;
+	Session *s = payload;
 
-	if (l->deadline && g_get_monotonic_time() > l->deadline)
-		return pc_stream_time_out(l);
+	if (s->limits.deadline && g_get_monotonic_time() > s->limits.deadline)
+		return pc_stream_time_out(&s->limits);
 	return 0;
 }
 
@@ -187,29 +220,35 @@ static char *request_refused(const char *url, gpointer data)
 			       "fetch from", url);
 }
 
-/* @allow: NULL for mainline, which may go to @url alone. */
+/*
+ * @allow: NULL for mainline, which may go to @url alone. A session's
+ * limits are @timeout seconds and @max_bytes (0: none); s->on_progress
+ * may be set before.
+ */
 static gboolean session_open(Session *s, git_repository *repo,
 			     const char *url, const char *const *allow,
-			     const PcFetchOptions *opts)
+			     const PcFetchOptions *opts, guint timeout,
+			     guint64 max_bytes)
 {
 	git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
 	git_remote_connect_options connect = GIT_REMOTE_CONNECT_OPTIONS_INIT;
 
 	s->start = g_get_monotonic_time();
-	s->limits.timeout_s = opts->timeout;
-	s->limits.max_bytes = opts->max_bytes;
+	s->limits.timeout_s = timeout;
+	s->limits.max_bytes = max_bytes;
 	s->limits.ca_file = opts->ca_file;
 	s->limits.check_url = request_refused;
 	s->limits.check_data = s;
 	s->own[0] = url;
 	s->allow = allow ? allow : s->own;
-	if (opts->timeout)
+	if (timeout)
 		s->limits.deadline =
-			s->start + (gint64)opts->timeout * G_USEC_PER_SEC;
+			s->start + (gint64)timeout * G_USEC_PER_SEC;
 	git_remote_init_callbacks(&s->callbacks, GIT_REMOTE_CALLBACKS_VERSION);
 	s->callbacks.transfer_progress = on_transfer;
 	s->callbacks.sideband_progress = on_sideband;
-	s->callbacks.payload = &s->limits;
+	s->callbacks.payload = s;
+	tell(s, PC_FETCH_PHASE_CONNECT, NULL);
 
 	/* Anonymous and in memory; insteadOf from any config is ignored. */
 	create.repository = repo;
@@ -245,7 +284,7 @@ static gboolean session_download(Session *s, const char **specs, size_t n)
 
 /* --- mainline ---------------------------------------------------------- */
 
-static gboolean check_options(const PcFetchOptions *opts, GError **error)
+gboolean pc_fetch_check_options(const PcFetchOptions *opts, GError **error)
 {
 	if (!opts->store || !opts->mainline_url ||
 	    (opts->tree && strcmp(opts->tree, PC_FETCH_TREE_TIP) &&
@@ -259,8 +298,36 @@ static gboolean check_options(const PcFetchOptions *opts, GError **error)
 	return fetch_init(error);
 }
 
+#define SEED_NS PC_FETCH_JOB_NS "seed/"
+#define FETCHED_KEY "pullcheck.mainlinefetched"
+
+static gboolean delete_refs(git_repository *repo, const char *glob,
+			    guint *deleted, GError **error);
+
+/* The seed's refs go once mainline's own refs hold what is needed. */
+static gboolean drop_seed(git_repository *repo, GError **error)
+{
+	guint n = 0;
+
+	return delete_refs(repo, SEED_NS "*", &n, error);
+}
+
+/* When mainline was last fetched, in the store's own config. */
+static gboolean mark_fetched(git_repository *repo, GError **error)
+{
+	g_autoptr(git_config) config = NULL;
+
+	if (git_repository_config(&config, repo) < 0 ||
+	    git_config_set_int64(config, FETCHED_KEY,
+				 g_get_real_time() / G_USEC_PER_SEC) < 0)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot record when mainline was "
+					 "fetched");
+	return TRUE;
+}
+
 static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
-		      GError **error)
+		      guint timeout, guint64 max_bytes, GError **error)
 {
 	const char *specs[] = { "+refs/heads/*:" MAINLINE_NS "heads/*",
 				"+refs/tags/*:" MAINLINE_NS "tags/*" };
@@ -269,7 +336,10 @@ static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
 	g_autoptr(git_reference) ref = NULL;
 	g_autofree char *local = NULL;
 
-	if (!session_open(&s, repo, opts->mainline_url, NULL, opts) ||
+	s.on_progress = opts->on_progress;
+	s.progress_data = opts->progress_data;
+	if (!session_open(&s, repo, opts->mainline_url, NULL, opts, timeout,
+			  max_bytes) ||
 	    git_remote_default_branch(&head, s.remote) < 0 ||
 	    !g_str_has_prefix(head.ptr, "refs/heads/") ||
 	    !session_download(&s, specs, G_N_ELEMENTS(specs))) {
@@ -283,7 +353,14 @@ static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
 					  "pullcheck: mainline HEAD") < 0)
 		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
 					 "cannot record mainline's HEAD");
-	return TRUE;
+	s.progress.phase = PC_FETCH_PHASE_CONNECT;	/* so DONE is told */
+	tell(&s, PC_FETCH_PHASE_DONE, git_remote_stats(s.remote));
+	return mark_fetched(repo, error) && drop_seed(repo, error);
+}
+
+static guint or_else(guint value, guint fallback)
+{
+	return value ? value : fallback;
 }
 
 /*
@@ -343,15 +420,77 @@ gboolean pc_fetch_prime_mainline(const PcFetchOptions *opts, GError **error)
 	gboolean ok;
 	int lock;
 
-	if (!check_options(opts, error))
+	if (!pc_fetch_check_options(opts, error))
 		return FALSE;
 	lock = lock_store(opts, error);
 	if (lock < 0)
 		return FALSE;
-	repo = open_store(opts->store, error);
-	ok = repo && prime(repo, opts, error);
+	repo = pc_fetch_open_store(opts->store, error);
+	ok = repo && prime(repo, opts,
+			   or_else(opts->mainline_timeout, opts->timeout),
+			   opts->mainline_max_bytes ? opts->mainline_max_bytes
+						    : opts->max_bytes,
+			   error);
 	close(lock);
 	return ok;
+}
+
+/* RFC 3339 of @seconds since the epoch at @offset minutes from UTC. */
+static char *rfc3339(gint64 seconds, int offset)
+{
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(seconds);
+	g_autoptr(GTimeZone) tz = g_time_zone_new_offset(offset * 60);
+	g_autoptr(GDateTime) local = NULL;
+
+	if (!utc || !tz)
+		return NULL;
+	local = g_date_time_to_timezone(utc, tz);
+	return local ? g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z") : NULL;
+}
+
+/* Mainline's HEAD in @repo: its commit, date, last fetch. */
+static gboolean mainline_info(git_repository *repo, git_oid *id, char **date,
+			      char **fetched_at)
+{
+	g_autoptr(git_object) head = NULL;
+	g_autoptr(git_config) config = NULL;
+	const git_commit *commit;
+	gint64 when = 0;
+
+	if (git_revparse_single(&head, repo, MAINLINE_HEAD "^{commit}") < 0)
+		return FALSE;
+	commit = (const git_commit *)head;
+	git_oid_cpy(id, git_object_id(head));
+	*date = rfc3339(git_commit_time(commit),
+			git_commit_time_offset(commit));
+	*fetched_at = git_repository_config_snapshot(&config, repo) == 0 &&
+				      git_config_get_int64(&when, config,
+							   FETCHED_KEY) == 0
+			      ? rfc3339(when, 0)
+			      : NULL;
+	return TRUE;
+}
+
+gboolean pc_fetch_mainline_info(const PcFetchOptions *opts, char **commit,
+				char **date, char **fetched_at,
+				GError **error)
+{
+	g_autoptr(git_repository) repo = NULL;
+	git_oid id;
+
+	*commit = *date = *fetched_at = NULL;
+	if (!fetch_init(error))
+		return FALSE;
+	if (!g_file_test(opts->store, G_FILE_TEST_IS_DIR))
+		return FALSE;
+	if (git_repository_open_bare(&repo, opts->store) < 0)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot open the object store %s",
+					 opts->store);
+	if (!mainline_info(repo, &id, date, fetched_at))
+		return FALSE;
+	*commit = pc_fetch_hex(&id);
+	return TRUE;
 }
 
 /* --- one pull request -------------------------------------------------- */
@@ -393,20 +532,86 @@ static gboolean check_request(PcFetchRun *r)
 	return TRUE;
 }
 
+/* Mainline's HEAD into @r and the result: commit, date, last fetch. */
+static gboolean take_mainline(PcFetchRun *r)
+{
+	PcFetchResult *out = r->out;
+
+	g_clear_pointer(&out->mainline_date, g_free);
+	g_clear_pointer(&out->mainline_fetched_at, g_free);
+	if (!mainline_info(r->repo, &r->mainline, &out->mainline_date,
+			   &out->mainline_fetched_at))
+		return FALSE;
+	g_free(out->mainline_commit);
+	out->mainline_commit = pc_fetch_hex(&r->mainline);
+	return TRUE;
+}
+
+/*
+ * A refresh that fails leaves the check with the mainline it has, and
+ * the reply says how old that is: a merge and a count against an old
+ * mainline are still worth more than no check at all.
+ */
+static char *ago(gint64 s)
+{
+	s = MAX(s, 0);
+	if (s < 2 * 3600)
+		return g_strdup_printf("%" G_GINT64_FORMAT " minutes ago",
+				       s / 60);
+	if (s < 2 * 86400)
+		return g_strdup_printf("%" G_GINT64_FORMAT " hours ago",
+				       s / 3600);
+	return g_strdup_printf("%" G_GINT64_FORMAT " days ago", s / 86400);
+}
+
+static void stale_mainline(PcFetchRun *r, const GError *why)
+{
+	g_autofree char *age = NULL;
+	g_autoptr(GDateTime) then = NULL;
+	const char *at = r->out->mainline_fetched_at;
+
+	if (at && (then = g_date_time_new_from_iso8601(at, NULL)))
+		age = ago(g_get_real_time() / G_USEC_PER_SEC -
+			  g_date_time_to_unix(then));
+	pc_fetch_add(r, "mainline-stale", PC_SEVERITY_INFO,
+		     "Mainline could not be brought up to date: %s. This "
+		     "check used mainline as last fetched%s%s%s%s%s, %.12s of "
+		     "%s.",
+		     why->message, at ? " at " : "", at ? at : "",
+		     age ? " (" : "", age ? age : "", age ? ")" : "",
+		     r->out->mainline_commit,
+		     r->out->mainline_date ? r->out->mainline_date
+					   : "an unknown date");
+}
+
+/* Mainline, fetched anew: in full the first time, else a refresh. */
 static gboolean ensure_mainline(PcFetchRun *r, GError **error)
 {
-	g_autoptr(git_object) head = NULL;
+	const PcFetchOptions *o = r->opts;
+	g_autoptr(GError) local = NULL;
+	guint64 max = o->mainline_max_bytes ? o->mainline_max_bytes
+					    : o->max_bytes;
 
-	if (git_revparse_single(&head, r->repo, MAINLINE_HEAD "^{commit}") <
-	    0) {
-		if (!prime(r->repo, r->opts, error))
+	if (!take_mainline(r)) {
+		if (!prime(r->repo, o, or_else(o->mainline_timeout, o->timeout),
+			   max, error))
 			return FALSE;
-		if (git_revparse_single(&head, r->repo,
-					MAINLINE_HEAD "^{commit}") < 0)
+		r->out->mainline_refreshed = TRUE;
+		if (!take_mainline(r))
 			return pc_fetch_git_fail(error, PC_FETCH_ERROR_MAINLINE,
 						 "mainline has no HEAD commit");
+		return TRUE;
 	}
-	git_oid_cpy(&r->mainline, git_object_id(head));
+	if (!prime(r->repo, o, or_else(o->refresh_timeout, o->timeout), max,
+		   &local)) {
+		g_message("job %s: %s", r->job, local->message);
+		stale_mainline(r, local);
+		return TRUE;
+	}
+	r->out->mainline_refreshed = TRUE;
+	if (!take_mainline(r))
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_MAINLINE,
+					 "mainline has no HEAD commit");
 	return TRUE;
 }
 
@@ -549,8 +754,11 @@ static gboolean fetch_pr(PcFetchRun *r)
 	const char *specs[1];
 	gboolean ok;
 
-	if (!session_open(&s, r->repo, r->out->url, r->opts->allow_urls,
-			  r->opts))
+	/* --repo: the user's own repository stands in for the URL. */
+	if (!session_open(&s, r->repo,
+			  r->opts->local_repo ? r->opts->local_repo : r->out->url,
+			  r->opts->allow_urls, r->opts, r->opts->timeout,
+			  r->opts->max_bytes))
 		return fetch_failed(r, &s);
 	if (!resolve_ref(r, &s))
 		return FALSE;
@@ -594,14 +802,14 @@ static gboolean run(PcFetchRun *r, GError **error)
 	gboolean refused;
 
 	r->lap = g_get_monotonic_time();
-	if (!check_options(r->opts, error) || !check_job_id(r->job, error))
+	if (!pc_fetch_check_options(r->opts, error) || !check_job_id(r->job, error))
 		return FALSE;
 	if (!check_request(r))
 		return TRUE;
 	r->store_lock = lock_store(r->opts, error);
 	if (r->store_lock < 0)
 		return FALSE;
-	r->repo = open_store(r->opts->store, error);
+	r->repo = pc_fetch_open_store(r->opts->store, error);
 	if (!lap(r, "store", r->repo && ensure_mainline(r, error)))
 		return FALSE;
 	if (!lap(r, "fetch", fetch_pr(r)))
@@ -646,6 +854,9 @@ void pc_fetch_result_clear(PcFetchResult *res)
 	g_free(res->signer);
 	g_free(res->base_commit);
 	g_free(res->mainline_commit);
+	g_free(res->mainline_date);
+	g_free(res->mainline_fetched_at);
+	g_free(res->base_name);
 	g_free(res->tree_kind);
 	g_free(res->tree_commit);
 	g_free(res->worktree);
@@ -669,6 +880,9 @@ void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config)
 	opts->ca_file = config->fetch_ca_file;
 	opts->tree = config->fetch_tree;
 	opts->mainline_url = config->fetch_mainline_url;
+	opts->mainline_timeout = config->fetch_mainline_timeout;
+	opts->mainline_max_bytes = config->fetch_mainline_max_bytes;
+	opts->refresh_timeout = config->fetch_refresh_timeout;
 }
 
 /* The job refs under @glob, deleted; their count in *@deleted. */
@@ -711,14 +925,14 @@ gboolean pc_fetch_forget(const PcFetchOptions *opts, const char *job_id,
 	int lock;
 
 	*deleted = 0;
-	if (!check_options(opts, error) || !check_job_id(job_id, error))
+	if (!pc_fetch_check_options(opts, error) || !check_job_id(job_id, error))
 		return FALSE;
 	if (!g_file_test(opts->store, G_FILE_TEST_IS_DIR))
 		return TRUE;	/* no store: nothing to forget */
 	lock = lock_store(opts, error);
 	if (lock < 0)
 		return FALSE;
-	repo = open_store(opts->store, error);
+	repo = pc_fetch_open_store(opts->store, error);
 	if (!repo) {
 		pc_fetch_unlock(lock);
 		return FALSE;
@@ -786,11 +1000,11 @@ gboolean pc_fetch_prune_jobs(const PcFetchOptions *opts, GHashTable *keep,
 	g_autoptr(GPtrArray) ids = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (!check_options(opts, error))
+	if (!pc_fetch_check_options(opts, error))
 		return FALSE;
 	if (!g_file_test(opts->store, G_FILE_TEST_IS_DIR))
 		return TRUE;	/* no store yet: nothing to prune */
-	repo = open_store(opts->store, error);
+	repo = pc_fetch_open_store(opts->store, error);
 	if (!repo)
 		return FALSE;
 	ids = job_ids(repo, error);

@@ -45,6 +45,25 @@ typedef enum {
 #define PC_FETCH_SIG_NONE "none"		/* not signed, or not a tag */
 #define PC_FETCH_SIG_UNCHECKED "unchecked"	/* signed; no keyring configured */
 
+/* Where a fetch is, for a person watching (pullcheck mainline). */
+typedef enum {
+	PC_FETCH_PHASE_CONNECT,	/* connecting, listing the refs */
+	PC_FETCH_PHASE_RECEIVE,	/* receiving the pack */
+	PC_FETCH_PHASE_INDEX,	/* resolving its deltas (indexing) */
+	PC_FETCH_PHASE_DONE,
+} PcFetchPhase;
+
+typedef struct {
+	PcFetchPhase phase;
+	guint64 objects, total_objects;	/* received, announced */
+	guint64 deltas, total_deltas;	/* resolved, in the pack */
+	guint64 bytes;			/* received */
+	double elapsed_s;
+} PcFetchProgress;
+
+typedef void (*PcFetchProgressFunc)(const PcFetchProgress *progress,
+				    gpointer data);
+
 /*
  * What a fetch may do. All borrowed; the caller keeps them alive for the
  * call. pc_fetch_options_init() fills everything but the two paths from
@@ -63,6 +82,19 @@ typedef struct {
 	const char *ca_file;	/* https: PEM CAs; NULL: the system's */
 	const char *tree;	/* PC_FETCH_TREE_TIP | PC_FETCH_TREE_MERGE */
 	const char *mainline_url;
+	/* The first mainline fetch; 0: @timeout, @max_bytes. */
+	guint mainline_timeout;
+	guint64 mainline_max_bytes;
+	/* The refresh of mainline before each run; 0: @timeout. */
+	guint refresh_timeout;
+	/*
+	 * A repository on this machine to fetch the pull request's ref from
+	 * instead of its URL (check --repo: the user's own choice, never a
+	 * mail's); NULL: the URL.
+	 */
+	const char *local_repo;
+	PcFetchProgressFunc on_progress;	/* mainline fetches; NULL: none */
+	gpointer progress_data;
 } PcFetchOptions;
 
 /*
@@ -83,7 +115,12 @@ typedef struct {
 	guint commits;		/* base..tip */
 	guint files_changed, insertions, deletions;
 	GPtrArray *merge_conflicts;	/* char*: paths; NULL-terminated */
-	char *mainline_commit;	/* hex: what the merge check merged into */
+	char *mainline_commit;	/* hex: mainline's HEAD, as this run used it */
+	char *mainline_date;	/* its committer date, RFC 3339 */
+	char *mainline_fetched_at;	/* RFC 3339: its last successful fetch */
+	gboolean mainline_refreshed;	/* this run fetched it anew */
+	char *base_name;	/* the base as a tag ("v6.12") or a short id */
+	guint behind_mainline;	/* commits in base..mainline */
 	char *tree_kind;	/* PC_FETCH_TREE_*: what was checked out */
 	char *tree_commit;	/* hex: the commit checked out */
 	char *worktree;
@@ -104,13 +141,37 @@ void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config);
 /*
  * Fetches @opts->mainline_url into the store's refs/pullcheck/mainline/
  * (heads, tags, and HEAD as the remote's default branch), creating the
- * store if needed. The daemon calls it now and then; pc_fetch_run()
- * calls it only when the store has no mainline yet. It is bounded by
- * @opts->timeout and max_bytes like any fetch: the first fetch of the
- * kernel's whole history (some 5 GB) needs larger ones than a pull
- * request does, so prime with options of its own before the first job.
+ * store if needed, bounded by @opts->mainline_timeout and
+ * mainline_max_bytes (the kernel's whole history is some 5 GB), with
+ * progress to @opts->on_progress. `pullcheck mainline` calls it; a run
+ * calls it when the store has no mainline yet, and otherwise refreshes
+ * mainline within @opts->refresh_timeout.
  */
 gboolean pc_fetch_prime_mainline(const PcFetchOptions *opts, GError **error);
+
+/*
+ * Puts the objects of a repository the operator already has into the
+ * store, under refs/pullcheck/seed/, so that the next mainline fetch
+ * only asks for what they lack: @clone, a local repository (its packs
+ * and loose objects are copied, hard-linked where the file system
+ * allows), or @bundle, a git bundle file (its pack is indexed into the
+ * store). Exactly one of the two. Refused: a shallow clone, one that
+ * borrows objects (objects/info/alternates), a bundle that needs
+ * commits first. The seed refs go when mainline has been fetched.
+ * *@refs, if not NULL: how many refs the seed brought.
+ */
+gboolean pc_fetch_seed_mainline(const PcFetchOptions *opts, const char *clone,
+				const char *bundle, guint *refs,
+				GError **error);
+
+/*
+ * Mainline as the store has it: HEAD's commit (hex), its date and when
+ * it was last fetched (RFC 3339), each NULL when unknown. FALSE: no
+ * mainline in the store (not an error), or @error.
+ */
+gboolean pc_fetch_mainline_info(const PcFetchOptions *opts, char **commit,
+				char **date, char **fetched_at,
+				GError **error);
 
 /*
  * Fetches what @pr names as job @job_id (letters, digits, '.', '_', '-')

@@ -345,7 +345,6 @@ gboolean pc_fetch_check_merge(PcFetchRun *r, GError **error)
 	git_merge_options mo = GIT_MERGE_OPTIONS_INIT;
 	int trivial;
 
-	r->out->mainline_commit = pc_fetch_hex(&r->mainline);
 	trivial = merge_trivially(r);
 	if (trivial > 0)
 		return TRUE;

@@ -15,6 +15,7 @@
 G_BEGIN_DECLS
 
 #define PC_FETCH_JOB_NS "refs/pullcheck/"
+#define PC_FETCH_MAINLINE_NS PC_FETCH_JOB_NS "mainline/"
 
 /* What one run knows; the result it fills is @out. */
 typedef struct {
@@ -45,6 +46,12 @@ char *pc_fetch_hex(const git_oid *oid);
 /* Translates libgit2's last error, once, into @error. Returns FALSE. */
 gboolean pc_fetch_git_fail(GError **error, PcFetchError code, const char *fmt,
 			   ...) G_GNUC_PRINTF(3, 4);
+
+/* The options' store, mainline URL and tree make sense; libgit2 is up. */
+gboolean pc_fetch_check_options(const PcFetchOptions *opts, GError **error);
+
+/* The store, created if missing. (transfer full) */
+git_repository *pc_fetch_open_store(const char *path, GError **error);
 
 /* --- fetch_checks.c: in the order the run calls them ------------------- */
 

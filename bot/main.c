@@ -33,6 +33,8 @@ static const Command COMMANDS[] = {
 	  "prune job refs, repack the object store, drop old mails and logs" },
 	{ "setup-root", pc_cmd_setup_root,
 	  "make the kernel build root (Debian 13 toolchain) at [build] root" },
+	{ "mainline", pc_cmd_mainline,
+	  "set up mainline in the object store (from a clone or bundle too)" },
 	{ "check-config", pc_cmd_check_config,
 	  "validate the configuration and print it" },
 };

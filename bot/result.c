@@ -72,6 +72,12 @@ static void add_fetch(JsonBuilder *b, const PcFetchResult *f)
 	pc_json_add_int(b, "deletions", f->deletions);
 	add_strings(b, "merge_conflicts", f->merge_conflicts);
 	pc_json_add_string(b, "mainline_commit", f->mainline_commit);
+	pc_json_add_string(b, "mainline_date", f->mainline_date);
+	pc_json_add_string(b, "mainline_fetched_at", f->mainline_fetched_at);
+	json_builder_set_member_name(b, "mainline_refreshed");
+	json_builder_add_boolean_value(b, f->mainline_refreshed);
+	pc_json_add_string(b, "base_name", f->base_name);
+	pc_json_add_int(b, "behind_mainline", f->behind_mainline);
 	pc_json_add_string(b, "tree", f->tree_kind);
 	pc_json_add_string(b, "tree_commit", f->tree_commit);
 	json_builder_end_object(b);

@@ -1981,6 +1981,311 @@ static void test_prune_jobs(void)
 	opts_clear(&o);
 }
 
+/* --- mainline: the seed, the first fetch, the refresh ------------------- */
+
+typedef struct {
+	guint calls;
+	gboolean phases[PC_FETCH_PHASE_DONE + 1];
+	PcFetchProgress last;
+} Seen;
+
+static void on_seen(const PcFetchProgress *p, gpointer data)
+{
+	Seen *seen = data;
+
+	seen->calls++;
+	seen->phases[p->phase] = TRUE;
+	seen->last = *p;
+}
+
+/* git -C @dir ARGS...: its output, stripped; the test fails if git does. */
+static char *git_in(const char *dir, ...)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	const char *arg;
+	char *out;
+	va_list ap;
+
+	g_ptr_array_add(argv, "/usr/bin/git");
+	g_ptr_array_add(argv, "-c");
+	g_ptr_array_add(argv, "user.name=Test");
+	g_ptr_array_add(argv, "-c");
+	g_ptr_array_add(argv, "user.email=test@example.org");
+	if (dir) {
+		g_ptr_array_add(argv, "-C");
+		g_ptr_array_add(argv, (char *)dir);
+	}
+	va_start(ap, dir);
+	while ((arg = va_arg(ap, const char *)))
+		g_ptr_array_add(argv, (char *)arg);
+	va_end(ap);
+	g_ptr_array_add(argv, NULL);
+	out = run_cmd((const char *const *)argv->pdata);
+	g_assert_nonnull(out);
+	return g_strstrip(out);
+}
+
+/* A copy of mainline for one test to move on; its git:// URL. */
+static char *own_mainline(const char *name)
+{
+	g_autofree char *from = g_build_filename(root, "srv", "mainline.git",
+						 NULL);
+	g_autofree char *dir = g_strdup_printf("%s/srv/%s.git", root, name);
+
+	g_free(git_in(NULL, "clone", "-q", "--bare", "--no-local", from, dir,
+		      NULL));
+	return g_strdup_printf("%s/%s.git", t.git, name);
+}
+
+/* A commit on top of @name's master, which then points to it. */
+static char *advance(const char *name, const char *message)
+{
+	g_autofree char *dir = g_strdup_printf("%s/srv/%s.git", root, name);
+	g_autofree char *tree = git_in(dir, "rev-parse", "master^{tree}",
+				       NULL);
+	char *id = git_in(dir, "commit-tree", "-p", "master", "-m", message,
+			  tree, NULL);
+
+	g_free(git_in(dir, "update-ref", "refs/heads/master", id, NULL));
+	return id;
+}
+
+static char *ref_target(const char *store, const char *name)
+{
+	git_repository *repo;
+	git_object *obj;
+	char *hex = NULL;
+
+	g_assert_cmpint(git_repository_open_bare(&repo, store), ==, 0);
+	if (git_revparse_single(&obj, repo, name) == 0) {
+		hex = g_strdup(git_oid_tostr_s(git_object_id(obj)));
+		git_object_free(obj);
+	}
+	git_repository_free(repo);
+	return hex;
+}
+
+/* The objects came with the seed: the fetch after it brings none. */
+static void prime_after_seed(Opts *o, const char *store)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *head = NULL, *seed = NULL;
+	Seen seen = { 0 };
+
+	o->o.on_progress = on_seen;
+	o->o.progress_data = &seen;
+	g_assert_true(pc_fetch_prime_mainline(&o->o, &error));
+	g_assert_no_error(error);
+	g_assert_true(seen.phases[PC_FETCH_PHASE_CONNECT]);
+	g_assert_true(seen.phases[PC_FETCH_PHASE_DONE]);
+	g_assert_cmpuint(seen.last.objects, ==, 0);
+	head = ref_target(store, "refs/pullcheck/mainline/HEAD");
+	g_assert_cmpstr(head, ==, id("M3"));
+	/* The seed's refs are gone once mainline's own are there. */
+	seed = ref_target(store, "refs/pullcheck/seed/heads/master");
+	g_assert_null(seed);
+}
+
+static void test_seed_clone(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-seed", NULL);
+	g_autofree char *plain = g_build_filename(root, "store-plain", NULL);
+	g_autofree char *clone = g_build_filename(root, "seed-clone.git", NULL);
+	g_autofree char *from = g_build_filename(root, "srv", "mainline.git",
+						 NULL);
+	g_autofree char *out = NULL, *loose = NULL, *tree = NULL;
+	g_autofree char *seeded = NULL, *pack = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDir) dir = NULL;
+	Seen seen = { 0 };
+	struct stat st;
+	guint refs = 0;
+	const char *name;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	g_free(o.mainline);
+	o.mainline = own_mainline("ml-seed");
+	o.o.mainline_url = o.mainline;
+	/* A packed clone, with one commit as a loose object besides. */
+	out = git_in(NULL, "clone", "-q", "--bare", "--no-local", from, clone,
+		     NULL);
+	tree = git_in(clone, "rev-parse", "master^{tree}", NULL);
+	loose = git_in(clone, "commit-tree", "-p", "master", "-m", "local",
+		       tree, NULL);
+	g_free(out);
+	out = git_in(clone, "update-ref", "refs/heads/local", loose, NULL);
+
+	/* Without the seed, the fetch brings every object. */
+	o.o.store = plain;
+	o.o.on_progress = on_seen;
+	o.o.progress_data = &seen;
+	g_assert_true(pc_fetch_prime_mainline(&o.o, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(seen.last.objects, >, 10);
+	g_assert_cmpuint(seen.last.objects, ==, seen.last.total_objects);
+	g_assert_true(seen.phases[PC_FETCH_PHASE_RECEIVE] ||
+		      seen.phases[PC_FETCH_PHASE_INDEX]);
+
+	o.o.store = store;
+	g_assert_true(pc_fetch_seed_mainline(&o.o, clone, NULL, &refs,
+					     &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(refs, >=, 3);	/* master, local, v1.0 */
+	seeded = ref_target(store, "refs/pullcheck/seed/heads/local");
+	g_assert_cmpstr(seeded, ==, loose);
+	/* On one file system, the pack is the clone's, hard-linked. */
+	pack = g_build_filename(store, "objects", "pack", NULL);
+	dir = g_dir_open(pack, 0, NULL);
+	g_assert_nonnull(dir);
+	while ((name = g_dir_read_name(dir)))
+		if (g_str_has_suffix(name, ".pack")) {
+			g_autofree char *p = g_build_filename(pack, name, NULL);
+
+			g_assert_cmpint(stat(p, &st), ==, 0);
+			g_assert_cmpuint(st.st_nlink, ==, 2);
+		}
+	prime_after_seed(&o, store);
+	opts_clear(&o);
+}
+
+static void test_seed_bundle(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-bundle", NULL);
+	g_autofree char *bundle = g_build_filename(root, "ml.bundle", NULL);
+	g_autofree char *from = g_build_filename(root, "srv", "mainline.git",
+						 NULL);
+	g_autofree char *out = NULL, *seeded = NULL;
+	g_autoptr(GError) error = NULL;
+	Seen seen = { 0 };
+	guint refs = 0;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	g_free(o.mainline);
+	o.mainline = own_mainline("ml-bundle");
+	o.o.mainline_url = o.mainline;
+	o.o.store = store;
+	out = git_in(from, "bundle", "create", "-q", bundle, "--all", NULL);
+	o.o.on_progress = on_seen;
+	o.o.progress_data = &seen;
+	g_assert_true(pc_fetch_seed_mainline(&o.o, NULL, bundle, &refs,
+					     &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(refs, >=, 2);
+	g_assert_true(seen.phases[PC_FETCH_PHASE_DONE]);
+	g_assert_cmpuint(seen.last.objects, >, 10);
+	g_assert_cmpuint(seen.last.objects, ==, seen.last.total_objects);
+	seeded = ref_target(store, "refs/pullcheck/seed/heads/master");
+	g_assert_cmpstr(seeded, ==, id("M3"));
+	prime_after_seed(&o, store);
+	opts_clear(&o);
+}
+
+static void expect_no_seed(Opts *o, const char *clone, const char *bundle,
+			   const char *says)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_false(pc_fetch_seed_mainline(&o->o, clone, bundle, NULL,
+					      &error));
+	g_assert_nonnull(error);
+	g_test_message("%s", error->message);
+	if (!strstr(error->message, says))
+		g_error("\"%s\" does not say \"%s\"", error->message, says);
+}
+
+/* What a seed cannot stand on: its objects would not all be there. */
+static void test_seed_refused(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-refused", NULL);
+	g_autofree char *from = g_build_filename(root, "srv", "mainline.git",
+						 NULL);
+	g_autofree char *url = g_strconcat("file://", from, NULL);
+	g_autofree char *shallow = g_build_filename(root, "shallow.git", NULL);
+	g_autofree char *shared = g_build_filename(root, "shared.git", NULL);
+	g_autofree char *junk = g_build_filename(root, "junk.bundle", NULL);
+	g_autofree char *inc = g_build_filename(root, "inc.bundle", NULL);
+	g_autofree char *a = NULL, *b = NULL, *c = NULL;
+	g_autofree char *range = g_strdup_printf("%s..master", id("M2"));
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.store = store;
+	a = git_in(NULL, "clone", "-q", "--bare", "--depth", "1", url, shallow,
+		   NULL);
+	b = git_in(NULL, "clone", "-q", "--bare", "--shared", from, shared,
+		   NULL);
+	c = git_in(from, "bundle", "create", "-q", inc, range, NULL);
+	g_assert_true(g_file_set_contents(junk, "# v9 git bundle\n", -1,
+					  NULL));
+	expect_no_seed(&o, shallow, NULL, "is a shallow clone");
+	expect_no_seed(&o, shared, NULL, "borrows objects from another");
+	expect_no_seed(&o, junk, NULL, "is not a git repository");
+	expect_no_seed(&o, NULL, junk, "is not a git bundle");
+	expect_no_seed(&o, NULL, inc, "is incremental: it needs commit");
+	expect_no_seed(&o, NULL, NULL, "a clone or a bundle");
+	opts_clear(&o);
+}
+
+/* Before each run mainline is brought up to date; if it cannot be, the
+ * run goes on with the one it has and says how old it is. */
+static void test_refresh(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-refresh", NULL);
+	g_autofree char *m4 = NULL, *silent = NULL, *short_m4 = NULL;
+	const PcReason *x;
+	PcFetchResult r;
+	gint64 start;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	g_free(o.mainline);
+	o.mainline = own_mainline("ml-refresh");
+	o.o.mainline_url = o.mainline;
+	o.o.store = store;
+	fetch(&o, "refresh1", "maint.git", "for-linus", id("M2"), id("F3"),
+	      &r);
+	g_assert_true(r.mainline_refreshed);
+	g_assert_cmpstr(r.mainline_commit, ==, id("M3"));
+	/* M3 is fetch_repos.sh's third commit: @1700000180. */
+	g_assert_cmpstr(r.mainline_date, ==, "2023-11-14T22:16:20+00:00");
+	g_assert_nonnull(r.mainline_fetched_at);
+	g_assert_null(find(&r, "mainline-stale"));
+	pc_fetch_result_clear(&r);
+
+	m4 = advance("ml-refresh", "M4: a new mainline commit");
+	fetch(&o, "refresh2", "maint.git", "for-linus", id("M2"), id("F3"),
+	      &r);
+	g_assert_true(r.mainline_refreshed);
+	g_assert_cmpstr(r.mainline_commit, ==, m4);
+	pc_fetch_result_clear(&r);
+
+	/* Mainline's server stops answering: 2 s, and the check goes on. */
+	silent = g_strdup_printf("git://127.0.0.1:%u/x.git", t.silent_port);
+	o.o.mainline_url = silent;
+	o.o.refresh_timeout = 2;
+	start = g_get_monotonic_time();
+	fetch(&o, "refresh3", "maint.git", "for-linus", id("M2"), id("F3"),
+	      &r);
+	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, <, 6);
+	g_assert_false(r.mainline_refreshed);
+	g_assert_cmpstr(r.mainline_commit, ==, m4);
+	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
+	x = expect(&r, "mainline-stale", PC_SEVERITY_INFO);
+	g_assert_nonnull(strstr(x->text, "time limit of 2 seconds"));
+	g_assert_nonnull(strstr(x->text, "as last fetched at 20"));
+	g_assert_nonnull(strstr(x->text, "(0 minutes ago)"));
+	short_m4 = g_strndup(m4, 12);
+	g_assert_nonnull(strstr(x->text, short_m4));
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -2064,6 +2369,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/hostile/link-then-dir",
 			test_hostile_link_then_dir);
 	g_test_add_func("/fetch/hostile/sizes", test_hostile_sizes);
+
+	g_test_add_func("/fetch/mainline/seed-clone", test_seed_clone);
+	g_test_add_func("/fetch/mainline/seed-bundle", test_seed_bundle);
+	g_test_add_func("/fetch/mainline/seed-refused", test_seed_refused);
+	g_test_add_func("/fetch/mainline/refresh", test_refresh);
 
 	ret = g_test_run();
 	git_libgit2_shutdown();

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# mainline.sh PULLCHECK: `pullcheck mainline` as an operator runs it, and
+# `pullcheck check --repo` as a maintainer runs it before sending a pull
+# request: real repositories behind a real `git daemon` on loopback, the
+# mail from real `git request-pull`, the build by the real compiler
+# through [build] recipe = command. Asserts the exit status, what the
+# terminal and `pullcheck status` show, and the store.
+set -uo pipefail
+pc=$(realpath "$1")
+py=/usr/bin/python3
+command -v git >/dev/null || { echo "SKIP: git missing"; exit 77; }
+command -v bwrap >/dev/null || { echo "SKIP: bwrap missing"; exit 77; }
+work=$(mktemp -d)
+daemon_pid=
+cleanup() {
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
+pass=0 fail=0
+check() {	# check NAME STATUS
+	if [ "$2" -eq 0 ]; then echo "PASS $1"; pass=$((pass + 1))
+	else echo "FAIL $1"; fail=$((fail + 1)); fi
+}
+# jget FILE EXPR: a Python expression over the JSON object j
+jget() { $py -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+
+export GIT_AUTHOR_NAME='Ann Maintainer' GIT_AUTHOR_EMAIL=ann@example.org
+export GIT_COMMITTER_NAME='Ann Maintainer' GIT_COMMITTER_EMAIL=ann@example.org
+export GIT_AUTHOR_DATE='2024-12-01T10:00:00+0100' GIT_COMMITTER_DATE='2024-12-01T10:00:00+0100'
+export GIT_CONFIG_NOSYSTEM=1 HOME=$work/home
+mkdir -p "$HOME"
+
+srv=$work/srv
+mkdir -p "$srv"
+# mainline: a small C project with some history, served by git daemon.
+git init -q -b master "$work/up"
+cd "$work/up"
+printf 'all:\n\tcc -Wall -Werror -c -o $(OUT)/widget.o $(CURDIR)/widget.c\n' >Makefile
+printf 'int widget(void)\n{\n\treturn 1;\n}\n' >widget.c
+git add . && git commit -q -m 'widget: start'
+for i in $(seq 1 40); do
+	echo "note $i" >>NOTES && git add NOTES && git commit -q -m "notes: $i"
+done
+git tag v1.0
+git clone -q --bare . "$srv/mainline.git"
+
+port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$(git --exec-path)/git-daemon" --export-all --base-path="$srv" --listen=127.0.0.1 --port="$port" \
+	--reuseaddr "$srv" >/dev/null 2>&1 &
+daemon_pid=$!
+mainline=git://127.0.0.1:$port/mainline.git
+for i in $(seq 50); do git ls-remote "$mainline" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# The maintainer's own clone of mainline, and a branch never pushed.
+git clone -q "$mainline" "$work/linux"
+cd "$work/linux"
+git checkout -q -b for-linus v1.0
+printf 'int widget(void)\n{\n\treturn 2;\n}\n' >widget.c
+git commit -q -am 'widget: return two'
+
+cat >"$work/pullcheck.conf" <<CONF
+[pullcheck]
+state_dir = $work/state
+[fetch]
+mainline_url = $mainline
+allow_urls = git://127.0.0.1:$port/;
+timeout = 60
+[build]
+recipe = command
+command = make;-C;/tmp/src
+cache_dir = $work/cache
+timeout = 120
+CONF
+
+# 1. pullcheck mainline --from-clone: the clone's objects, then a fetch
+#    that needs none of mainline's.
+"$pc" mainline --config "$work/pullcheck.conf" --from-clone "$work/linux" \
+	>"$work/seed.out" 2>"$work/seed.err"
+st=$?
+check "mainline --from-clone: exit 0" $([ $st -eq 0 ]; echo $?)
+check "mainline --from-clone: says mainline's commit" $(grep -q "^mainline $(git -C "$work/up" rev-parse master) " "$work/seed.out"; echo $?)
+check "mainline --from-clone: the seed's refs on the terminal" $(grep -q "^seed: [0-9]* refs from $work/linux" "$work/seed.err"; echo $?)
+check "mainline --from-clone: the fetch needed no object" $(grep -q '^fetch: done, 0/0 objects' "$work/seed.err"; echo $?)
+check "mainline --from-clone: mainline's HEAD in the store" $([ "$(git -C "$work/state/git" rev-parse refs/pullcheck/mainline/HEAD)" = "$(git -C "$work/up" rev-parse master)" ]; echo $?)
+check "mainline --from-clone: no seed refs left" $([ -z "$(git -C "$work/state/git" for-each-ref refs/pullcheck/seed/)" ]; echo $?)
+"$pc" status --config "$work/pullcheck.conf" >"$work/status.out"
+check "status: the mainline line" $(grep -q '^mainline  fetch: done, ' "$work/status.out"; echo $?)
+"$pc" status --json --config "$work/pullcheck.conf" >"$work/status.json"
+check "status --json: mainline's phase" $([ "$(jget "$work/status.json" 'j["mainline"]["phase"]')" = done ]; echo $?)
+
+# 2. A second run, mainline moved on: only what is new comes.
+git -C "$work/up" commit -q --allow-empty -m 'widget: later'
+git -C "$work/up" push -q "$srv/mainline.git" master
+"$pc" mainline --config "$work/pullcheck.conf" >"$work/again.out" 2>"$work/again.err"
+st=$?
+check "mainline again: exit 0" $([ $st -eq 0 ]; echo $?)
+check "mainline again: the new commit" $(grep -q "^mainline $(git -C "$work/up" rev-parse master) " "$work/again.out"; echo $?)
+check "mainline again: one object" $(grep -q '^fetch: done, 1/1 objects' "$work/again.err"; echo $?)
+
+# 3. A mainline that cannot be fetched: exit 1, and status says why.
+sed "s|^mainline_url = .*|mainline_url = git://127.0.0.1:1/none.git|" \
+	"$work/pullcheck.conf" >"$work/down.conf"
+"$pc" mainline --config "$work/down.conf" >"$work/down.out" 2>"$work/down.err"
+st=$?
+check "mainline down: exit 1" $([ $st -eq 1 ]; echo $?)
+check "mainline down: says it on stderr" $(grep -q '^pullcheck mainline: cannot fetch mainline: cannot fetch mainline from git://127.0.0.1:1/none.git' "$work/down.err"; echo $?)
+"$pc" status --config "$work/down.conf" >"$work/status.out"
+check "mainline down: status says it failed" $(grep -q '^mainline  cannot fetch mainline: ' "$work/status.out"; echo $?)
+
+# 4. Usage: both seeds at once, or an argument.
+"$pc" mainline --config "$work/pullcheck.conf" --from-clone x --from-bundle y >/dev/null 2>&1
+check "mainline: two seeds is a usage error" $([ $? -eq 2 ]; echo $?)
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
