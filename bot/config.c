@@ -117,6 +117,8 @@ static const Key KEYS[] = {
 	KEY("reply", "opt_out", T_LIST, reply_opt_out, ""),
 	KEY_NUM("reply", "max_per_sender_per_day", T_UINT,
 		reply_max_per_sender_per_day, "20", 0, 100000),
+	KEY_NUM("reply", "max_rechecks_per_day", T_UINT,
+		reply_max_rechecks_per_day, "3", 0, 100),
 	KEY("reply", "templates", T_OPTIONAL, reply_templates, NULL),
 
 	KEY_ENUM("outbox", "type", outbox_type, "maildir", "maildir|smtp"),

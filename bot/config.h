@@ -74,6 +74,7 @@ typedef struct {
 	char **reply_opt_out;
 	char *reply_templates;	/* NULL: the built-in templates */
 	guint reply_max_per_sender_per_day;
+	guint reply_max_rechecks_per_day;	/* per pull request */
 
 	char *outbox_type;	/* maildir | smtp */
 	char *outbox_maildir;

@@ -276,8 +276,17 @@ JsonObject *pc_job_run_to_json(const PcJobRun *run)
 		.fetch = run->fetched ? &run->fetch : NULL,
 		.build = run->built ? &run->build : NULL,
 	};
+	JsonObject *result = pc_result_new(&parts);
 
-	return pc_result_new(&parts);
+	if (run->recheck_by) {
+		json_object_set_string_member(result, "recheck_by",
+					      run->recheck_by);
+		json_object_set_string_member(result, "recheck_key",
+					      run->recheck_key);
+		json_object_set_string_member(result, "recheck_of",
+					      run->recheck_of);
+	}
+	return result;
 }
 
 void pc_job_run_clear(PcJobRun *run)
@@ -294,5 +303,8 @@ void pc_job_run_clear(PcJobRun *run)
 		pc_build_result_clear(&run->build);
 	g_clear_object(&run->reply);
 	g_free(run->no_reply);
+	g_free(run->recheck_by);
+	g_free(run->recheck_key);
+	g_free(run->recheck_of);
 	memset(run, 0, sizeof(*run));
 }

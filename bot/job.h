@@ -42,6 +42,9 @@ typedef struct {
 	PcBuildResult build;
 	GMimeMessage *reply;	/* NULL for mail that gets none */
 	PcReplyAudience audience;	/* who the reply is for */
+	char *recheck_by;	/* a re-check asked by mail: who asked */
+	char *recheck_key;	/* and the store's key of that re-check */
+	char *recheck_of;	/* the job key of the pull request's own job */
 	char *no_reply;		/* why not the sender (pc_reply_audience) */
 } PcJobRun;
 
@@ -89,7 +92,11 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 		      PcJobRun *run, GError **error);
 void pc_job_run_clear(PcJobRun *run);
 
-/* The result as `check --json` prints it. (transfer full) */
+/*
+ * The result as `check --json` prints it; a re-check's has recheck_by,
+ * recheck_key and recheck_of (its pull request's job key) besides.
+ * (transfer full)
+ */
 JsonObject *pc_job_run_to_json(const PcJobRun *run);
 
 G_END_DECLS

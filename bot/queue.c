@@ -141,7 +141,27 @@ static gboolean read_job(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 		g_prefix_error(error, "the stored message: ");
 		return FALSE;
 	}
-	return pc_job_read(q->config, message, PC_MAIL_NONE, run, error);
+	if (!pc_job_read(q->config, message, PC_MAIL_NONE, run, error))
+		return FALSE;
+	if (job->recheck_by) {
+		/*
+		 * "I pushed the fix to the same tag": the ref is checked as
+		 * it is now, not against the commit the mail names; the
+		 * reply says so.
+		 */
+		run->recheck_by = g_strdup(job->recheck_by);
+		run->recheck_key = g_strdup(job->body_sha256);
+		/*
+		 * Its refs and log are its own, under the key of its row,
+		 * which `pullcheck maintain` keeps while it is open.
+		 */
+		run->recheck_of = run->key;
+		run->key = pc_result_job_key(job->message_id,
+					     job->body_sha256);
+		g_clear_pointer(&run->pr.end_commit, g_free);
+		g_clear_pointer(&run->pr.tag_commit, g_free);
+	}
+	return TRUE;
 }
 
 static void set_keyword(PcQueue *q, const PcStoreJob *job, const char *verdict)
@@ -258,6 +278,156 @@ static gboolean take_unreadable(PcQueue *q, const PcSourceMessage *msg,
 	return q->source->ops->ack(q->source, msg->id, error);
 }
 
+/* --- a re-check asked by mail ------------------------------------------ */
+
+/*
+ * The Message-IDs a re-check may be about, nearest first: In-Reply-To,
+ * then References from the last. (transfer container)
+ */
+static const char **thread_ids(const PcMail *mail)
+{
+	GPtrArray *out = g_ptr_array_new();
+	guint n = mail->references ? g_strv_length(mail->references) : 0;
+
+	if (mail->in_reply_to)
+		g_ptr_array_add(out, mail->in_reply_to);
+	while (n--)
+		g_ptr_array_add(out, mail->references[n]);
+	g_ptr_array_add(out, NULL);
+	return (const char **)g_ptr_array_free(out, FALSE);
+}
+
+/* Mail recorded as ignored, with @why, under its own Message-ID. */
+static gboolean take_ignored(PcQueue *q, const PcSourceMessage *msg,
+			     const PcJobRun *run, const char *why,
+			     GError **error)
+{
+	PcStoreJob row = {
+		.message_id = run->mail.message_id ? run->mail.message_id
+						   : run->key,
+		.body_sha256 = (char *)run->mail.body_sha256,
+		.source = (char *)msg->id,
+		.subject = run->mail.subject,
+		.from_addr = run->mail.from_addr,
+		.thread = (char *)pc_triage_thread(&run->mail),
+		.state = PC_STATE_IGNORED,
+		.reason = (char *)why,
+	};
+	gint64 id;
+	gboolean is_new;
+
+	if (!pc_store_add_job(q->store, &row, &id, &is_new, error))
+		return FALSE;
+	if (is_new)
+		g_message("job %" G_GINT64_FORMAT " <%s>: ignored: %s", id,
+			  row.message_id, why);
+	return q->source->ops->ack(q->source, msg->id, error);
+}
+
+/*
+ * Whether the re-check @run asks for is refused (*@why), else the job
+ * of the pull request it is about (*@orig). The sender is matched by
+ * address only: a convenience, not authentication (pullcheck(1)).
+ */
+static gboolean recheck_refused(PcQueue *q, const PcJobRun *run,
+				PcStoreJob **orig, char **why, GError **error)
+{
+	g_autofree const char **ids = thread_ids(&run->mail);
+	const char *asker = run->mail.from_addr ? run->mail.from_addr : "";
+	g_autoptr(GError) local = NULL;
+	guint count = 0;
+
+	*orig = NULL;
+	*why = pc_triage_refusal(q->config, &run->mail);
+	if (*why)
+		return TRUE;
+	*orig = pc_store_find_checked(q->store, ids, &local);
+	if (local) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	if (!*orig) {
+		*why = g_strdup("asks for a re-check (\"pullcheck: recheck\"), "
+				"but pullcheck keeps no pull request it "
+				"checked in this thread");
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(asker, (*orig)->from_addr ? (*orig)->from_addr
+							  : "") &&
+	    !pc_triage_is_top_level(q->config, asker)) {
+		*why = g_strdup_printf("a re-check asked by %s, who is neither "
+				       "the pull request's sender nor a "
+				       "[reply] top_level recipient", asker);
+		return TRUE;
+	}
+	if (!pc_store_count_rechecks(q->store, (*orig)->message_id,
+				     now_s() - DAY_S, &count, error))
+		return FALSE;
+	if (count >= q->config->reply_max_rechecks_per_day)
+		*why = g_strdup_printf("%u re-check%s of this pull request in "
+				       "24 h ([reply] max_rechecks_per_day)",
+				       count, count == 1 ? "" : "s");
+	return TRUE;
+}
+
+/*
+ * "pullcheck: recheck" in the thread of a pull request pullcheck
+ * checked: a new job for the same pull request (its stored message, so
+ * the same URL and ref, fetched again), keyed by the asking mail, so
+ * that a second copy of it asks nothing more.
+ */
+static gboolean take_recheck(PcQueue *q, const PcSourceMessage *msg,
+			     const PcJobRun *run, GError **error)
+{
+	g_autoptr(PcStoreJob) orig = NULL, job = NULL;
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree char *why = NULL, *key = NULL;
+	PcStoreJob row;
+	PcJobRun pr;
+	gint64 id;
+	gboolean is_new, ok;
+
+	if (!recheck_refused(q, run, &orig, &why, error))
+		return FALSE;
+	if (why)
+		return take_ignored(q, msg, run, why, error);
+	if (!(raw = pc_store_get_raw(q->store, orig->id, error)))
+		return FALSE;
+	g_checksum_update(sum, (const guchar *)(run->mail.message_id
+							? run->mail.message_id
+							: ""), -1);
+	g_checksum_update(sum, (const guchar *)"", 1);
+	g_checksum_update(sum, (const guchar *)run->mail.body_sha256, -1);
+	key = g_strconcat("recheck-", g_checksum_get_string(sum), NULL);
+	row = (PcStoreJob){
+		.message_id = orig->message_id, .body_sha256 = key,
+		.source = (char *)msg->id, .subject = orig->subject,
+		.from_addr = orig->from_addr, .thread = orig->thread,
+		.topic = orig->topic, .repo = orig->repo,
+		.state = PC_STATE_RECEIVED, .raw = raw,
+		.recheck_by = run->mail.from_addr,
+	};
+	if (!pc_store_add_job(q->store, &row, &id, &is_new, error) ||
+	    !q->source->ops->ack(q->source, msg->id, error))
+		return FALSE;
+	if (!is_new) {
+		g_message("job %" G_GINT64_FORMAT " <%s>: a copy of the "
+			  "re-check already recorded (%s): nothing to do", id,
+			  orig->message_id, msg->id);
+		return TRUE;
+	}
+	g_message("job %" G_GINT64_FORMAT " <%s>: a re-check of job %"
+		  G_GINT64_FORMAT ", asked by %s", id, orig->message_id,
+		  orig->id, run->mail.from_addr);
+	stop_point(PC_STATE_RECEIVED);
+	if (!(job = pc_store_get_job(q->store, id, error)))
+		return FALSE;
+	ok = read_job(q, job, &pr, error) && triage(q, job, &pr, error);
+	pc_job_run_clear(&pr);
+	return ok;
+}
+
 gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 		       GError **error)
 {
@@ -284,6 +454,12 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	if (!pc_job_read(q->config, message, PC_MAIL_NONE, &run, &bad)) {
 		pc_job_run_clear(&run);
 		return take_unreadable(q, msg, bad->message, error);
+	}
+	/* A new pull request in a thread is one, whatever else it says. */
+	if (!run.pr.is_pull_request && pc_triage_asks_recheck(&run.mail)) {
+		ok = take_recheck(q, msg, &run, error);
+		pc_job_run_clear(&run);
+		return ok;
 	}
 	/*
 	 * What needs no store is decided before the message is recorded:
@@ -383,8 +559,10 @@ static gboolean send_job(PcQueue *q, const PcStoreJob *job, GError **error)
 		return move(q, job, PC_STATE_REPORTING, PC_STATE_CHECKED,
 			    job->reason, error);
 	activity(q, job->id, PC_QUEUE_SENDING);
-	if (!reply_limited(q, job->from_addr, job->thread, job->verdict,
-			   &limited, error))
+	/* A re-check answers again in a thread that had its verdict. */
+	if (!reply_limited(q, job->from_addr, job->thread,
+			   job->recheck_by ? NULL : job->verdict, &limited,
+			   error))
 		return FALSE;
 	if (limited) {
 		set_keyword(q, job, job->verdict);

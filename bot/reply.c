@@ -312,7 +312,7 @@ static void scope_set_config(TmplScope *scope, const PcConfig *config)
 static const char *const ALWAYS[] = {
 	"fetch", "build", "reasons_text", "build_diagnostics_text",
 	"build_reproduce_text", "fetch_resolved_ref", "fetch_tip_commit",
-	"fetch_base_commit", "fetch_diffstat",
+	"fetch_base_commit", "fetch_diffstat", "recheck_by",
 };
 
 static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
@@ -776,8 +776,9 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 	g_autofree char *rendered = NULL, *text = NULL, *why = NULL;
 	g_autoptr(GMimeMessage) msg = NULL;
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
-	g_autofree char *subject = NULL, *id = NULL;
+	g_autofree char *subject = NULL, *id = NULL, *id_tip = NULL;
 	g_autoptr(GMimeTextPart) part = NULL;
+	const char *recheck_key;
 	PcReplyAudience audience = pc_reply_audience(config, mail, result, &why);
 
 	if (audience == PC_REPLY_NOBODY) {
@@ -796,7 +797,12 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 	subject = reply_subject(mail->subject);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	g_mime_message_set_date(msg, now);
-	id = pc_reply_message_id(config, mail, verdict, tip);
+	/* A re-check's reply is a new message, whatever its verdict. */
+	recheck_key = pc_json_get_string(result, "recheck_key");
+	id_tip = recheck_key ? g_strdup_printf("%s recheck %s", tip ? tip : "",
+					       recheck_key)
+			     : g_strdup(tip);
+	id = pc_reply_message_id(config, mail, verdict, id_tip);
 	g_mime_message_set_message_id(msg, id);
 	set_thread(msg, mail);
 	set_verdict_headers(msg, result, tip);

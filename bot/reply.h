@@ -79,7 +79,8 @@ char *pc_reply_from_domain(const PcConfig *config);
 /*
  * The reply's Message-ID (without brackets): the same pull request and
  * verdict always give the same one, so a repeat collapses in an archive
- * that deduplicates by Message-ID. (transfer full)
+ * that deduplicates by Message-ID. A re-check's reply passes its key
+ * with @tip, so that it is a message of its own. (transfer full)
  */
 char *pc_reply_message_id(const PcConfig *config, const PcMail *mail,
 			  const char *verdict, const char *tip);

@@ -27,16 +27,19 @@ static void xml_element(GString *out, const char *indent, const char *name,
 /*
  * A tag: URI (RFC 4151) from the job key, which hashes the Message-ID and
  * the body: the same pull request always has the same id, whatever its
- * verdict, and two mails that share a Message-ID have two.
+ * verdict, and two mails that share a Message-ID have two. A re-check's
+ * entry is its pull request's, with the newer verdict: a feed reader
+ * replaces the entry. The date is the feed's own, not the mail's, so
+ * that a re-check on another day keeps the id.
  */
-static char *entry_id(const char *domain, const PcStoreJob *job)
+static char *entry_id(const char *domain, const PcReportRow *row)
 {
-	g_autofree char *key = pc_result_job_key(job->message_id,
-						 job->body_sha256);
-	g_autofree char *date = pc_report_utc_format(job->received_at,
-						     "%Y-%m-%d");
+	const PcStoreJob *job = row->job;
+	g_autofree char *key = row->key ? g_strdup(row->key)
+					: pc_result_job_key(job->message_id,
+							    job->body_sha256);
 
-	return g_strdup_printf("tag:%s,%s:pullcheck/job/%s", domain, date, key);
+	return g_strdup_printf("tag:%s,2025:pullcheck/job/%s", domain, key);
 }
 
 static char *entry_summary(const PcReportRow *row)
@@ -52,7 +55,7 @@ static char *entry_summary(const PcReportRow *row)
 static void feed_entry(GString *out, const char *domain, const PcReportRow *row)
 {
 	const PcStoreJob *job = row->job;
-	g_autofree char *id = entry_id(domain, job);
+	g_autofree char *id = entry_id(domain, row);
 	g_autofree char *link = pc_report_lore_link(job);
 	g_autofree char *href = pc_report_escape(link);
 	g_autofree char *published = rfc3339(job->received_at);

@@ -30,6 +30,8 @@ const char *pc_report_section_label(guint section);
 typedef struct {
 	const PcStoreJob *job;	/* borrowed from the store's list */
 	guint section;		/* < PC_REPORT_N_SECTIONS */
+	char *key;		/* the pull request's job key, from the result:
+				 * a re-check's is its pull request's */
 	char *tip;
 	char *scope;
 	char *first_error;	/* the first error, else NULL */
@@ -50,8 +52,10 @@ GPtrArray *pc_report_jobs_received(PcStore *store, gint64 since,
 				   gint64 until, GError **error);
 
 /*
- * The pull requests among @jobs, as rows; the rows borrow the jobs, so
- * @jobs outlives them. (transfer full, PcReportRow*)
+ * The pull requests among @jobs (newest first), as rows; the rows
+ * borrow the jobs, so @jobs outlives them. A pull request checked again
+ * (a re-check) is shown once, with its newest verdict: that supersedes
+ * the older ones. (transfer full, PcReportRow*)
  */
 GPtrArray *pc_report_rows_new(GPtrArray *jobs);
 

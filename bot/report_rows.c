@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "autocleanup.h"
+#include "json.h"
 #include "mail.h"
 #include "report_parts.h"
 #include "verdict.h"
@@ -53,6 +54,7 @@ const char *pc_report_section_label(guint section)
 
 static void row_free(PcReportRow *row)
 {
+	g_free(row->key);
 	g_free(row->tip);
 	g_free(row->scope);
 	g_free(row->first_error);
@@ -145,6 +147,10 @@ static void read_result(PcReportRow *row)
 
 	if (!result)
 		return;
+	/* A re-check's row stands for its pull request's. */
+	row->key = g_strdup(pc_json_get_string(result, "recheck_of")
+				    ? pc_json_get_string(result, "recheck_of")
+				    : pc_json_get_string(result, "job"));
 	row->tip = g_strdup(pc_result_tip(result));
 	row->scope = g_strdup(pc_result_scope(result));
 	row->log_path = g_strdup(pc_result_log_path(result));
@@ -244,6 +250,7 @@ GPtrArray *pc_report_rows_new(GPtrArray *jobs)
 {
 	GPtrArray *rows =
 		g_ptr_array_new_with_free_func((GDestroyNotify)row_free);
+	g_autoptr(GHashTable) shown = g_hash_table_new(g_str_hash, g_str_equal);
 
 	for (guint i = 0; i < jobs->len; i++) {
 		const PcStoreJob *job = jobs->pdata[i];
@@ -256,6 +263,11 @@ GPtrArray *pc_report_rows_new(GPtrArray *jobs)
 		row->job = job;
 		row->section = section;
 		read_result(row);
+		/* A newer verdict on the same pull request supersedes. */
+		if (row->key && !g_hash_table_add(shown, row->key)) {
+			row_free(row);
+			continue;
+		}
 		read_reply(row);
 		if (!row->lists)
 			row->lists = g_new0(char *, 1);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "verdict.h"
 
 G_DEFINE_QUARK(pc-store-error-quark, pc_store_error)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
@@ -46,6 +47,8 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE jobs ADD COLUMN repo TEXT;",
 	/* 4: a reply's envelope, one address a line, kept with the reply. */
 	"ALTER TABLE jobs ADD COLUMN reply_rcpts TEXT;",
+	/* 5: a re-check asked by mail: who asked (issue 14). */
+	"ALTER TABLE jobs ADD COLUMN recheck_by TEXT;",
 };
 
 /*
@@ -297,8 +300,8 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 	stmt = prepare(store,
 		       "INSERT INTO jobs (message_id, body_sha256, source,"
 		       " subject, from_addr, thread, state, reason,"
-		       " received_at, updated_at, raw, topic, repo)"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       " received_at, updated_at, raw, topic, repo, recheck_by)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		       error);
 	if (!stmt)
 		return FALSE;
@@ -321,6 +324,7 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 	}
 	bind_text(stmt, 12, job->topic);
 	bind_text(stmt, 13, job->repo);
+	bind_text(stmt, 14, job->recheck_by);
 	if (!step_done(store, stmt, error))
 		return FALSE;
 	*a->id = sqlite3_last_insert_rowid(store->db);
@@ -389,7 +393,7 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 	"id, message_id, body_sha256, source, subject, from_addr, thread,"  \
 	" state, reason, verdict, result_json, reply_message_id, reply,"    \
 	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at," \
-	" topic, repo, reply_rcpts"
+	" topic, repo, reply_rcpts, recheck_by"
 
 static char *column_dup(sqlite3_stmt *stmt, int i)
 {
@@ -425,6 +429,7 @@ static PcStoreJob *job_from_row(sqlite3_stmt *stmt)
 	if (sqlite3_column_text(stmt, 20))
 		job->reply_rcpts = g_strsplit(
 			(const char *)sqlite3_column_text(stmt, 20), "\n", -1);
+	job->recheck_by = column_dup(stmt, 21);
 	return job;
 }
 
@@ -875,6 +880,57 @@ gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,
 	return TRUE;
 }
 
+PcStoreJob *pc_store_find_checked(PcStore *store,
+				  const char *const *message_ids,
+				  GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT " JOB_COLUMNS " FROM jobs WHERE message_id = ?"
+		" AND recheck_by IS NULL AND verdict IS NOT NULL"
+		" AND verdict != '" PC_VERDICT_NOT_PR "' AND raw IS NOT NULL"
+		" ORDER BY id DESC LIMIT 1",
+		error);
+
+	if (!stmt)
+		return NULL;
+	/* The nearest first: In-Reply-To, then References from the end. */
+	for (const char *const *id = message_ids; id && *id; id++) {
+		g_autoptr(GError) local = NULL;
+		PcStoreJob *job;
+
+		sqlite3_reset(stmt);
+		bind_text(stmt, 1, *id);
+		job = one_job(store, stmt, &local);
+		if (local) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return NULL;
+		}
+		if (job)
+			return job;
+	}
+	return NULL;
+}
+
+gboolean pc_store_count_rechecks(PcStore *store, const char *message_id,
+				 gint64 since, guint *count, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+		store,
+		"SELECT count(*) FROM jobs WHERE message_id = ?"
+		" AND recheck_by IS NOT NULL AND received_at >= ?",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	bind_text(stmt, 1, message_id);
+	sqlite3_bind_int64(stmt, 2, since);
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		return sql_error(store, error, "count re-checks");
+	*count = sqlite3_column_int(stmt, 0);
+	return TRUE;
+}
+
 GPtrArray *pc_store_list_open(PcStore *store, GError **error)
 {
 	g_autofree const char **open = pc_jobstate_sources(NULL);
@@ -963,6 +1019,7 @@ void pc_store_job_clear(PcStoreJob *job)
 	g_free(job->reply_message_id);
 	g_free(job->reply);
 	g_strfreev(job->reply_rcpts);
+	g_free(job->recheck_by);
 	g_clear_pointer(&job->raw, g_bytes_unref);
 	memset(job, 0, sizeof(*job));
 }

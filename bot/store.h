@@ -47,6 +47,8 @@ typedef struct {
 	char *reply;		/* the rendered RFC 5322 reply */
 	char **reply_rcpts;	/* its envelope, as decided with it; NULL
 				 * for a reply stored before it was kept */
+	char *recheck_by;	/* a re-check: the address that asked by
+				 * mail; NULL for a pull request's own job */
 	guint attempts;
 	gint64 received_at;	/* Unix seconds */
 	gint64 updated_at;
@@ -174,6 +176,20 @@ gboolean pc_store_supersede(PcStore *store, const char *thread,
 			    const char *topic, const char *sender,
 			    const char *repo, gint64 newer, guint *count,
 			    GError **error);
+
+/*
+ * The job of the pull request a re-check asks about: the newest job,
+ * not itself a re-check, with a verdict and its message kept, whose
+ * Message-ID is the first of @message_ids that has one. NULL with no
+ * error when pullcheck never checked any of them. (transfer full)
+ */
+PcStoreJob *pc_store_find_checked(PcStore *store,
+				  const char *const *message_ids,
+				  GError **error);
+
+/* The re-checks of the pull request @message_id received since @since. */
+gboolean pc_store_count_rechecks(PcStore *store, const char *message_id,
+				 gint64 since, guint *count, GError **error);
 
 /* Whether @thread already had a reply with @verdict sent. */
 gboolean pc_store_thread_has_reply(PcStore *store, const char *thread,

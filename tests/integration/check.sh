@@ -293,6 +293,64 @@ check "retries out: could-not-check" $(grep -qx 'X-Pullcheck-Verdict: could-not-
 check "retries out: the reply says the fetch from that URL failed" $(grep -A1 -x 'could not be checked; this says nothing about the pull request itself:' "${reply:-/dev/null}" | tail -1 | grep -q "127.0.0.1:$dead"; echo $?)
 check "retries out: the network is our side: To [reply] contact alone" $(grep -qx 'To: keeper@example.org' "${reply:-/dev/null}" && ! grep -q '^Cc:' "${reply:-/dev/null}" && [ "$(sql "$work/rstate" "SELECT reply_rcpts FROM jobs")" = keeper@example.org ]; echo $?)
 check "retries out: tried 3 times, 2 of them retried" $([ "$(grep -c "<unreachable@example.org>: failed-infra: .*(try [0-9] of 3)" "$work/watch.err")" -eq 2 ] && [ "$(sql "$work/rstate" "SELECT state, attempts FROM jobs")" = "replied|2" ]; echo $?)
+
+# 11. Asking again by mail (issue 14): a pull request that fails, the
+#     fix pushed to the same branch, "pullcheck: recheck" from its sender
+#     in the thread: checked again, the ref as it is now, a new reply
+#     that says it is a re-check; the feed shows the newer verdict only.
+#     Ignored: someone else, a thread never checked, over the limit.
+sed -e "s|^state_dir = .*|state_dir = $work/kstate|" \
+	-e 's|^cc_lists = .*|&\nmax_rechecks_per_day = 2|' \
+	"$work/pullcheck.conf" >"$work/recheck.conf"
+mkdir -p "$work/kstate/inbox/new" "$work/kstate/inbox/cur" "$work/kstate/inbox/tmp"
+git -C "$work/maint" checkout -q -b again broken
+git -C "$work/maint" push -q "$srv/maint.git" again
+mail again again
+cp "$work/again.eml" "$work/kstate/inbox/new/1.again"
+watch_once "$work/recheck.conf"
+kout=$work/kstate/outbox/new
+check "recheck: the first check fails" $(grep -qx 'X-Pullcheck-Verdict: fail' "$kout"/* 2>/dev/null; echo $?)
+git -C "$work/maint" show widget-fixes-1.1:widget.c >"$work/maint/widget.c"
+git -C "$work/maint" commit -q -am 'widget: return two, as a number'
+git -C "$work/maint" push -q "$srv/maint.git" again
+# recheck NAME FROM IN-REPLY-TO: a reply in the thread asking again.
+recheck() {
+	printf 'From: %s\nTo: pullcheck <pullcheck@checker.example.org>\nSubject: Re: [GIT PULL] widget fixes (again)\nDate: Mon, 2 Dec 2024 12:00:00 +0100\nMessage-ID: <%s@example.org>\nIn-Reply-To: <%s>\nReferences: <%s>\n\nFixed, same branch.\n\npullcheck: recheck\n\n> Please pull.\n' \
+		"$2" "$1" "$3" "$3" >"$work/kstate/inbox/new/$1"
+}
+recheck ask-ann 'Ann Maintainer <ann@example.org>' again@example.org
+recheck ask-mallory 'Mallory <mallory@example.com>' again@example.org
+recheck ask-nowhere 'Ann Maintainer <ann@example.org>' never-checked@example.org
+watch_once "$work/recheck.conf"
+check "recheck: exit 0" $([ $st -eq 0 ]; echo $?)
+check "recheck: one more reply, two in all" $([ "$(ls "$kout" | wc -l)" -eq 2 ]; echo $?)
+new_reply=$(grep -l 'X-Pullcheck-Verdict: pass' "$kout"/* 2>/dev/null | head -1)
+check "recheck: the new reply is a pass, in the pull request's thread" $(grep -qx 'In-Reply-To: <again@example.org>' "${new_reply:-/dev/null}"; echo $?)
+check "recheck: it says it is a re-check and supersedes" $(tr '\n' ' ' <"${new_reply:-/dev/null}" | grep -q 'A re-check of this pull request, asked by ann@example.org: its ref was fetched again .* This supersedes pullcheck.s earlier verdict on it'; echo $?)
+check "recheck: a Message-ID of its own" $([ "$(grep -h '^Message-I[dD]:' "$kout"/* | sort -u | wc -l)" -eq 2 ]; echo $?)
+check "recheck: someone else's is ignored, with why" $([ "$(sql "$work/kstate" "SELECT state, reason FROM jobs WHERE message_id = 'ask-mallory@example.org'")" = "ignored|a re-check asked by mallory@example.com, who is neither the pull request's sender nor a [reply] top_level recipient" ]; echo $?)
+check "recheck: a thread never checked is ignored, with why" $([ "$(sql "$work/kstate" "SELECT state, reason FROM jobs WHERE message_id = 'ask-nowhere@example.org'")" = 'ignored|asks for a re-check ("pullcheck: recheck"), but pullcheck keeps no pull request it checked in this thread' ]; echo $?)
+# Its refs and log are its own: the result's job key is its row's (what
+# `pullcheck maintain` keeps while it is open), recheck_of the request's.
+keys=$($py -c 'import hashlib,json,sqlite3,sys
+db = sqlite3.connect(sys.argv[1])
+key = lambda m, b: hashlib.sha256((m + "\n" + b).encode()).hexdigest()[:16]
+(om, ob), = db.execute("SELECT message_id, body_sha256 FROM jobs WHERE message_id = ? AND recheck_by IS NULL", ("again@example.org",))
+m, b, r = db.execute("SELECT message_id, body_sha256, result_json FROM jobs WHERE recheck_by IS NOT NULL").fetchone()
+r = json.loads(r)
+print(r["job"] == key(m, b), r["recheck_of"] == key(om, ob), r["job"] != r["recheck_of"])' "$work/kstate/pullcheck.db")
+check "recheck: its job key is its row's, recheck_of the pull request's" $([ "$keys" = "True True True" ]; echo $?)
+check "recheck: the job is the pull request's, asked by ann" $([ "$(sql "$work/kstate" "SELECT state, verdict, recheck_by FROM jobs WHERE message_id = 'again@example.org' ORDER BY id")" = "replied|fail|None
+replied|pass|ann@example.org" ]; echo $?)
+"$pc" report --config "$work/recheck.conf" --out "$work/kreport" >/dev/null 2>>"$work/watch.err"
+check "recheck: the feed has the pull request once, with the newer verdict" $([ "$(grep -c '<title>\[GIT PULL\] widget fixes (again)</title>' "$work/kreport/feed.atom")" -eq 1 ] && grep -q 'term="pass"' "$work/kreport/feed.atom" && ! grep -q 'term="fail"' "$work/kreport/feed.atom"; echo $?)
+# A top-level recipient may ask too; then the limit (2 a day) holds.
+recheck ask-linus 'Linus Torvalds <torvalds@linux-foundation.org>' again@example.org
+watch_once "$work/recheck.conf"
+recheck ask-ann-3 'Ann Maintainer <ann@example.org>' again@example.org
+watch_once "$work/recheck.conf"
+check "recheck: a top-level recipient's is taken (three replies)" $([ "$(ls "$kout" | wc -l)" -eq 3 ]; echo $?)
+check "recheck: over [reply] max_rechecks_per_day is ignored" $([ "$(sql "$work/kstate" "SELECT state, reason FROM jobs WHERE message_id = 'ask-ann-3@example.org'")" = "ignored|2 re-checks of this pull request in 24 h ([reply] max_rechecks_per_day)" ]; echo $?)
 [ "$fail" -eq 0 ] || cat "$work/watch.err"
 
 echo "$pass passed, $fail failed"

@@ -157,6 +157,69 @@ static void test_defaults(void)
 	pc_mail_clear(&mail);
 }
 
+/* "pullcheck: recheck": a line of its own, in a reply. */
+typedef struct {
+	const char *name;
+	const char *headers;
+	const char *body;
+	gboolean asks;
+} RecheckRow;
+
+#define IN_THREAD ANN "In-Reply-To: <pr@example.org>\n"
+
+static const RecheckRow RECHECK_ROWS[] = {
+	{ "line", IN_THREAD, "Fixed.\n\npullcheck: recheck\n", TRUE },
+	{ "case-dot", IN_THREAD, "  PullCheck:  ReCheck.  \n", TRUE },
+	{ "crlf", IN_THREAD, "pullcheck: recheck\r\n", TRUE },
+	{ "references-only", ANN "References: <pr@example.org>\n",
+	  "pullcheck: recheck\n", TRUE },
+	{ "not-a-reply", ANN, "pullcheck: recheck\n", FALSE },
+	{ "quoted", IN_THREAD, "> pullcheck: recheck\n", FALSE },
+	{ "in-a-sentence", IN_THREAD, "Say pullcheck: recheck to it.\n",
+	  FALSE },
+	{ "other-word", IN_THREAD, "pullcheck: rechecked\n", FALSE },
+	{ "no", IN_THREAD, "pullcheck: no\n", FALSE },
+};
+
+static void test_recheck(gconstpointer data)
+{
+	const RecheckRow *rr = data;
+	const Row row = { rr->name, rr->headers, rr->body, NULL };
+	PcMail mail;
+
+	read_mail(&row, &mail);
+	g_assert_cmpint(pc_triage_asks_recheck(&mail), ==, rr->asks);
+	pc_mail_clear(&mail);
+}
+
+/* [reply] top_level: patterns, caseless, on To and Cc, each once. */
+static void test_top_level(void)
+{
+	g_autoptr(PcConfig) config = load_config(
+		"[reply]\ntop_level = torvalds@linux-foundation.org;"
+		"*@Kroah.com;\n");
+	g_autoptr(PcConfig) defaults = load_config("");
+	PcMail mail = { 0 };
+	char *to_cc[] = { "linux-w@vger.kernel.org",
+			  "torvalds@linux-foundation.org", "greg@kroah.com",
+			  "torvalds@linux-foundation.org", NULL };
+	g_auto(GStrv) top = NULL, none = NULL;
+
+	mail.to_cc = to_cc;
+	top = pc_triage_top_level(config, &mail);
+	g_assert_cmpuint(g_strv_length(top), ==, 2);
+	g_assert_cmpstr(top[0], ==, "torvalds@linux-foundation.org");
+	g_assert_cmpstr(top[1], ==, "greg@kroah.com");
+	g_assert_true(pc_triage_is_top_level(defaults,
+					     "Torvalds@Linux-Foundation.org"));
+	g_assert_false(pc_triage_is_top_level(defaults, "greg@kroah.com"));
+	g_assert_false(pc_triage_is_top_level(defaults,
+					      "torvalds@linux-foundation.org.evil"));
+	to_cc[1] = to_cc[3] = "linux-next@vger.kernel.org";
+	none = pc_triage_top_level(defaults, &mail);
+	g_assert_cmpuint(g_strv_length(none), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -168,5 +231,12 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, &ROWS[i], test_refusal);
 	}
 	g_test_add_func("/triage/defaults", test_defaults);
+	for (gsize i = 0; i < G_N_ELEMENTS(RECHECK_ROWS); i++) {
+		g_autofree char *path = g_strdup_printf("/triage/recheck/%s",
+							RECHECK_ROWS[i].name);
+
+		g_test_add_data_func(path, &RECHECK_ROWS[i], test_recheck);
+	}
+	g_test_add_func("/triage/top-level", test_top_level);
 	return g_test_run();
 }
