@@ -186,6 +186,25 @@ static void command_recipe(PcBuildRun *b)
 	pc_build_step_verdict(b->result, PC_VERDICT_FAIL);
 }
 
+void pc_build_source_lines(const PcBuildSpec *spec, GPtrArray *lines)
+{
+	const char *tip = spec->tip ? spec->tip : "FETCH_HEAD";
+
+	if (spec->merged_into) {	/* what was built: the merge */
+		g_ptr_array_add(lines, g_strdup_printf("$ git fetch %s",
+						       spec->mainline_url));
+		g_ptr_array_add(lines, g_strdup_printf("$ git checkout %s",
+						       spec->merged_into));
+	}
+	g_ptr_array_add(lines, g_strdup_printf(
+				       "$ git fetch %s %s",
+				       spec->fetch_url ? spec->fetch_url : "URL",
+				       spec->ref ? spec->ref : ""));
+	g_ptr_array_add(lines, g_strdup_printf(spec->merged_into
+					       ? "$ git merge --no-edit %s"
+					       : "$ git checkout %s", tip));
+}
+
 gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 		      GError **error)
 {

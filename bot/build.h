@@ -44,6 +44,13 @@ typedef struct {
 	const char *fetch_url;
 	const char *ref;
 	const char *tip;
+	/*
+	 * When the tree built is the tip merged into mainline ([fetch]
+	 * tree = merge): mainline's URL and the commit merged into; NULL
+	 * when the tip was built as it is.
+	 */
+	const char *mainline_url;
+	const char *merged_into;
 	PcSandboxLineFunc on_line;
 	gpointer on_line_data;
 	GCancellable *cancellable;
@@ -82,6 +89,13 @@ typedef struct {
 gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 		      GError **error);
 void pc_build_result_clear(PcBuildResult *result);
+
+/*
+ * The first reproduce lines, the ones that make the tree built: fetch and
+ * check out the tip, or check out mainline and merge the tip into it.
+ * Appended to @lines (char*, owned by the array's free function).
+ */
+void pc_build_source_lines(const PcBuildSpec *spec, GPtrArray *lines);
 
 /*
  * The kernel recipe's check that the .config allmodconfig left in @out

@@ -69,11 +69,7 @@ static void set_reproduce(PcBuildRun *b, char **targets)
 	g_autofree char *joined = targets ? g_strjoinv(" ", targets) : NULL;
 	GPtrArray *r = g_ptr_array_new();
 
-	g_ptr_array_add(r, g_strdup_printf("$ git fetch %s %s",
-					   spec->fetch_url ? spec->fetch_url : "URL",
-					   spec->ref ? spec->ref : ""));
-	g_ptr_array_add(r, g_strdup_printf("$ git checkout %s",
-					   spec->tip ? spec->tip : "FETCH_HEAD"));
+	pc_build_source_lines(spec, r);
 	g_ptr_array_add(r, g_strdup("$ printf 'CONFIG_RUST=y\\nCONFIG_RANDSTRUCT_NONE=y"
 				    "\\n# CONFIG_MODVERSIONS is not set\\n' "
 				    ">rust.config"));

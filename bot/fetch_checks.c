@@ -272,13 +272,72 @@ static gboolean diffstat(PcFetchRun *r, GError **error)
 	return TRUE;
 }
 
+/* The base as a person names it: mainline's tag on it, else its id. */
+static char *name_base(PcFetchRun *r)
+{
+	g_autoptr(git_reference_iterator) it = NULL;
+	git_reference *ref;
+	char *name = NULL;
+
+	if (git_reference_iterator_glob_new(&it, r->repo,
+					    PC_FETCH_MAINLINE_NS "tags/*") < 0)
+		return NULL;
+	while (!name && git_reference_next(&ref, it) == 0) {
+		g_autoptr(git_object) commit = NULL;
+
+		if (git_reference_peel(&commit, ref, GIT_OBJECT_COMMIT) == 0 &&
+		    git_oid_equal(git_object_id(commit), &r->base))
+			name = g_strdup(git_reference_name(ref) +
+					strlen(PC_FETCH_MAINLINE_NS "tags/"));
+		git_reference_free(ref);
+	}
+	return name ? name : g_strndup(r->out->base_commit, 12);
+}
+
+/*
+ * How far the base is behind mainline: a pull request based on the last
+ * release while mainline is at -rc3 is checked against its own base, and
+ * the reply says how old that base is.
+ */
+static gboolean count_behind(PcFetchRun *r, GError **error)
+{
+	g_autoptr(git_revwalk) walk = NULL;
+	git_oid id;
+	int rc;
+
+	if (!git_oid_equal(&r->base, &r->mainline) &&
+	    git_graph_descendant_of(r->repo, &r->mainline, &r->base) != 1)
+		return TRUE;	/* not in mainline: nothing to count */
+	if (git_revwalk_new(&walk, r->repo) < 0 ||
+	    git_revwalk_push(walk, &r->mainline) < 0 ||
+	    git_revwalk_hide(walk, &r->base) < 0)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot walk mainline's history");
+	while ((rc = git_revwalk_next(&id, walk)) == 0)
+		r->out->behind_mainline++;
+	if (rc != GIT_ITEROVER)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot walk mainline's history");
+	r->out->base_name = name_base(r);
+	if (r->out->behind_mainline)
+		pc_fetch_add(r, "behind-mainline", PC_SEVERITY_INFO,
+			     "Based on %s, %u commit%s behind mainline "
+			     "(%.12s); the commits and the diffstat are "
+			     "counted from that base.",
+			     r->out->base_name, r->out->behind_mainline,
+			     r->out->behind_mainline == 1 ? "" : "s",
+			     r->out->mainline_commit);
+	return TRUE;
+}
+
 gboolean pc_fetch_stats(PcFetchRun *r, GError **error)
 {
 	find_base(r);
 	if (!r->have_base)
 		return TRUE;
 	r->out->base_commit = pc_fetch_hex(&r->base);
-	return count_commits(r, error) && diffstat(r, error);
+	return count_commits(r, error) && diffstat(r, error) &&
+	       count_behind(r, error);
 }
 
 /* --- the merge with mainline ------------------------------------------- */
@@ -302,11 +361,26 @@ static void list_conflicts(PcFetchRun *r)
 	if (paths->len > MAX_LISTED)
 		g_string_append_printf(names, " and %u more",
 				       paths->len - MAX_LISTED);
-	pc_fetch_add(
-		r, "merge-conflict", PC_SEVERITY_WARNING,
-		"Merging %s into mainline (%.12s) conflicts in %u file%s: %s.",
-		r->out->resolved_ref, r->out->mainline_commit, paths->len,
-		paths->len == 1 ? "" : "s", names->str);
+	/*
+	 * With tree = merge the merge is what this installation builds:
+	 * building the tip in its place would check a tree nobody will
+	 * get, so nothing is built and the verdict says so.
+	 */
+	if (!g_strcmp0(r->opts->tree, PC_FETCH_TREE_MERGE))
+		pc_fetch_add(r, "merge-conflict", PC_SEVERITY_INFRA,
+			     "Merging %s into mainline (%.12s) conflicts in "
+			     "%u file%s: %s. pullcheck builds the merge, so "
+			     "nothing was built.",
+			     r->out->resolved_ref, r->out->mainline_commit,
+			     paths->len, paths->len == 1 ? "" : "s",
+			     names->str);
+	else
+		pc_fetch_add(r, "merge-conflict", PC_SEVERITY_WARNING,
+			     "Merging %s into mainline (%.12s) conflicts in "
+			     "%u file%s: %s.",
+			     r->out->resolved_ref, r->out->mainline_commit,
+			     paths->len, paths->len == 1 ? "" : "s",
+			     names->str);
 }
 
 /* The tree of @id into r->merged_tree. */
@@ -487,14 +561,9 @@ gboolean pc_fetch_build_tree(PcFetchRun *r, GError **error)
 
 	git_oid_cpy(&id, &r->tip);
 	if (merge && r->out->merge_conflicts->len)
-		pc_fetch_add(
-			r, "tree-tip", PC_SEVERITY_INFO,
-			"The merge with mainline conflicts, so the tip of %s is "
-			"checked out instead.",
-			r->out->resolved_ref);
-	else if (merge && !merge_commit(r, &id, error))
+		return TRUE;	/* a finding: nothing to build */
+	if (merge && !merge_commit(r, &id, error))
 		return FALSE;
-	merge = merge && !r->out->merge_conflicts->len;
 	r->out->tree_kind =
 		g_strdup(merge ? PC_FETCH_TREE_MERGE : PC_FETCH_TREE_TIP);
 	r->out->tree_commit = pc_fetch_hex(&id);

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "fetch.h"
 #include "harness.h"
 #include "urlpolicy.h"
@@ -837,14 +838,22 @@ static void test_merge_conflict(void)
 	g_assert_cmpstr(r.tree_kind, ==, PC_FETCH_TREE_TIP);
 	pc_fetch_result_clear(&r);
 
-	/* tree = merge cannot build a merge that conflicts: the tip. */
+	/*
+	 * tree = merge: the merge is what would be built, and it cannot
+	 * be; never the tip in its place. The conflict is the verdict's
+	 * cause, its paths named.
+	 */
 	o.o.tree = PC_FETCH_TREE_MERGE;
 	fetch(&o, "conflict2", "maint.git", "conflict", id("M2"), id("C1"),
 	      &r);
-	expect(&r, "merge-conflict", PC_SEVERITY_WARNING);
-	expect(&r, "tree-tip", PC_SEVERITY_INFO);
-	g_assert_cmpstr(r.tree_kind, ==, PC_FETCH_TREE_TIP);
-	g_assert_cmpstr(r.tree_commit, ==, id("C1"));
+	x = expect(&r, "merge-conflict", PC_SEVERITY_INFRA);
+	g_assert_nonnull(strstr(x->text, "in 1 file: drivers/net/foo.c. "
+				"pullcheck builds the merge, so nothing was "
+				"built."));
+	g_assert_null(find(&r, "tree-tip"));
+	g_assert_null(r.tree_kind);
+	g_assert_null(r.tree_commit);
+	g_assert_null(r.worktree);
 	pc_fetch_result_clear(&r);
 	opts_clear(&o);
 }
@@ -2286,6 +2295,137 @@ static void test_refresh(void)
 	opts_clear(&o);
 }
 
+/* --- the base against mainline, and what reproduces the tree ----------- */
+
+/* Mainline moved on since the branch was based: said, and by how much. */
+static void test_behind(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-behind", NULL);
+	g_autofree char *dir = g_strdup_printf("%s/srv/ml-behind.git", root);
+	g_autofree char *a = NULL, *b = NULL, *c = NULL;
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	g_free(o.mainline);
+	o.mainline = own_mainline("ml-behind");
+	o.o.mainline_url = o.mainline;
+	o.o.store = store;
+	/* Mainline at the branch's base, M2 (v1.0): nothing behind. */
+	g_free(git_in(dir, "update-ref", "refs/heads/master", id("M2"), NULL));
+	fetch(&o, "behind0", "maint.git", "for-linus", id("M2"), id("F3"),
+	      &r);
+	g_assert_cmpuint(r.behind_mainline, ==, 0);
+	g_assert_null(find(&r, "behind-mainline"));
+	g_assert_cmpuint(r.commits, ==, 3);
+	pc_fetch_result_clear(&r);
+
+	/* Three commits later: the count from its own base stays 3. */
+	a = advance("ml-behind", "M4");
+	b = advance("ml-behind", "M5");
+	c = advance("ml-behind", "M6");
+	fetch(&o, "behind3", "maint.git", "for-linus", id("M2"), id("F3"),
+	      &r);
+	g_assert_cmpstr(r.mainline_commit, ==, c);
+	g_assert_cmpuint(r.behind_mainline, ==, 3);
+	g_assert_cmpstr(r.base_name, ==, "v1.0");
+	g_assert_cmpstr(r.base_commit, ==, id("M2"));
+	g_assert_cmpuint(r.commits, ==, 3);
+	g_assert_cmpuint(r.files_changed, ==, 3);
+	x = expect(&r, "behind-mainline", PC_SEVERITY_INFO);
+	g_assert_true(g_str_has_prefix(x->text, "Based on v1.0, 3 commits "
+					"behind mainline ("));
+	pc_fetch_result_clear(&r);
+
+	/* A base with no tag on it is named by its id. */
+	fetch(&o, "behind-id", "maint.git", "step2", id("F3"), id("S1"), &r);
+	g_assert_null(find(&r, "behind-mainline"));	/* F3: not mainline's */
+	pc_fetch_result_clear(&r);
+	g_free(git_in(dir, "update-ref", "refs/heads/master", id("M3"), NULL));
+	fetch(&o, "behind-m1", "maint.git", "for-linus", id("M1"), id("F3"),
+	      &r);
+	g_assert_cmpuint(r.behind_mainline, ==, 2);
+	g_assert_true(g_str_has_prefix(r.base_commit, r.base_name));
+	g_assert_cmpuint(strlen(r.base_name), ==, 12);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
+/* Runs the reproduce lines in a new repository; its HEAD's tree. */
+static char *replay(const char *name, GPtrArray *lines)
+{
+	g_autofree char *dir = g_build_filename(root, name, NULL);
+	g_auto(GStrv) env = child_env();
+
+	g_free(git_in(NULL, "init", "-q", dir, NULL));
+	env = g_environ_setenv(env, "GIT_AUTHOR_NAME", "Ann", TRUE);
+	env = g_environ_setenv(env, "GIT_AUTHOR_EMAIL", "ann@example.org",
+			       TRUE);
+	env = g_environ_setenv(env, "GIT_COMMITTER_NAME", "Ann", TRUE);
+	env = g_environ_setenv(env, "GIT_COMMITTER_EMAIL", "ann@example.org",
+			       TRUE);
+	for (guint i = 0; i < lines->len; i++) {
+		const char *line = lines->pdata[i];
+		const char *argv[] = { "/bin/sh", "-ec", line + 2, NULL };
+		g_autofree char *err = NULL;
+		int status;
+
+		g_test_message("%s", line);
+		g_assert_true(g_str_has_prefix(line, "$ "));
+		g_assert_true(g_spawn_sync(dir, (char **)argv, env, 0, NULL,
+					   NULL, NULL, &err, &status, NULL));
+		if (!g_spawn_check_wait_status(status, NULL))
+			g_error("%s failed: %s", line, err);
+	}
+	return git_in(dir, "rev-parse", "HEAD^{tree}", NULL);
+}
+
+static char *tree_of_commit(const char *commit)
+{
+	g_autofree char *dir = g_build_filename(root, "store", NULL);
+	g_autofree char *rev = g_strconcat(commit, "^{tree}", NULL);
+
+	return git_in(dir, "rev-parse", rev, NULL);
+}
+
+/* The reproduce lines make the very tree that was checked out. */
+static void test_reproduce(gconstpointer data)
+{
+	const char *tree = data;
+	gboolean merge = !strcmp(tree, PC_FETCH_TREE_MERGE);
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *name = g_strconcat("replay-", tree, NULL);
+	g_autofree char *got = NULL, *want = NULL;
+	PcBuildSpec spec = { 0 };
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.tree = tree;
+	fetch(&o, name, "maint.git", "for-linus", id("M2"), id("F3"), &r);
+	g_assert_cmpstr(r.tree_kind, ==, tree);
+	spec.fetch_url = r.url;
+	spec.ref = "for-linus";
+	spec.tip = r.tip_commit;
+	spec.mainline_url = o.mainline;
+	spec.merged_into = merge ? r.mainline_commit : NULL;
+	pc_build_source_lines(&spec, lines);
+	g_assert_cmpuint(lines->len, ==, merge ? 4 : 2);
+	got = replay(name, lines);
+	want = tree_of_commit(r.tree_commit);
+	g_assert_cmpstr(got, ==, want);
+	if (merge) {	/* not the tip's tree: the merge's */
+		g_autofree char *tip = tree_of_commit(r.tip_commit);
+
+		g_assert_cmpstr(got, !=, tip);
+	}
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -2374,6 +2514,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/mainline/seed-bundle", test_seed_bundle);
 	g_test_add_func("/fetch/mainline/seed-refused", test_seed_refused);
 	g_test_add_func("/fetch/mainline/refresh", test_refresh);
+	g_test_add_func("/fetch/mainline/behind", test_behind);
+	g_test_add_data_func("/fetch/mainline/reproduce-tip",
+			     PC_FETCH_TREE_TIP, test_reproduce);
+	g_test_add_data_func("/fetch/mainline/reproduce-merge",
+			     PC_FETCH_TREE_MERGE, test_reproduce);
 
 	ret = g_test_run();
 	git_libgit2_shutdown();
