@@ -29,6 +29,7 @@
 typedef struct {
 	const PcConfig *config;
 	gboolean dry_run, json, no_build;
+	char *repo;		/* --repo, made absolute; NULL: none */
 	guint seen;
 	int status;
 } CheckRun;
@@ -144,7 +145,8 @@ static gboolean on_message(const PcInputMessage *msg, gpointer data)
 {
 	CheckRun *c = data;
 	PcJobOptions options = { .build = !c->no_build,
-				 .on_line = show_progress };
+				 .on_line = show_progress,
+				 .local_repo = c->repo };
 	g_autoptr(GError) error = NULL;
 	PcJobRun run;
 
@@ -207,9 +209,118 @@ static PcLock *own_cache(PcConfig *config)
 	return lock;
 }
 
+/* A mail starts with a header field ("Name: ...") or an mbox "From ". */
+static gboolean looks_like_mail(const char *text, gsize len)
+{
+	gsize i;
+
+	if (len >= 5 && !strncmp(text, "From ", 5))
+		return TRUE;
+	for (i = 0; i < len && text[i] > ' ' && text[i] < 0x7f &&
+		    text[i] != ':';
+	     i++)
+		;
+	return i > 0 && i < len && text[i] == ':';
+}
+
+/*
+ * `git request-pull ... | pullcheck check -` gives the text of a pull
+ * request, no mail around it: it gets the headers a pull request to the
+ * top level would have, so that it is checked as one, and its reply is
+ * printed, never sent (there is no one to send it to).
+ */
+static char *wrap_text(const PcConfig *config, const char *text, gsize len)
+{
+	const char *to = config->reply_top_level && config->reply_top_level[0] &&
+				 !strpbrk(config->reply_top_level[0], "*?[")
+			 ? config->reply_top_level[0]
+			 : "torvalds@linux-foundation.org";
+	g_autofree char *sum = g_compute_checksum_for_data(
+		G_CHECKSUM_SHA256, (const guchar *)text, len);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *date = g_date_time_format(now,
+						   "%a, %d %b %Y %H:%M:%S +0000");
+
+	return g_strdup_printf("From: pullcheck check <check@localhost>\n"
+			       "To: %s\n"
+			       "Subject: [GIT PULL] (standard input, checked "
+			       "before sending)\n"
+			       "Date: %s\n"
+			       "Message-ID: <request-pull-%.16s@localhost>\n"
+			       "\n%.*s", to, date, sum, (int)len, text);
+}
+
+/*
+ * Standard input into CACHE/check/input.eml, read once: as it came when
+ * it is a mail, wrapped (wrap_text) when it is git request-pull's text.
+ * The path, or NULL after saying why. (transfer full)
+ */
+static char *take_stdin(CheckRun *c)
+{
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	g_autofree char *path = g_build_filename(c->config->build_cache_dir,
+						 "input.eml", NULL);
+	g_autofree char *wrapped = NULL;
+	g_autoptr(GError) error = NULL;
+	guchar buf[65536];
+	size_t n;
+
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0 &&
+	       in->len <= c->config->max_message_bytes)
+		g_byte_array_append(in, buf, n);
+	if (ferror(stdin) || in->len > c->config->max_message_bytes) {
+		complain("standard input: %s", ferror(stdin)
+			 ? g_strerror(errno)
+			 : "over [pullcheck] max_message_bytes");
+		return NULL;
+	}
+	if (!looks_like_mail((const char *)in->data, in->len)) {
+		wrapped = wrap_text(c->config, (const char *)in->data, in->len);
+		if (!c->dry_run && !c->json)
+			complain("standard input is not a mail (git "
+				 "request-pull's text?): checked as one to the "
+				 "top level; the reply is printed, not sent");
+		c->dry_run = TRUE;
+	}
+	if (!g_file_set_contents(path, wrapped ? wrapped : (char *)in->data,
+				 wrapped ? -1 : (gssize)in->len, &error)) {
+		complain("%s", error->message);
+		return NULL;
+	}
+	return g_steal_pointer(&path);
+}
+
+/*
+ * --repo on a store with no mainline yet: the objects come from the
+ * user's clone first (a hard link or a copy, fetch_seed.c), so the
+ * mainline fetch the check starts with downloads only what it lacks.
+ * Only said when it fails: the check then fetches mainline in full.
+ */
+static void seed_from_repo(const PcConfig *config, const char *repo)
+{
+	g_autofree char *store = pc_job_store_path(config);
+	g_autofree char *commit = NULL, *date = NULL, *at = NULL;
+	g_autoptr(GError) error = NULL;
+	PcFetchOptions opts;
+	guint refs = 0;
+
+	pc_fetch_options_init(&opts, config);
+	opts.store = store;
+	if (pc_fetch_mainline_info(&opts, &commit, &date, &at, &error) ||
+	    error)
+		return;
+	if (pc_fetch_seed_mainline(&opts, repo, NULL, &refs, &error))
+		fprintf(stderr, "pullcheck check: mainline seeded from %s "
+			"(%u refs)\n", repo, refs);
+	else
+		complain("mainline not seeded from %s, so it is fetched in "
+			 "full: %s", repo, error->message);
+}
+
 int pc_cmd_check(int argc, char **argv)
 {
 	CheckRun c = { 0 };
+	g_autofree char *repo = NULL, *input = NULL;
 	const GOptionEntry entries[] = {
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &c.dry_run,
 		  "Print the reply instead of sending it", NULL },
@@ -219,6 +330,10 @@ int pc_cmd_check(int argc, char **argv)
 		{ "no-build", 0, 0, G_OPTION_ARG_NONE, &c.no_build,
 		  "Fetch and check, but do not build (the verdict is then "
 		  "could-not-check)", NULL },
+		{ "repo", 0, 0, G_OPTION_ARG_FILENAME, &repo,
+		  "Fetch the ref from this local repository instead of the "
+		  "mail's URL (a branch not pushed yet); seeds mainline from "
+		  "it when the store has none", "PATH" },
 		{ NULL },
 	};
 	g_autoptr(PcConfig) config = NULL;
@@ -237,6 +352,12 @@ int pc_cmd_check(int argc, char **argv)
 		"not the daemon's,\nso check runs beside a running watch; a "
 		"second check at the same time\nsays which process has them "
 		"and exits 3.\n\n"
+		"Before sending a pull request, on the maintainer's own "
+		"machine:\n"
+		"  git request-pull v6.18 URL for-linus | pullcheck check "
+		"--dry-run --repo . -\n"
+		"checks the branch in the repository at --repo, as it is, "
+		"even if not pushed.\n\n"
 		"Exit status: 0 pass, 1 fail, 3 could not check, 4 not a pull "
 		"request,\n2 bad command line, configuration or input.",
 		entries, &status);
@@ -246,14 +367,28 @@ int pc_cmd_check(int argc, char **argv)
 		fprintf(stderr, "pullcheck check: name one FILE.eml (or -)\n");
 		return PC_EXIT_USAGE;
 	}
-	if (!(lock = own_cache(config)))
-		return pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
-	c.config = config;
-	c.status = PC_EXIT_USAGE;
-	if (!pc_input_foreach(argv[1], config->max_message_bytes, on_message,
-			      &c, &error)) {
-		complain("%s", error->message);
+	if (repo && !g_file_test(repo, G_FILE_TEST_IS_DIR)) {
+		complain("--repo %s: not a directory", repo);
 		return PC_EXIT_USAGE;
 	}
+	if (!(lock = own_cache(config)))
+		return pc_verdict_exit_status(PC_VERDICT_IS_UNCHECKED);
+	c.repo = repo ? g_canonicalize_filename(repo, NULL) : NULL;
+	if (c.repo)
+		seed_from_repo(config, c.repo);
+	c.config = config;
+	c.status = PC_EXIT_USAGE;
+	input = strcmp(argv[1], "-") ? g_strdup(argv[1]) : take_stdin(&c);
+	if (!input) {
+		g_free(c.repo);
+		return PC_EXIT_USAGE;
+	}
+	if (!pc_input_foreach(input, config->max_message_bytes, on_message,
+			      &c, &error)) {
+		complain("%s", error->message);
+		g_free(c.repo);
+		return PC_EXIT_USAGE;
+	}
+	g_free(c.repo);
 	return c.status;
 }

@@ -64,7 +64,8 @@ char *pc_job_store_path(const PcConfig *config)
 	return g_build_filename(config->state_dir, "git", NULL);
 }
 
-static gboolean fetch_step(const PcConfig *config, PcJobRun *run)
+static gboolean fetch_step(const PcConfig *config, const char *local_repo,
+			   PcJobRun *run)
 {
 	PcFetchOptions opts;
 	g_autofree char *store = pc_job_store_path(config);
@@ -76,6 +77,7 @@ static gboolean fetch_step(const PcConfig *config, PcJobRun *run)
 	pc_fetch_options_init(&opts, config);
 	opts.store = store;
 	opts.worktree = worktree;
+	opts.local_repo = local_repo;
 	run->fetched = TRUE;
 	if (!pc_fetch_run(&opts, run->key, &run->pr, &run->fetch, &error))
 		pc_reasons_add(run->reasons, "fetch-infra", PC_SEVERITY_INFRA,
@@ -168,9 +170,10 @@ gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
 	return TRUE;
 }
 
-gboolean pc_job_fetch(const PcConfig *config, PcJobRun *run)
+static gboolean fetch_from(const PcConfig *config, const char *local_repo,
+			   PcJobRun *run)
 {
-	if (verdict_of(run->reasons) || !fetch_step(config, run))
+	if (verdict_of(run->reasons) || !fetch_step(config, local_repo, run))
 		return FALSE;
 	if (!run->fetch.worktree) {
 		pc_reasons_add(run->reasons, "no-worktree", PC_SEVERITY_INFRA,
@@ -178,6 +181,11 @@ gboolean pc_job_fetch(const PcConfig *config, PcJobRun *run)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean pc_job_fetch(const PcConfig *config, PcJobRun *run)
+{
+	return fetch_from(config, NULL, run);
 }
 
 void pc_job_build(const PcConfig *config, const PcJobOptions *options,
@@ -261,7 +269,7 @@ gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
 
 	if (!pc_job_read(config, message, flags, run, error))
 		return FALSE;
-	if (pc_job_fetch(config, run))
+	if (fetch_from(config, options->local_repo, run))
 		pc_job_build(config, options, run);
 	/* Nothing runs this job again: its refs go (maintain's otherwise). */
 	if (!pc_job_forget(config, run, &n, &kept))

@@ -27,6 +27,11 @@ typedef struct {
 	GCancellable *cancellable;
 	PcSandboxLineFunc on_line;	/* build progress */
 	gpointer on_line_data;
+	/*
+	 * check --repo: fetch the pull request's ref from this repository
+	 * on this machine instead of its URL; NULL: the URL.
+	 */
+	const char *local_repo;
 } PcJobOptions;
 
 /* Everything one run learned. Plain data; cleared with pc_job_run_clear. */

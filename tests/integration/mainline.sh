@@ -113,5 +113,37 @@ check "mainline down: status says it failed" $(grep -q '^mainline  cannot fetch 
 "$pc" mainline --config "$work/pullcheck.conf" --from-clone x --from-bundle y >/dev/null 2>&1
 check "mainline: two seeds is a usage error" $([ $? -eq 2 ]; echo $?)
 
+# 5. Before sending: `git request-pull ... | pullcheck check --dry-run
+#    --repo PATH -` on the maintainer's machine, the branch not pushed
+#    anywhere, a state directory of its own with no mainline yet: the
+#    clone seeds it, the ref comes from the clone, the build passes.
+sed -e "s|^state_dir = .*|state_dir = $work/own|" -e "s|^cache_dir = .*|cache_dir = $work/own-cache|" \
+	"$work/pullcheck.conf" >"$work/own.conf"
+url=git://127.0.0.1:$port/ann/linux.git
+git -C "$work/linux" request-pull v1.0 "$url" for-linus >"$work/rp.txt" 2>/dev/null
+check "request-pull: the branch is not on the server" $([ $? -ne 0 ]; echo $?)
+"$pc" check --config "$work/own.conf" --dry-run --repo "$work/linux" - \
+	<"$work/rp.txt" >"$work/own.reply" 2>"$work/own.err"
+st=$?
+check "check --repo: exit 0 (pass)" $([ $st -eq 0 ]; echo $?)
+check "check --repo: mainline seeded from the clone" $(grep -q "^pullcheck check: mainline seeded from $work/linux " "$work/own.err"; echo $?)
+check "check --repo: the reply printed" $(grep -q '^X-Pullcheck-Verdict: pass' "$work/own.reply"; echo $?)
+check "check --repo: the tip checked is the unpushed branch's" $(grep -q "^X-Pullcheck-Tip: $(git -C "$work/linux" rev-parse for-linus)" "$work/own.reply"; echo $?)
+check "check --repo: the reply says where the ref came from" $(tr -d '\n' <"$work/own.reply" | grep -q "refs/heads/for-linus was fetched from *$work/linux"; echo $?)
+check "check --repo: mainline in the store" $([ "$(git -C "$work/own/git" rev-parse refs/pullcheck/mainline/HEAD)" = "$(git -C "$work/up" rev-parse master)" ]; echo $?)
+"$pc" check --config "$work/own.conf" --json --repo "$work/linux" - \
+	<"$work/rp.txt" >"$work/own.json" 2>/dev/null
+check "check --repo --json: pass, commits 1, 1 behind" $([ "$(jget "$work/own.json" '(j["verdict"], j["fetch"]["commits"], j["fetch"]["behind_mainline"], j["fetch"]["base_name"])')" = "('pass', 1, 1, 'v1.0')" ]; echo $?)
+#    Without --repo the same text is fetched from its URL, which does
+#    not have the branch: could not check, never a pass.
+"$pc" check --config "$work/own.conf" --json - <"$work/rp.txt" >"$work/url.json" 2>/dev/null
+check "check without --repo: could-not-check" $([ "$(jget "$work/url.json" 'j["verdict"]')" = could-not-check ]; echo $?)
+#    A path in a mail stays refused: only the command line may name one.
+sed "s|$url|$work/linux|" "$work/rp.txt" >"$work/path.txt"
+"$pc" check --config "$work/own.conf" --json - <"$work/path.txt" >"$work/path.json" 2>/dev/null
+check "a path in the mail: url-not-allowed" $(jget "$work/path.json" '[r["code"] for r in j["reasons"]]' | grep -q url-not-allowed; echo $?)
+"$pc" check --config "$work/own.conf" --repo "$work/nowhere" - <"$work/rp.txt" >/dev/null 2>&1
+check "check --repo on no directory: exit 2" $([ $? -eq 2 ]; echo $?)
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
