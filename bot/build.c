@@ -24,6 +24,12 @@ G_DEFINE_QUARK(pc-build-error-quark, pc_build_error)
 #define COMMAND_OUT "/tmp/out"
 #define MAX_DIAGNOSTICS 20
 
+const char *pc_build_log_prefix(const char *recipe)
+{
+	return !g_strcmp0(recipe, "kernel") ? PC_BUILDROOT_SRC "/"
+					    : COMMAND_SRC "/";
+}
+
 static void read_diagnostics(PcBuildRun *b)
 {
 	g_autoptr(PcBuildlogParser) parser = pc_buildlog_parser_new();
@@ -34,8 +40,7 @@ static void read_diagnostics(PcBuildRun *b)
 	if (!g_file_get_contents(b->spec->log_path, &log, &len, NULL))
 		return;
 	pc_buildlog_parse(parser, log, len,
-			  !strcmp(b->result->recipe, "kernel")
-				  ? PC_BUILDROOT_SRC "/" : COMMAND_SRC "/",
+			  pc_build_log_prefix(b->result->recipe),
 			  MAX_DIAGNOSTICS, &diags);
 	b->result->diagnostics = g_steal_pointer(&diags.items);
 	b->result->diagnostics_total = diags.total;
@@ -252,5 +257,17 @@ void pc_build_result_clear(PcBuildResult *r)
 		g_ptr_array_unref(r->diagnostics);
 	g_free(r->log_path);
 	g_strfreev(r->reproduce);
+	g_clear_pointer(&r->baseline, pc_build_baseline_free);
 	memset(r, 0, sizeof(*r));
+}
+
+void pc_build_baseline_free(PcBuildBaseline *bl)
+{
+	if (!bl)
+		return;
+	g_free(bl->commit);
+	g_free(bl->verdict);
+	g_free(bl->config_rust);
+	g_free(bl->first_error);
+	g_free(bl);
 }

@@ -54,7 +54,36 @@ typedef struct {
 	PcSandboxLineFunc on_line;
 	gpointer on_line_data;
 	GCancellable *cancellable;
+	/*
+	 * For the build of a pull request's base (job.c), which must build
+	 * what the tip's build did: make exactly @targets after prepare
+	 * (NULL: the scope chooses) and call that coverage @coverage.
+	 */
+	const char *const *targets;
+	const char *coverage;
+	/*
+	 * Stop after allmodconfig, rustavailable and the CONFIG_RUST
+	 * check: whether the base has Rust on is all job.c asks then.
+	 */
+	gboolean configure_only;
 } PcBuildSpec;
+
+/*
+ * The base's build that a failed build was compared with
+ * (build_baseline.h): plain data for the job result, build.baseline.
+ */
+typedef struct {
+	char *commit;		/* hex */
+	char *verdict;		/* the base's: pass | fail | could-not-check */
+	gboolean cached;	/* from the cache: not built for this job */
+	char *config_rust;	/* CONFIG_RUST in the base's .config; NULL: unknown */
+	char *first_error;	/* the base's, one line; NULL: none */
+	guint errors_common;	/* the tip's errors the base has too */
+	guint errors_new;	/* the tip's errors the base does not have */
+} PcBuildBaseline;
+
+void pc_build_baseline_free(PcBuildBaseline *baseline);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcBuildBaseline, pc_build_baseline_free)
 
 typedef struct {
 	char *verdict;		/* pass | fail | could-not-check */
@@ -79,6 +108,7 @@ typedef struct {
 	guint diagnostics_total;
 	char *log_path;
 	char **reproduce;	/* shell lines, in order */
+	PcBuildBaseline *baseline;	/* NULL: no base was compared */
 } PcBuildResult;
 
 /*
@@ -96,6 +126,12 @@ void pc_build_result_clear(PcBuildResult *result);
  * Appended to @lines (char*, owned by the array's free function).
  */
 void pc_build_source_lines(const PcBuildSpec *spec, GPtrArray *lines);
+
+/*
+ * Where @recipe's build sees its tree, with a slash: the prefix its
+ * log's file names start with. (transfer none)
+ */
+const char *pc_build_log_prefix(const char *recipe);
 
 /*
  * The kernel recipe's check that the .config allmodconfig left in @out

@@ -903,6 +903,45 @@ void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config)
 	opts->refresh_timeout = config->fetch_refresh_timeout;
 }
 
+gboolean pc_fetch_checkout(const PcFetchOptions *opts, const char *commit,
+			   GPtrArray *rust_files, GError **error)
+{
+	g_autoptr(git_repository) repo = NULL;
+	g_autoptr(git_commit) c = NULL;
+	PcWorktreeOptions wo = {
+		.dir = opts->worktree,
+		.store = opts->store,
+		.max_file_bytes = opts->max_file_bytes,
+		.max_tree_bytes = opts->max_tree_bytes,
+	};
+	gboolean ok;
+	git_oid id;
+	int lock;
+
+	if (!pc_fetch_check_options(opts, error))
+		return FALSE;
+	if (!opts->worktree || !commit || strlen(commit) != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(&id, commit) < 0) {
+		g_set_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_INVALID,
+			    "not a commit to check out: %s",
+			    commit ? commit : "(null)");
+		return FALSE;
+	}
+	lock = lock_store(opts, error);
+	if (lock < 0)
+		return FALSE;
+	repo = pc_fetch_open_store(opts->store, error);
+	if (!repo)
+		ok = FALSE;
+	else if (git_commit_lookup(&c, repo, &id) < 0)
+		ok = pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+				       "the store has no commit %s", commit);
+	else
+		ok = pc_worktree_checkout(&wo, &id, rust_files, error);
+	close(lock);
+	return ok;
+}
+
 /* The job refs under @glob, deleted; their count in *@deleted. */
 static gboolean delete_refs(git_repository *repo, const char *glob,
 			    guint *deleted, GError **error)

@@ -184,6 +184,18 @@ gboolean pc_fetch_run(const PcFetchOptions *opts, const char *job_id,
 		      const PcPullreq *pr, PcFetchResult *out, GError **error);
 void pc_fetch_result_clear(PcFetchResult *result);
 
+/*
+ * Checks out @commit (40 hex digits: a commit the store already holds,
+ * such as the base_commit of an earlier pc_fetch_run) into
+ * @opts->worktree, with the refusals of worktree.h, and appends its .rs
+ * files to @rust_files. For the build of a pull request's base, in the
+ * same worktree as its tip: only the paths that differ are written, so
+ * their mtimes tell make what to rebuild in the output the two share.
+ * FALSE with @error (PC_WORKTREE_ERROR for a tree refused).
+ */
+gboolean pc_fetch_checkout(const PcFetchOptions *opts, const char *commit,
+			   GPtrArray *rust_files, GError **error);
+
 /* A job key as job.c makes them (result.h): the form of a job's id. */
 #define PC_FETCH_JOB_KEY_LEN 16
 

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "build_baseline.h"
 #include "job.h"
 #include "reason.h"
 #include "reply.h"
@@ -86,6 +87,114 @@ static gboolean fetch_step(const PcConfig *config, const char *local_repo,
 	return !verdict_of(run->reasons);
 }
 
+/* The worst finding of @result, in words, for why its base is unusable. */
+static char *worst_text(const PcBuildResult *result)
+{
+	const PcReason *worst = pc_reasons_worst(result->reasons);
+
+	return g_strdup(worst ? worst->text : "its build was not checked");
+}
+
+/*
+ * The base, built as the tip was: checked out by the fetch step into
+ * the tip's worktree (only the paths that differ are written, so make
+ * rebuilds just what they touch in the output the two share), then the
+ * build step with the tip's targets and coverage. Fills @base; *@why
+ * says why when the base could not be built.
+ */
+static void build_base(const PcConfig *config, const PcBuildSpec *tip_spec,
+		       PcJobRun *run, const char *commit, PcBaselineNeed need,
+		       PcBaseline *base, char **why)
+{
+	g_autofree char *store = pc_job_store_path(config);
+	g_autofree char *log_path = g_strdup_printf("%s.base", tip_spec->log_path);
+	g_autoptr(GPtrArray) rust_files =
+		g_ptr_array_new_null_terminated(64, g_free, TRUE);
+	g_autoptr(GError) error = NULL;
+	PcBuildSpec spec = *tip_spec;
+	PcFetchOptions opts;
+	PcBuildResult result;
+
+	pc_fetch_options_init(&opts, config);
+	opts.store = store;
+	opts.worktree = run->fetch.worktree;
+	if (!pc_fetch_checkout(&opts, commit, rust_files, &error)) {
+		base->commit = g_strdup(commit);
+		base->verdict = g_strdup(PC_VERDICT_UNCHECKED);
+		*why = g_strdup_printf("its checkout failed: %s",
+				       error->message);
+		return;
+	}
+	spec.log_path = log_path;
+	spec.changed = NULL;
+	spec.rust_files = (const char *const *)rust_files->pdata;
+	spec.tip = commit;
+	spec.mainline_url = NULL;
+	spec.merged_into = NULL;
+	spec.targets = (const char *const *)run->build.targets;
+	spec.coverage = run->build.coverage;
+	spec.configure_only = need == PC_BASELINE_CONFIGURE;
+	if (!pc_build_run(&spec, &result, &error)) {
+		base->commit = g_strdup(commit);
+		base->verdict = g_strdup(PC_VERDICT_UNCHECKED);
+		*why = g_strdup(error->message);
+		pc_build_result_clear(&result);
+		return;
+	}
+	pc_baseline_from_build(base, commit, &result);
+	*why = worst_text(&result);
+	pc_build_result_clear(&result);
+}
+
+/*
+ * What the tree built is compared with: the pull request's base (the
+ * mail's "changes since" commit, else the merge-base with mainline); for
+ * the tip merged into mainline, the commit it was merged into, whose
+ * own errors are no more the pull request's.
+ */
+static const char *base_of(const PcJobRun *run)
+{
+	if (!g_strcmp0(run->fetch.tree_kind, PC_FETCH_TREE_MERGE))
+		return run->fetch.mainline_commit;
+	return run->fetch.base_commit;
+}
+
+/*
+ * A failed build is compared with its base's, from the cache or built
+ * now, so that only the pull request's own errors fail it
+ * (build_baseline.h). A pass needs no base.
+ */
+static void baseline_step(const PcConfig *config, const PcBuildSpec *tip_spec,
+			  PcJobRun *run)
+{
+	PcBaselineNeed need = pc_baseline_need(&run->build);
+	const char *commit = base_of(run);
+	g_autofree char *dir = NULL, *key = NULL, *why = NULL;
+	g_autoptr(GPtrArray) tip_errors = NULL;
+	g_autoptr(GError) error = NULL;
+	PcBaseline base = { 0 };
+
+	if (need == PC_BASELINE_NONE || !commit || !run->fetch.worktree)
+		return;
+	dir = g_build_filename(config->build_cache_dir, "baseline", NULL);
+	key = pc_baseline_key(commit, &run->build, need);
+	if (pc_baseline_load(dir, key, &base)) {
+		g_message("job %s: the base %s, built before: %s", run->key,
+			  commit, base.verdict);
+	} else {
+		g_message("job %s: the build failed; building the base %s",
+			  run->key, commit);
+		build_base(config, tip_spec, run, commit, need, &base, &why);
+		if (!pc_baseline_save(dir, key, &base, &error))
+			g_warning("job %s: the base's build is not cached: %s",
+				  run->key, error->message);
+	}
+	tip_errors = pc_baseline_read_log(run->build.log_path,
+					  pc_build_log_prefix(run->build.recipe));
+	pc_baseline_judge(&run->build, tip_errors, &base, why);
+	pc_baseline_clear(&base);
+}
+
 static void build_step(const PcConfig *config, const PcJobOptions *options,
 		       PcJobRun *run)
 {
@@ -130,6 +239,7 @@ static void build_step(const PcConfig *config, const PcJobOptions *options,
 			       PC_SEVERITY_INFRA, "%s", error->message);
 		return;
 	}
+	baseline_step(config, &spec, run);
 	take_reasons(run->reasons, run->build.reasons);
 	if (!strcmp(run->build.verdict, PC_VERDICT_PASS) &&
 	    !verdict_of(run->reasons))
@@ -226,7 +336,8 @@ gboolean pc_job_finish(const PcConfig *config, PcJobRun *run, GError **error)
  */
 static const char *const TRANSIENT[] = {
 	"fetch-failed",	   "fetch-infra",   "sandbox-failed", "build-setup",
-	"toolchain-missing", "no-worktree", "config-missing", "no-space", NULL
+	"toolchain-missing", "no-worktree", "config-missing", "no-space",
+	"base-unchecked", NULL
 };
 
 const char *pc_job_transient(const PcJobRun *run)

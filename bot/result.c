@@ -104,6 +104,26 @@ static void add_diagnostics(JsonBuilder *b, GPtrArray *diags)
 	json_builder_end_array(b);
 }
 
+/* build.baseline: the base's build a failed build was compared with. */
+static void add_baseline(JsonBuilder *b, const PcBuildBaseline *bl)
+{
+	json_builder_set_member_name(b, "baseline");
+	if (!bl) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	json_builder_begin_object(b);
+	pc_json_add_string(b, "commit", bl->commit);
+	pc_json_add_string(b, "verdict", bl->verdict);
+	json_builder_set_member_name(b, "cached");
+	json_builder_add_boolean_value(b, bl->cached);
+	pc_json_add_string(b, "config_rust", bl->config_rust);
+	pc_json_add_string(b, "first_error", bl->first_error);
+	pc_json_add_int(b, "errors_common", bl->errors_common);
+	pc_json_add_int(b, "errors_new", bl->errors_new);
+	json_builder_end_object(b);
+}
+
 static void add_build(JsonBuilder *b, const PcBuildResult *r,
 		      const PcFetchResult *f)
 {
@@ -137,6 +157,7 @@ static void add_build(JsonBuilder *b, const PcBuildResult *r,
 	pc_json_add_int(b, "diagnostics_total", r->diagnostics_total);
 	pc_json_add_string(b, "log_path", r->log_path);
 	add_strv(b, "reproduce", r->reproduce);
+	add_baseline(b, r->baseline);
 	json_builder_end_object(b);
 }
 
