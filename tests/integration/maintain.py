@@ -363,6 +363,14 @@ try:
         check("guard tmpfs: the reason names the cache and what is free",
               f"[build] cache_dir {small}" in (j["reason"] or "") and
               "MiB free" in (j["reason"] or ""), j["reason"])
+        # An open job keeps its mail however old: it is still to run.
+        write_conf()
+        sql("UPDATE jobs SET updated_at = ? WHERE message_id = ?",
+            (old, five))
+        p, m = maintain_json()
+        check("retention: an open job keeps its mail, however old",
+              p.returncode == 0 and job(five)["raw"] is not None and
+              m["job_store"]["raw_mails_dropped"] == 0, p.stderr[-1000:])
     else:
         check("guard tmpfs: needs root and unshare", False,
               "run as root with util-linux")
