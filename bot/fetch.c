@@ -615,16 +615,41 @@ static gboolean ensure_mainline(PcFetchRun *r, GError **error)
 	return TRUE;
 }
 
+/*
+ * libgit2 refuses a redirect to another host itself, whatever the allow
+ * list says, in these words (libgit2 1.5, net.c); the host, or NULL.
+ */
+static char *offsite_redirect(const char *why)
+{
+	const char *to = strstr(why, "cannot redirect from '");
+
+	to = to ? strstr(to, "' to '") : NULL;
+	if (!to || !strchr(to + 6, '\''))
+		return NULL;
+	return g_strndup(to + 6, strchr(to + 6, '\'') - (to + 6));
+}
+
 static gboolean fetch_failed(PcFetchRun *r, const Session *s)
 {
+	const char *name = r->out->resolved_ref ? r->out->resolved_ref
+			   : r->pr->ref		 ? r->pr->ref
+						 : "HEAD";
+	const char *from = r->opts->local_repo ? r->opts->local_repo
+					       : r->out->url;
+	g_autofree char *host = offsite_redirect(session_error(s));
+
 	/* Not worth a retry: the server will send it on again. */
-	pc_fetch_add(r, s->refused ? "url-not-allowed" : "fetch-failed",
-		     PC_SEVERITY_ERROR, "Fetching %s from %s failed: %s.",
-		     r->out->resolved_ref ? r->out->resolved_ref
-		     : r->pr->ref	  ? r->pr->ref
-					  : "HEAD",
-		     r->opts->local_repo ? r->opts->local_repo : r->out->url,
-		     session_error(s));
+	if (host)
+		pc_fetch_add(r, "url-not-allowed", PC_SEVERITY_ERROR,
+			     "Fetching %s from %s failed: the server sent the "
+			     "fetch on to another host, %s, and pullcheck "
+			     "follows no redirect to another host.",
+			     name, from, host);
+	else
+		pc_fetch_add(r, s->refused ? "url-not-allowed"
+					   : "fetch-failed",
+			     PC_SEVERITY_ERROR, "Fetching %s from %s failed: "
+			     "%s.", name, from, session_error(s));
 	return FALSE;
 }
 

@@ -5,9 +5,13 @@ Usage: slow_server.py MODE PORT, listening on 127.0.0.1.
   silent  accepts every connection, reads what is sent, never answers.
   drip    answers an HTTP request with a status line and then one header
           byte a second, forever: never idle long, never done.
+  tls-silent CERT KEY
+          completes the TLS handshake with CERT, then reads what is
+          sent and never answers.
 Prints "ready" once listening.
 """
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -28,9 +32,21 @@ def drip(conn):
         conn.sendall(b"x")
 
 
+def tls_silent(conn):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    try:
+        tls = ctx.wrap_socket(conn, server_side=True)
+        print("handshake done", flush=True)
+        silent(tls)
+    except (ssl.SSLError, OSError) as e:
+        print("handshake failed:", e, flush=True)
+        conn.close()
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
-    handler = {"silent": silent, "drip": drip}[mode]
+    handler = {"silent": silent, "drip": drip, "tls-silent": tls_silent}[mode]
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", port))

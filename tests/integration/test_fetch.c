@@ -50,7 +50,9 @@ static struct {
 	char *http_base;	/* http://127.0.0.1:PORT */
 	char *https;		/* https://127.0.0.1:PORT/git */
 	char *https_base;	/* https://127.0.0.1:PORT */
-	char *ca_file;		/* the https server's self-signed certificate */
+	char *ca_file;		/* the test CA of the https servers */
+	guint16 wrong_port;	/* https, a certificate for another name */
+	guint16 tls_silent_port;	/* TLS handshake, then nothing */
 	char *allow[7];		/* NULL-terminated; [5] for one test */
 	char *store, *keyring;
 } t;
@@ -155,21 +157,63 @@ static void start_git_daemon(const char *srv)
 	wait_git(url);
 }
 
-/* A certificate for 127.0.0.1, its own CA: [fetch] ca_file trusts it. */
+/* openssl @args...; the test fails if it does. */
+static void openssl(const char *first, ...)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *out = NULL;
+	const char *arg;
+	va_list ap;
+
+	g_ptr_array_add(argv, "/usr/bin/openssl");
+	va_start(ap, first);
+	for (arg = first; arg; arg = va_arg(ap, const char *))
+		g_ptr_array_add(argv, (char *)arg);
+	va_end(ap);
+	g_ptr_array_add(argv, NULL);
+	out = run_cmd((const char *const *)argv->pdata);
+	g_assert_nonnull(out);
+}
+
+/* DIR/NAME.pem and DIR/NAME-key.pem: a server certificate from the CA. */
+static void issue(const char *dir, const char *name, const char *cn,
+		  const char *san)
+{
+	g_autofree char *key = g_strdup_printf("%s/%s-key.pem", dir, name);
+	g_autofree char *csr = g_strdup_printf("%s/%s.csr", dir, name);
+	g_autofree char *cert = g_strdup_printf("%s/%s.pem", dir, name);
+	g_autofree char *ext = g_strdup_printf("%s/%s.ext", dir, name);
+	g_autofree char *ca_key = g_strdup_printf("%s/ca-key.pem", dir);
+	g_autofree char *subj = g_strdup_printf("/CN=%s", cn);
+	g_autofree char *text = g_strdup_printf(
+		"subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+		"extendedKeyUsage=serverAuth\n", san);
+
+	g_assert_true(g_file_set_contents(ext, text, -1, NULL));
+	openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subj,
+		"-keyout", key, "-out", csr, NULL);
+	openssl("x509", "-req", "-in", csr, "-CA", t.ca_file, "-CAkey", ca_key,
+		"-CAcreateserial", "-days", "2", "-extfile", ext, "-out", cert,
+		NULL);
+}
+
+/*
+ * A test CA, which [fetch] ca_file trusts and the system does not, and
+ * two server certificates from it: "cert" for 127.0.0.1 and localhost,
+ * "wrong" for another name only.
+ */
 static void make_certificate(const char *dir)
 {
-	g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
-	const char *argv[] = { "/usr/bin/openssl", "req", "-x509", "-newkey",
-			       "rsa:2048", "-nodes", "-days", "2", "-subj",
-			       "/CN=127.0.0.1", "-addext",
-			       "subjectAltName=IP:127.0.0.1", "-keyout", key,
-			       "-out", NULL, NULL };
-	g_autofree char *out = NULL;
+	g_autofree char *ca_key = g_build_filename(dir, "ca-key.pem", NULL);
 
-	t.ca_file = g_build_filename(dir, "cert.pem", NULL);
-	argv[15] = t.ca_file;
-	out = run_cmd(argv);
-	g_assert_nonnull(out);
+	t.ca_file = g_build_filename(dir, "ca.pem", NULL);
+	openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+		"-subj", "/CN=pullcheck test CA", "-addext",
+		"basicConstraints=critical,CA:TRUE", "-addext",
+		"keyUsage=critical,keyCertSign,cRLSign", "-keyout", ca_key,
+		"-out", t.ca_file, NULL);
+	issue(dir, "cert", "127.0.0.1", "IP:127.0.0.1,DNS:localhost");
+	issue(dir, "wrong", "wrong.example", "DNS:wrong.example");
 }
 
 /*
@@ -180,6 +224,7 @@ static void start_lighttpd(const char *srv)
 {
 	guint16 port = pc_harness_free_port("127.0.0.1");
 	guint16 tls_port = pc_harness_free_port("127.0.0.1");
+	guint16 wrong_port = pc_harness_free_port("127.0.0.1");
 	g_autofree char *dir = g_build_filename(root, "http", NULL);
 	g_autofree char *conf = g_build_filename(dir, "lighttpd.conf", NULL);
 	g_autoptr(GString) text = g_string_new(NULL);
@@ -205,9 +250,20 @@ static void start_lighttpd(const char *srv)
 		"}\n"
 		"$SERVER[\"socket\"] == \"127.0.0.1:%u\" {\n"
 		"\tssl.engine = \"enable\"\n"
-		"\tssl.pemfile = \"%s\"\n"
-		"\tssl.privkey = \"%s/key.pem\"\n"
-		"}\n", dir, port, dir, srv, tls_port, t.ca_file, dir);
+		"\tssl.pemfile = \"%s/cert.pem\"\n"
+		"\tssl.privkey = \"%s/cert-key.pem\"\n"
+		"}\n"
+		"$SERVER[\"socket\"] == \"127.0.0.1:%u\" {\n"
+		"\tssl.engine = \"enable\"\n"
+		"\tssl.pemfile = \"%s/wrong.pem\"\n"
+		"\tssl.privkey = \"%s/wrong-key.pem\"\n"
+		"}\n"
+		"$HTTP[\"url\"] =~ \"^/xhost/\" {\n"
+		"\turl.redirect = ( \"^/xhost/(.*)$\" => "
+		"\"https://localhost:%u/git/$1\" )\n"
+		"\turl.redirect-code = 302\n"
+		"}\n", dir, port, dir, srv, tls_port, dir, dir, wrong_port, dir,
+		dir, tls_port);
 	for (guint i = 0; i < G_N_ELEMENTS(codes); i++)
 		g_string_append_printf(text,
 			"$HTTP[\"url\"] =~ \"^/m%d/\" {\n"
@@ -220,6 +276,7 @@ static void start_lighttpd(const char *srv)
 	t.http = g_strdup_printf("%s/git", t.http_base);
 	t.https_base = g_strdup_printf("https://127.0.0.1:%u", tls_port);
 	t.https = g_strdup_printf("%s/git", t.https_base);
+	t.wrong_port = wrong_port;
 	url = g_strdup_printf("%s/mainline.git", t.http);
 	wait_git(url);
 }
@@ -231,7 +288,12 @@ static guint16 start_slow(const char *mode)
 						   "slow_server.py", NULL);
 	g_autofree char *port_arg = g_strdup_printf("%u", port);
 	g_autofree char *log = g_strdup_printf("slow-%s.log", mode);
-	const char *argv[] = { PYTHON, script, mode, port_arg, NULL };
+	g_autofree char *cert = g_build_filename(root, "http", "cert.pem",
+						 NULL);
+	g_autofree char *key = g_build_filename(root, "http", "cert-key.pem",
+						NULL);
+	const char *argv[] = { PYTHON, script, mode, port_arg, cert, key,
+			       NULL };
 
 	spawn(argv, log);
 	for (int i = 0; i < 100 && !port_open(port); i++)
@@ -285,6 +347,7 @@ static void need_servers(void)
 	start_lighttpd(srv);
 	t.silent_port = start_slow("silent");
 	t.drip_port = start_slow("drip");
+	t.tls_silent_port = start_slow("tls-silent");
 	t.allow[0] = g_strdup_printf("%s/", t.git);
 	t.allow[1] = g_strdup_printf("%s/", t.http);
 	t.allow[2] = g_strdup_printf("git://127.0.0.1:%u/", t.silent_port);
@@ -992,6 +1055,66 @@ static void test_redirect(gconstpointer data)
 	opts_clear(&o);
 }
 
+/* A certificate from the trusted CA, for another name: refused. */
+static void test_https_wrong_host(void)
+{
+	g_autofree char *url = NULL;
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.ca_file = t.ca_file;
+	url = g_strdup_printf("https://127.0.0.1:%u/git/maint.git",
+			      t.wrong_port);
+	g_free(t.allow[5]);
+	t.allow[5] = g_strdup(url);
+	fetch(&o, "wrong-host", url, "for-linus", NULL, NULL, &r);
+	x = expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
+	if (!strstr(x->text, "the certificate of 127.0.0.1 is not trusted") ||
+	    !strstr(x->text, "does not match"))
+		g_error("not a name error: %s", x->text);
+	g_assert_null(r.tip_commit);
+	pc_fetch_result_clear(&r);
+	g_clear_pointer(&t.allow[5], g_free);
+	opts_clear(&o);
+}
+
+/*
+ * A redirect to another host, one the allow list does not name: the
+ * request to it is never sent. The certificate would be good for it
+ * (localhost is in it), so only the allow list stops it.
+ */
+static void test_https_redirect_off_list(void)
+{
+	g_autofree char *url = NULL, *from = NULL, *git = NULL;
+	const char *allow[3] = { NULL };
+	const PcReason *x;
+	PcFetchResult r;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.ca_file = t.ca_file;
+	from = g_strdup_printf("%s/xhost/", t.https_base);
+	git = g_strdup_printf("%s/git/", t.https_base);
+	url = g_strdup_printf("%smaint.git", from);
+	allow[0] = from;
+	allow[1] = git;
+	o.o.allow_urls = allow;
+	fetch(&o, "xhost", url, "for-linus", NULL, NULL, &r);
+	x = expect(&r, "url-not-allowed", PC_SEVERITY_ERROR);
+	if (!strstr(x->text, "the server sent the fetch on to another host, "
+			     "localhost,"))
+		g_error("\"%s\" does not name the host it was sent to",
+			x->text);
+	g_assert_null(find(&r, "fetch-failed"));	/* not retried */
+	g_assert_null(r.tip_commit);
+	pc_fetch_result_clear(&r);
+	opts_clear(&o);
+}
+
 /* --- refused before any network ---------------------------------------- */
 
 static void expect_refused(const char *url, const char *ref,
@@ -1154,6 +1277,9 @@ static void test_never_answers(gconstpointer data)
 	o.o.timeout = timeout;
 	if (!strcmp(kind, "drip"))
 		url = g_strdup_printf("http://127.0.0.1:%u/x.git", t.drip_port);
+	else if (!strcmp(kind, "tls-silent"))	/* a good handshake, then */
+		url = g_strdup_printf("https://127.0.0.1:%u/x.git",
+				      t.tls_silent_port);
 	else
 		url = g_strdup_printf("%s://127.0.0.1:%u/x.git", kind,
 				      t.silent_port);
@@ -1164,7 +1290,8 @@ static void test_never_answers(gconstpointer data)
 	 * connection: read them before the clock starts, so what is
 	 * measured is the wait alone.
 	 */
-	if (!strcmp(kind, "https")) {
+	o.o.ca_file = t.ca_file;
+	if (!strcmp(kind, "https") || !strcmp(kind, "tls-silent")) {
 		g_autofree char *warm = g_strdup_printf("%s/maint.git", t.https);
 
 		fetch(&o, "warm-up", warm, "for-linus", NULL, NULL, &r);
@@ -1184,6 +1311,11 @@ static void test_never_answers(gconstpointer data)
 			  timeout + 5);
 	/* Waited in poll(), not spun. */
 	g_assert_cmpfloat(cpu_seconds() - cpu, <, 1.0);
+	if (!strcmp(kind, "tls-silent")) {	/* the wait was after TLS */
+		g_autofree char *log = read_file(root, "slow-tls-silent.log");
+
+		g_assert_nonnull(strstr(log, "handshake done"));
+	}
 	g_assert_null(r.tip_commit);
 	pc_fetch_result_clear(&r);
 	g_clear_pointer(&t.allow[5], g_free);
@@ -2470,6 +2602,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/http/tag", test_http_tag);
 	g_test_add_data_func("/fetch/http/https-branch", "https", test_branch);
 	g_test_add_func("/fetch/http/https-untrusted", test_https_untrusted);
+	g_test_add_func("/fetch/http/https-wrong-host", test_https_wrong_host);
+	g_test_add_func("/fetch/http/https-redirect-off-list",
+			test_https_redirect_off_list);
 	g_test_add_data_func("/fetch/http/redirect-301", "301", test_redirect);
 	g_test_add_data_func("/fetch/http/redirect-302", "302", test_redirect);
 	g_test_add_data_func("/fetch/http/redirect-307", "307", test_redirect);
@@ -2489,6 +2624,8 @@ int main(int argc, char **argv)
 			     test_never_answers);
 	g_test_add_data_func("/fetch/limits/never-answers-https", "https",
 			     test_never_answers);
+	g_test_add_data_func("/fetch/limits/never-answers-https-after-handshake",
+			     "tls-silent", test_never_answers);
 	g_test_add_data_func("/fetch/limits/never-finishes-http", "drip",
 			     test_never_answers);
 	g_test_add_func("/fetch/limits/byte-cap", test_byte_cap);
