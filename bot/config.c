@@ -133,6 +133,7 @@ static const Key KEYS[] = {
 	KEY_NUM("smtp", "timeout", T_UINT, smtp_timeout, "60", 1, 3600),
 
 	KEY("report", "out_dir", T_STRING, report_out_dir, "@STATE@/report"),
+	KEY("report", "base_url", T_OPTIONAL, report_base_url, NULL),
 	KEY_NUM("report", "days", T_UINT, report_days, "14", 1, 3660),
 	KEY("report", "digest_to", T_LIST, report_digest_to, ""),
 };
@@ -362,6 +363,25 @@ static gboolean apply_file(PcConfig *c, GKeyFile *kf, const char *text,
 	return TRUE;
 }
 
+/*
+ * [report] base_url goes into every reply and the feed as the start of a
+ * link: an absolute http(s) URL with a host, and nothing that could end
+ * a header line, an XML attribute or a link in a mail client.
+ */
+static gboolean base_url_ok(const char *url)
+{
+	g_autoptr(GUri) uri = NULL;
+
+	for (const char *p = url; *p; p++)
+		if ((guchar)*p <= ' ' || *p == 0x7f || strchr("\"'<>\\`", *p))
+			return FALSE;
+	uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	return uri && g_uri_get_host(uri) && *g_uri_get_host(uri) &&
+	       (!g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") ||
+		!g_ascii_strcasecmp(g_uri_get_scheme(uri), "http")) &&
+	       !g_uri_get_query(uri) && !g_uri_get_fragment(uri);
+}
+
 static gboolean load_file(PcConfig *c, const char *path, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -379,6 +399,15 @@ static gboolean load_file(PcConfig *c, const char *path, GError **error)
 	}
 	if (!apply_file(c, kf, text, error))
 		return FALSE;
+	if (c->report_base_url && !base_url_ok(c->report_base_url)) {
+		g_set_error(error, PC_CONFIG_ERROR, PC_CONFIG_ERROR_VALUE,
+			    "%s:%u: [report] base_url is \"%s\"; it must be an "
+			    "http:// or https:// URL with a host, and no blank, "
+			    "quote, angle bracket or control character",
+			    c->path, find_line(text, "report", "base_url"),
+			    c->report_base_url);
+		return FALSE;
+	}
 	resolve_state_paths(c, kf);
 	return TRUE;
 }

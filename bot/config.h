@@ -88,6 +88,7 @@ typedef struct {
 	guint smtp_timeout;	/* seconds, for each network operation */
 
 	char *report_out_dir;	/* feed.atom, index.html, logs/ */
+	char *report_base_url;	/* where out_dir is served; NULL: nowhere */
 	guint report_days;	/* the dashboard shows this many days */
 	char **report_digest_to;	/* the daily digest's recipients */
 } PcConfig;

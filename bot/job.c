@@ -10,9 +10,11 @@
  */
 #define G_LOG_DOMAIN "pullcheck-job"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "build_baseline.h"
+#include "fileio.h"
 #include "job.h"
 #include "reason.h"
 #include "reply.h"
@@ -25,6 +27,9 @@
  */
 static const char *const UNCHECKABLE[] = { "url-not-allowed", "fetch-failed",
 					   NULL };
+
+/* allmodconfig's .config is about 300 KiB; one past this is no kernel's. */
+#define PC_JOB_CONFIG_MAX_BYTES (4 << 20)
 
 static void take_reasons(GPtrArray *into, GPtrArray *from)
 {
@@ -195,6 +200,32 @@ static void baseline_step(const PcConfig *config, const PcBuildSpec *tip_spec,
 	pc_baseline_clear(&base);
 }
 
+/*
+ * The .config the build left, kept beside its log (LOG without ".log",
+ * then ".config") for the report to publish: the next build overwrites
+ * the output directory. Read without following a link: the tree's own
+ * Makefile wrote there. None (recipe command) is no error.
+ */
+static void keep_config(const char *out, const char *log_path)
+{
+	g_autofree char *base = g_strndup(log_path, strlen(log_path) -
+						      strlen(".log"));
+	g_autofree char *path = g_strconcat(base, ".config", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	gsize len;
+
+	if (!pc_fileio_read_below(out, ".config", PC_JOB_CONFIG_MAX_BYTES,
+				  &text, &len, &error)) {
+		g_unlink(path);
+		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			g_message("%s: not kept: %s", path, error->message);
+		return;
+	}
+	if (!g_file_set_contents(path, text, len, &error))
+		g_message("%s: not kept: %s", path, error->message);
+}
+
 static void build_step(const PcConfig *config, const PcJobOptions *options,
 		       PcJobRun *run)
 {
@@ -239,6 +270,8 @@ static void build_step(const PcConfig *config, const PcJobOptions *options,
 			       PC_SEVERITY_INFRA, "%s", error->message);
 		return;
 	}
+	/* The tip's .config, before a build of the base replaces it. */
+	keep_config(out, log_path);
 	baseline_step(config, &spec, run);
 	take_reasons(run->reasons, run->build.reasons);
 	if (!strcmp(run->build.verdict, PC_VERDICT_PASS) &&
@@ -400,6 +433,9 @@ JsonObject *pc_job_run_to_json(const PcJobRun *run)
 		.build = run->built ? &run->build : NULL,
 	};
 	JsonObject *result = pc_result_new(&parts);
+
+	if (run->store_id)
+		json_object_set_int_member(result, "store_id", run->store_id);
 
 	if (run->recheck_by) {
 		json_object_set_string_member(result, "recheck_by",

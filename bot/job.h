@@ -50,6 +50,7 @@ typedef struct {
 	char *recheck_by;	/* a re-check asked by mail: who asked */
 	char *recheck_key;	/* and the store's key of that re-check */
 	char *recheck_of;	/* the job key of the pull request's own job */
+	gint64 store_id;	/* the job's row in the store; 0: none (check) */
 	char *no_reply;		/* why not the sender (pc_reply_audience) */
 } PcJobRun;
 
@@ -99,8 +100,8 @@ void pc_job_run_clear(PcJobRun *run);
 
 /*
  * The result as `check --json` prints it; a re-check's has recheck_by,
- * recheck_key and recheck_of (its pull request's job key) besides.
- * (transfer full)
+ * recheck_key and recheck_of (its pull request's job key) besides, and
+ * the daemon's store_id, the row the report's pages name. (transfer full)
  */
 JsonObject *pc_job_run_to_json(const PcJobRun *run);
 

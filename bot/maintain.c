@@ -155,12 +155,16 @@ static gboolean upkeep_store(const PcFetchOptions *opts, GHashTable *keep,
 	return ok;
 }
 
-/* Whether @name is a job's log: KEY.log, KEY a job key. */
+/*
+ * Whether @name is a job's log, or the .config its build left (job.c
+ * keeps it beside the log): KEY.log, KEY.config, KEY a job key.
+ */
 static gboolean is_job_log(const char *name, char **key)
 {
 	gsize n = PC_FETCH_JOB_KEY_LEN;
 
-	if (strlen(name) != n + 4 || strcmp(name + n, ".log"))
+	if (strlen(name) <= n || (strcmp(name + n, ".log") &&
+				  strcmp(name + n, ".config")))
 		return FALSE;
 	for (gsize i = 0; i < n; i++)
 		if (!g_ascii_isdigit(name[i]) && (name[i] < 'a' || name[i] > 'f'))

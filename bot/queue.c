@@ -143,6 +143,7 @@ static gboolean read_job(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 	}
 	if (!pc_job_read(q->config, message, PC_MAIL_NONE, run, error))
 		return FALSE;
+	run->store_id = job->id;
 	if (job->recheck_by) {
 		/*
 		 * "I pushed the fix to the same tag": the ref is checked as

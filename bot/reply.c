@@ -41,6 +41,15 @@ static const char *severity_label(const char *severity)
 	return severity;
 }
 
+static void scope_set_or_null(TmplScope *scope, const char *name,
+			      const char *value)
+{
+	if (value)
+		tmpl_scope_set_string(scope, name, value);
+	else
+		tmpl_scope_set_null(scope, name);
+}
+
 static char *node_to_string(JsonNode *node)
 {
 	if (!node || JSON_NODE_HOLDS_NULL(node))
@@ -241,16 +250,25 @@ static char *short_version(const char *line)
 	return g_strdup(line ? line : "?");
 }
 
+/* The versions known, "rustc 1.85.1, clang 19.1.7"; NULL for none. */
 static char *toolchain_text(JsonObject *result)
 {
 	const char *const *tools = pc_result_tools();
 	GString *out = g_string_new(NULL);
 
 	for (gsize i = 0; tools[i]; i++) {
-		g_autofree char *v = short_version(
-			pc_result_tool_version(result, tools[i]));
+		const char *line = pc_result_tool_version(result, tools[i]);
+		g_autofree char *v = NULL;
 
-		g_string_append_printf(out, "%s%s %s", i ? ", " : "", tools[i], v);
+		if (!line)
+			continue;	/* nothing to list that was not looked up */
+		v = short_version(line);
+		g_string_append_printf(out, "%s%s %s", out->len ? ", " : "",
+				       tools[i], v);
+	}
+	if (!out->len) {
+		g_string_free(out, TRUE);
+		return NULL;
 	}
 	return g_string_free(out, FALSE);
 }
@@ -292,27 +310,86 @@ static void scope_set_build_texts(TmplScope *scope, JsonObject *result)
 	shown = g_strdup_printf("%u", pc_result_diagnostics_shown(result));
 	kind = pc_result_tree(result, &commit);
 	tree = g_strdup_printf("%s %s", kind ?: "tip", commit ?: "");
-	tmpl_scope_set_string(scope, "build_toolchain_text", tools);
+	scope_set_or_null(scope, "build_toolchain_text", tools);
 	tmpl_scope_set_string(scope, "build_duration_text", dur);
 	tmpl_scope_set_string(scope, "build_scope_text", what);
 	tmpl_scope_set_string(scope, "build_diagnostics_shown", shown);
 	tmpl_scope_set_string(scope, "build_tree", tree);
+	scope_set_or_null(scope, "build_merge",
+			  !g_strcmp0(kind, "merge") ? "yes" : NULL);
+}
+
+/*
+ * The links to the report's pages for this job, under [report] base_url:
+ * the dashboard entry, the build log and the .config built, as
+ * `pullcheck report` names them (index.html#job-ID, logs/ID.log,
+ * logs/ID.config). Only the daemon's jobs have an ID, and only a build
+ * leaves a log; without base_url there are no links, rather than dead
+ * ones.
+ */
+static void scope_set_links(TmplScope *scope, const PcConfig *config,
+			    JsonObject *result)
+{
+	gint64 id = pc_json_get_int(result, "store_id");
+	g_autofree char *base = NULL, *log = NULL, *conf = NULL, *dash = NULL;
+	gsize len;
+
+	if (config->report_base_url && id > 0) {
+		base = g_strdup(config->report_base_url);
+		len = strlen(base);
+		while (len && base[len - 1] == '/')
+			base[--len] = '\0';
+		dash = g_strdup_printf("%s/index.html#job-%" G_GINT64_FORMAT,
+				       base, id);
+		if (pc_result_built(result))
+			log = g_strdup_printf("%s/logs/%" G_GINT64_FORMAT ".log",
+					      base, id);
+		if (pc_result_built(result) &&
+		    !g_strcmp0(pc_result_recipe(result), "kernel"))
+			conf = g_strdup_printf("%s/logs/%" G_GINT64_FORMAT
+					       ".config", base, id);
+	}
+	scope_set_or_null(scope, "links", dash ? "yes" : NULL);
+	scope_set_or_null(scope, "link_dashboard", dash);
+	scope_set_or_null(scope, "link_log", log);
+	scope_set_or_null(scope, "link_config", conf);
 }
 
 /* What the reply says of who runs the bot and where its pages are. */
-static void scope_set_config(TmplScope *scope, const PcConfig *config)
+static void scope_set_config(TmplScope *scope, const PcConfig *config,
+			     JsonObject *result)
 {
-	if (config->reply_contact)
-		tmpl_scope_set_string(scope, "contact", config->reply_contact);
-	else
-		tmpl_scope_set_null(scope, "contact");
+	scope_set_or_null(scope, "contact", config->reply_contact);
+	scope_set_or_null(scope, "recheck_allowed",
+			  config->reply_max_rechecks_per_day ? "yes" : NULL);
+	scope_set_links(scope, config, result);
+}
+
+/*
+ * What the reply shows of the fetch beyond the quoted URL line: the
+ * URL fetched only when it is not the one quoted (fetch_url_shown), and
+ * the base as 12 hex digits (fetch_base_short).
+ */
+static void scope_set_fetch_shown(TmplScope *scope, const PcPullreq *pr,
+				  JsonObject *result)
+{
+	JsonObject *fetch = pc_json_get_object(result, "fetch");
+	const char *url = fetch ? pc_json_get_string(fetch, "url") : NULL;
+	const char *base = fetch ? pc_json_get_string(fetch, "base_commit")
+				 : NULL;
+	g_autofree char *base_short = base ? g_strndup(base, 12) : NULL;
+
+	scope_set_or_null(scope, "fetch_url_shown",
+			  url && g_strcmp0(url, pr->repo_url) ? url : NULL);
+	scope_set_or_null(scope, "fetch_base_short", base_short);
 }
 
 /* Names a template may test with {{if}} whatever the result holds. */
 static const char *const ALWAYS[] = {
 	"fetch", "build", "reasons_text", "build_diagnostics_text",
 	"build_reproduce_text", "fetch_resolved_ref", "fetch_tip_commit",
-	"fetch_base_commit", "fetch_diffstat", "recheck_by",
+	"fetch_base_commit", "fetch_diffstat", "recheck_by", "build_merge",
+	"build_config_rust", "build_toolchain_text",
 };
 
 static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
@@ -331,6 +408,7 @@ static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
 	scope_set_build_texts(scope, result);
 	url_line = g_strjoin(" ", pr->repo_url ? pr->repo_url : "(no URL)",
 			     pr->ref, NULL);
+	scope_set_fetch_shown(scope, pr, result);
 	tmpl_scope_set_string(scope, "url_line", url_line);
 	tmpl_scope_set_string(scope, "mail_date", date);
 	tmpl_scope_set_string(scope, "mail_subject", mail->subject);
@@ -340,7 +418,7 @@ static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
 		tmpl_scope_set_string(scope, "to_operator", "yes");
 	else
 		tmpl_scope_set_null(scope, "to_operator");
-	scope_set_config(scope, config);
+	scope_set_config(scope, config, result);
 	return scope;
 }
 

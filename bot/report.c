@@ -110,6 +110,31 @@ static GBytes *read_log(const char *path, GError **error)
 	return g_string_free_to_bytes(out);
 }
 
+/*
+ * The .config the row's build left, which job.c keeps beside its log,
+ * as logs/ID.config; none (recipe command) is no error.
+ */
+static gboolean copy_config(const char *logs, PcReportRow *row,
+			    GHashTable *keep, GError **error)
+{
+	g_autofree char *base = NULL, *path = NULL, *name = NULL;
+	g_autoptr(GBytes) text = NULL;
+
+	if (!g_str_has_suffix(row->log_path, ".log"))
+		return TRUE;
+	base = g_strndup(row->log_path, strlen(row->log_path) - 4);
+	path = g_strconcat(base, ".config", NULL);
+	if (!(text = read_log(path, NULL)))
+		return TRUE;
+	name = g_strdup_printf("%" G_GINT64_FORMAT ".config", row->job->id);
+	if (!pc_report_write_file(logs, name, g_bytes_get_data(text, NULL),
+				  g_bytes_get_size(text), error))
+		return FALSE;
+	row->config_href = g_strconcat(PC_REPORT_LOGS "/", name, NULL);
+	g_hash_table_add(keep, g_strdup(row->config_href));
+	return TRUE;
+}
+
 /* Copies each row's build log into logs/; a log gone is no error. */
 static gboolean copy_logs(const char *out_dir, GPtrArray *rows,
 			  GHashTable *keep, GError **error)
@@ -142,18 +167,23 @@ static gboolean copy_logs(const char *out_dir, GPtrArray *rows,
 			return FALSE;
 		row->log_href = g_strconcat(PC_REPORT_LOGS "/", name, NULL);
 		g_hash_table_add(keep, g_strdup(row->log_href));
+		if (!copy_config(logs, row, keep, error))
+			return FALSE;
 	}
 	return TRUE;
 }
 
-/* Whether @name is one of ours that can go stale: NUMBER.log, list-*.html. */
+/*
+ * Whether @name is one of ours that can go stale: NUMBER.log,
+ * NUMBER.config, list-*.html.
+ */
 static gboolean is_ours(const char *subdir, const char *name)
 {
-	gsize len = strlen(name);
+	gsize digits = strspn(name, "0123456789");
 
 	if (subdir)
-		return len > 4 && g_str_has_suffix(name, ".log") &&
-		       strspn(name, "0123456789") == len - 4;
+		return digits && (!strcmp(name + digits, ".log") ||
+				  !strcmp(name + digits, ".config"));
 	return g_str_has_prefix(name, "list-") && g_str_has_suffix(name, ".html");
 }
 

@@ -57,6 +57,7 @@ static PcTemplateItem *row_item(const PcReportRow *row)
 	item_set(item, "first_error", row->first_error);
 	item_set(item, "reply", row->reply_text);
 	item_set(item, "log_href", row->log_href);
+	item_set(item, "config_href", row->config_href);
 	item_set(item, "reproduce", row->reproduce);
 	item_set(item, "lists", *lists ? lists : NULL);
 	item_set(item, "link", link);

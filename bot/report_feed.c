@@ -52,12 +52,64 @@ static char *entry_summary(const PcReportRow *row)
 			       row->first_diag ? row->first_diag : "none");
 }
 
-static void feed_entry(GString *out, const char *domain, const PcReportRow *row)
+/* [report] base_url without its trailing slashes, "" for none. */
+static char *base_of(const PcConfig *config)
+{
+	char *base = g_strdup(config->report_base_url ? config->report_base_url
+						      : "");
+	gsize len = strlen(base);
+
+	while (len && base[len - 1] == '/')
+		base[--len] = '\0';
+	return base;
+}
+
+/* @base "/" @page, or @page alone (relative to the feed) without one. */
+static char *page_link(const char *base, const char *page)
+{
+	return *base ? g_strconcat(base, "/", page, NULL) : g_strdup(page);
+}
+
+/*
+ * RFC 4685: the entry (pullcheck's verdict) answers the pull request,
+ * named by its Message-ID as a mid: URI (RFC 2392) and found on lore.
+ * The reply itself is on lore too when it went to a list.
+ */
+static void thread_links(GString *out, const PcReportRow *row,
+			 const char *pr_href)
+{
+	const PcStoreJob *job = row->job;
+	g_autofree char *mid = g_uri_escape_string(job->message_id, "@", FALSE);
+	g_autofree char *ref = g_strconcat("mid:", mid, NULL);
+	g_autofree char *ref_x = pc_report_escape(ref);
+
+	g_string_append_printf(out, "    <thr:in-reply-to ref=\"%s\" "
+			       "type=\"text/html\" href=\"%s\"/>\n", ref_x,
+			       pr_href);
+	if (job->reply_sent_at && job->reply_message_id && row->lists &&
+	    *row->lists) {
+		PcStoreJob reply = { .message_id = job->reply_message_id };
+		g_autofree char *link = pc_report_lore_link(&reply);
+		g_autofree char *href = pc_report_escape(link);
+
+		g_string_append_printf(out, "    <link rel=\"related\" "
+				       "type=\"text/html\" title=\"pullcheck's "
+				       "reply\" href=\"%s\"/>\n", href);
+	}
+}
+
+static void feed_entry(GString *out, const PcConfig *config,
+		       const char *domain, const PcReportRow *row)
 {
 	const PcStoreJob *job = row->job;
 	g_autofree char *id = entry_id(domain, row);
 	g_autofree char *link = pc_report_lore_link(job);
 	g_autofree char *href = pc_report_escape(link);
+	g_autofree char *base = base_of(config);
+	g_autofree char *anchor = g_strdup_printf("index.html#job-%" G_GINT64_FORMAT,
+						  job->id);
+	g_autofree char *dash = page_link(base, anchor);
+	g_autofree char *dash_x = pc_report_escape(dash);
 	g_autofree char *published = rfc3339(job->received_at);
 	g_autofree char *updated = rfc3339(MAX(job->updated_at,
 					       job->received_at));
@@ -71,8 +123,8 @@ static void feed_entry(GString *out, const char *domain, const PcReportRow *row)
 	g_string_append_printf(out, "    <link rel=\"alternate\" "
 			       "type=\"text/html\" href=\"%s\"/>\n", href);
 	g_string_append_printf(out, "    <link rel=\"related\" type=\"text/html\""
-			       " href=\"index.html#job-%" G_GINT64_FORMAT "\"/>\n",
-			       job->id);
+			       " title=\"dashboard\" href=\"%s\"/>\n", dash_x);
+	thread_links(out, row, href);
 	xml_element(out, "    ", "published", published);
 	xml_element(out, "    ", "updated", updated);
 	g_string_append(out, "    <author>\n");
@@ -88,8 +140,13 @@ static void feed_entry(GString *out, const char *domain, const PcReportRow *row)
 
 char *pc_report_feed_text(const PcConfig *config, GPtrArray *rows, gint64 now)
 {
-	GString *out = g_string_new("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-				    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+	GString *out = g_string_new(
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<feed xmlns=\"http://www.w3.org/2005/Atom\"\n"
+		"      xmlns:thr=\"http://purl.org/syndication/thread/1.0\">\n");
+	g_autofree char *base = base_of(config);
+	g_autofree char *index = page_link(base, "index.html");
+	g_autofree char *index_x = pc_report_escape(index);
 	g_autofree char *domain = pc_reply_from_domain(config);
 	g_autofree char *feed_id = g_strdup_printf("tag:%s,2025:pullcheck/feed",
 						   domain);
@@ -109,14 +166,23 @@ char *pc_report_feed_text(const PcConfig *config, GPtrArray *rows, gint64 now)
 	xml_element(out, "  ", "updated", updated);
 	g_string_append(out, "  <author>\n    <name>pullcheck</name>\n"
 			     "  </author>\n"
-			     "  <generator>pullcheck</generator>\n"
-			     "  <link rel=\"alternate\" type=\"text/html\" "
-			     "href=\"index.html\"/>\n");
+			     "  <generator>pullcheck</generator>\n");
+	g_string_append_printf(out, "  <link rel=\"alternate\" type=\"text/html\""
+			       " href=\"%s\"/>\n", index_x);
+	/* Where the feed is, for readers and validators; known with base_url. */
+	if (*base) {
+		g_autofree char *self = page_link(base, PC_REPORT_FEED);
+		g_autofree char *self_x = pc_report_escape(self);
+
+		g_string_append_printf(out, "  <link rel=\"self\" type=\""
+				       "application/atom+xml\" href=\"%s\"/>\n",
+				       self_x);
+	}
 	for (guint i = 0; i < rows->len; i++) {
 		const PcReportRow *row = rows->pdata[i];
 
 		if (pc_report_section_verdict(row->section))
-			feed_entry(out, domain, row);
+			feed_entry(out, config, domain, row);
 	}
 	g_string_append(out, "</feed>\n");
 	return g_string_free(out, FALSE);

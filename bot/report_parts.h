@@ -40,6 +40,7 @@ typedef struct {
 	char *reproduce;	/* the commands, one a line */
 	char *log_path;		/* the build log as the result names it */
 	char *log_href;		/* logs/ID.log once copied */
+	char *config_href;	/* logs/ID.config, the .config built, once copied */
 	char **lists;		/* where the reply went (its Cc), lower case */
 	char *reply_text;	/* the reply's header fields and body, decoded */
 } PcReportRow;

@@ -63,6 +63,7 @@ static void row_free(PcReportRow *row)
 	g_free(row->reproduce);
 	g_free(row->log_path);
 	g_free(row->log_href);
+	g_free(row->config_href);
 	g_strfreev(row->lists);
 	g_free(row->reply_text);
 	g_free(row);

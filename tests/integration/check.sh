@@ -76,6 +76,8 @@ timeout = 120
 from = pullcheck <pullcheck@checker.example.org>
 contact = Bot Keeper <keeper@example.org>
 cc_lists = *@vger.kernel.org;
+[report]
+base_url = https://pc.example.org/reports/
 CONF
 
 # mail NAME REF [SED]: a pull request mail from real git request-pull.
@@ -160,6 +162,9 @@ check "reply: tip header" $(grep -qx "X-Pullcheck-Tip: $(git rev-parse fixes)" "
 check "reply: Cc the list" $(grep -q '^Cc: linux-widget@vger.kernel.org' "$work/good.reply"; echo $?)
 check "reply: Re: subject" $(grep -q '^Subject: Re: \[GIT PULL\] widget fixes (good)' "$work/good.reply"; echo $?)
 check "reply: Auto-Submitted" $(grep -qx 'Auto-Submitted: auto-generated' "$work/good.reply"; echo $?)
+check "reply: an opening line of its own, not pr-tracker-bot's" $(grep -qx 'pullcheck on the pull request of Mon, 2 Dec 2024 10:00:00 +0100:' "$work/good.reply" && ! grep -q 'The pull request you sent on' "$work/good.reply"; echo $?)
+check "reply: the footer names the contact, the opt-out, the re-check, that it can be wrong" $(sed -n '/^-- $/,$p' "$work/good.reply" | tr '\n' ' ' | grep -q 'can be wrong.*Bot Keeper <keeper@example.org>.*"pullcheck: no".*"pullcheck: recheck"'; echo $?)
+check "reply: check has no row on a dashboard, so no links" $(! grep -q 'https://' "$work/good.reply"; echo $?)
 
 # 3. A branch that does not compile: fail, with the compiler's own words.
 mail broken broken
@@ -238,6 +243,12 @@ check "watch --once: exit 0" $([ $st -eq 0 ]; echo $?)
 check "watch --once: one reply in the outbox" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
 check "watch --once: the reply answers it" $(grep -qx 'In-Reply-To: <watched@example.org>' "$work/wstate/outbox/new/"*; echo $?)
 check "watch --once: pass" $(grep -qx 'X-Pullcheck-Verdict: pass' "$work/wstate/outbox/new/"*; echo $?)
+# [report] base_url: the dashboard entry and the log, which `pullcheck
+# report` then publishes there; recipe command leaves no .config.
+wid=$(sql "$work/wstate" "SELECT id FROM jobs WHERE message_id = 'watched@example.org'")
+check "watch --once: the reply links its dashboard entry and build log" $(grep -qx "On the dashboard: https://pc.example.org/reports/index.html#job-$wid" "$work/wstate/outbox/new/"* && grep -qx "Full build log: https://pc.example.org/reports/logs/$wid.log" "$work/wstate/outbox/new/"* && ! grep -q '\.config built' "$work/wstate/outbox/new/"*; echo $?)
+"$pc" report --config "$work/watch.conf" --out "$work/wreport" >/dev/null 2>>"$work/watch.err"
+check "report: the links of the reply are there to follow" $([ -s "$work/wreport/logs/$wid.log" ] && grep -q "id=\"job-$wid\"" "$work/wreport/index.html"; echo $?)
 check "watch --once: inbox new/ is empty" $([ -z "$(ls "$work/wstate/inbox/new")" ]; echo $?)
 kw=$(grep -i 'PullcheckPass' "$work/wstate/inbox/dovecot-keywords" 2>/dev/null | cut -d' ' -f1)
 check "watch --once: \$PullcheckPass in dovecot-keywords" $([ -n "$kw" ]; echo $?)

@@ -451,6 +451,79 @@ static void test_feed(void)
 	xmlFreeDoc(doc);
 }
 
+/*
+ * Issue 14: with [report] base_url the feed says where it is (rel="self")
+ * and its links are absolute; every entry answers its pull request
+ * (RFC 4685 thr:in-reply-to, a mid: URI and the lore page). Without
+ * base_url there is no rel="self" and the dashboard links are relative.
+ */
+static void test_feed_links(void)
+{
+	g_autofree char *conf = NULL, *text = NULL, *out = NULL, *path = NULL;
+	g_autofree char *self = NULL, *alt = NULL, *rel = NULL;
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx;
+	int n;
+
+	/* The feed as written by setup(), without base_url. */
+	doc = read_feed();
+	ctx = xmlXPathNewContext(doc);
+	xmlXPathRegisterNs(ctx, BAD_CAST "a", BAD_CAST ATOM_NS);
+	xmlXPathRegisterNs(ctx, BAD_CAST "thr",
+			   BAD_CAST "http://purl.org/syndication/thread/1.0");
+	g_assert_cmpfloat(xcount(ctx, "/a:feed/a:link[@rel='self']"), ==, 0);
+	rel = xstring(ctx, "/a:feed/a:entry[1]/a:link[@title='dashboard']/@href");
+	g_assert_true(g_str_has_prefix(rel, "index.html#job-"));
+	n = xcount(ctx, "/a:feed/a:entry");
+	g_assert_cmpint(n, >, 0);
+	for (int i = 1; i <= n; i++) {
+		g_autofree char *lore = xstring(
+			ctx, "/a:feed/a:entry[%d]/a:link[@rel='alternate']/@href", i);
+		g_autofree char *ref = xstring(
+			ctx, "/a:feed/a:entry[%d]/thr:in-reply-to/@ref", i);
+		g_autofree char *href = xstring(
+			ctx, "/a:feed/a:entry[%d]/thr:in-reply-to/@href", i);
+
+		g_assert_cmpfloat(xcount(ctx, "/a:feed/a:entry[%d]/thr:in-reply-to",
+					 i), ==, 1);
+		g_assert_true(g_str_has_prefix(ref, "mid:"));
+		g_assert_true(g_str_has_prefix(href, "https://lore.kernel.org/r/"));
+		g_assert_cmpstr(href, ==, lore);
+	}
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+
+	/* With base_url, into a directory of its own. */
+	g_file_get_contents(T.conf, &text, NULL, NULL);
+	conf = path_in("base-url.conf");
+	out = path_in("report-base-url");
+	{
+		g_autofree char *with = g_strconcat(
+			text, "base_url=https://pc.example.org/pullcheck/\n", NULL);
+
+		write_text(conf, with);
+	}
+	g_assert_cmpint(pullcheck(conf, "--out", out, NULL, NULL), ==, 0);
+	path = g_build_filename(out, "feed.atom", NULL);
+	doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+	g_assert_nonnull(doc);
+	ctx = xmlXPathNewContext(doc);
+	xmlXPathRegisterNs(ctx, BAD_CAST "a", BAD_CAST ATOM_NS);
+	self = xstring(ctx, "/a:feed/a:link[@rel='self']/@href");
+	g_assert_cmpstr(self, ==, "https://pc.example.org/pullcheck/feed.atom");
+	g_assert_cmpfloat(xcount(ctx, "/a:feed/a:link[@rel='self'][@type="
+				 "'application/atom+xml']"), ==, 1);
+	alt = xstring(ctx, "/a:feed/a:link[@rel='alternate']/@href");
+	g_assert_cmpstr(alt, ==, "https://pc.example.org/pullcheck/index.html");
+	g_assert_cmpfloat(xcount(ctx, "//a:link[not(starts-with(@href, 'https://'))]"),
+			  ==, 0);
+	g_assert_cmpfloat(xcount(ctx, "/a:feed/a:entry/a:link[@title='dashboard']"
+				 "[starts-with(@href, 'https://pc.example.org/"
+				 "pullcheck/index.html#job-')]"), ==, n);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+}
+
 /* --- files ----------------------------------------------------------- */
 
 static void test_files(void)
@@ -896,6 +969,7 @@ int main(int argc, char **argv)
 				 NULL);
 	setup();
 	g_test_add_func("/report/feed", test_feed);
+	g_test_add_func("/report/feed-links", test_feed_links);
 	g_test_add_func("/report/files", test_files);
 	g_test_add_func("/report/busy", test_busy);
 	g_test_add_func("/report/dashboard", test_dashboard);

@@ -79,6 +79,18 @@ static const BadRow BAD[] = {
 	{ "[imap]\nport = 99999\n", ":2: [imap] port" },
 	{ "[pullcheck]\nmax_message_bytes = 10X\n", ":2: [pullcheck] max_message_bytes" },
 	{ "[reply]\nfrom =\n", ":2: [reply] from must not be empty" },
+	{ "[reply]\nother = some\n", ":2: [reply] other is \"some\"" },
+	/* [report] base_url starts every link in a reply and the feed. */
+	{ "[report]\ndays = 3\nbase_url = ftp://x.example.org/\n",
+	  ":3: [report] base_url is \"ftp://x.example.org/\"" },
+	{ "[report]\nbase_url = /pullcheck/\n", ":2: [report] base_url" },
+	{ "[report]\nbase_url = https:///x\n", ":2: [report] base_url" },
+	{ "[report]\nbase_url = https://x.example.org/a\"b\n",
+	  ":2: [report] base_url" },
+	{ "[report]\nbase_url = https://x.example.org/a b\n",
+	  ":2: [report] base_url" },
+	{ "[report]\nbase_url = https://x.example.org/?q=1\n",
+	  ":2: [report] base_url" },
 	/* GKeyFile's own words (translated), with the line quoted. */
 	{ "[reply]\nfrom = a@example.org\nthis is not a key file\n",
 	  "this is not a key file" },

@@ -25,6 +25,9 @@ static const char RESULT_FAIL[] =
 	"  \"merge_conflicts\": []},"
 	" \"build\": null}";
 
+/* The same as the daemon's job 7. */
+#define RESULT_FAIL_ID "{\"store_id\": 7, " "\"message_id\": \"pr-1@example.org\", \"verdict\": \"fail\", \"reasons\": [], \"fetch\": null, \"build\": null}"
+
 static void init_mail(PcMail *mail, PcPullreq *pr)
 {
 	char *refs[] = { g_strdup("root@example.org"), NULL };
@@ -125,8 +128,10 @@ static void test_fail_reply(void)
 	body = body_of(msg);
 	g_test_message("%s", body);
 	/* The verdict comes first, then the reason. */
-	g_assert_true(g_str_has_prefix(body, "The pull request you sent on "
+	/* An opening line of its own, not pr-tracker-bot's. */
+	g_assert_true(g_str_has_prefix(body, "pullcheck on the pull request of "
 					     "Tue, 3 Dec 2024 10:00:00 +0100:"));
+	g_assert_null(strstr(body, "The pull request you sent on"));
 	g_assert_nonnull(strstr(body, "> git://git.kernel.org/pub/scm/a/w.git tags/w-6.13\n"));
 	g_assert_nonnull(strstr(body, "\nFAILS the CONFIG_RUST=y"));
 	g_assert_true(strstr(body, "FAILS") < strstr(body, "What was checked"));
@@ -296,6 +301,164 @@ static void test_injection(void)
 }
 
 
+/* A kernel build that passed, as a daemon's job result holds it. */
+static const char RESULT_PASS[] =
+	"{\"message_id\": \"pr-1@example.org\", \"job\": \"0123456789abcdef\","
+	" \"verdict\": \"pass\", \"store_id\": 12, \"reasons\": [],"
+	" \"fetch\": {\"url\": \"git://git.kernel.org/pub/scm/a/w.git\","
+	"  \"ref\": \"tags/w-6.13\", \"resolved_ref\": \"refs/tags/w-6.13\","
+	"  \"tip_commit\": \"1111111111111111111111111111111111111111\","
+	"  \"base_commit\": \"3333333333333333333333333333333333333333\","
+	"  \"commits\": 4, \"files_changed\": 2, \"insertions\": 10,"
+	"  \"deletions\": 3, \"signature\": \"verified\","
+	"  \"signer\": \"Ann M <ann@example.org>\", \"merge_conflicts\": []},"
+	" \"build\": {\"recipe\": \"kernel\", \"scope\": \"rust\","
+	"  \"coverage\": \"rust\", \"tree\": \"tip\","
+	"  \"tree_commit\": \"1111111111111111111111111111111111111111\","
+	"  \"config_rust\": \"y\", \"duration_s\": 3725.0,"
+	"  \"toolchain\": {\"rustc\": \"rustc 1.85.1 (4eb161250 2025-03-15)\","
+	"   \"bindgen\": \"bindgen 0.71.1\", \"clang\": \"Debian clang version 19.1.7\","
+	"   \"lld\": \"Debian LLD 19.1.7\"},"
+	"  \"log_path\": \"/var/lib/pullcheck/cache/logs/0123456789abcdef.log\","
+	"  \"diagnostics\": [], \"diagnostics_total\": 0}}";
+
+/* A URL outside [fetch] allow_urls: nothing fetched, nothing built. */
+static const char RESULT_REFUSED[] =
+	"{\"message_id\": \"pr-1@example.org\", \"verdict\": \"could-not-check\","
+	" \"reasons\": [{\"code\": \"url-not-allowed\", \"severity\": \"infra\","
+	"  \"text\": \"Not fetched: https://example.com/w.git is not under any of"
+	" the URL prefixes pullcheck may fetch from.\"}],"
+	" \"fetch\": {\"url\": null, \"ref\": \"tags/w-6.13\", \"resolved_ref\": null,"
+	"  \"tip_commit\": null, \"tag_object\": null, \"signed\": null,"
+	"  \"signature\": null, \"signer\": null, \"base_commit\": null,"
+	"  \"commits\": 0, \"files_changed\": 0, \"insertions\": 0,"
+	"  \"deletions\": 0, \"merge_conflicts\": []},"
+	" \"build\": null}";
+
+static char *render_body(const char *conf, const char *result_text,
+			 JsonObject **out_result)
+{
+	g_autoptr(PcConfig) config = config_with(conf);
+	g_autoptr(JsonObject) result = parse_result(result_text);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	char *body;
+	PcMail mail;
+	PcPullreq pr;
+
+	init_mail(&mail, &pr);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_no_error(error);
+	body = body_of(msg);
+	g_test_message("%s", body);
+	if (out_result)
+		*out_result = g_steal_pointer(&result);
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+	return body;
+}
+
+#define FROM "[reply]\nfrom = Pull Check <bot@check.example.net>\n" \
+	     "cc_lists = *@vger.kernel.org;\n"
+#define BASE "[report]\nbase_url = https://pc.example.org/reports/\n"
+
+/* [report] base_url: the log, the .config and the dashboard entry. */
+static void test_links(void)
+{
+	g_autofree char *with = render_body(FROM BASE, RESULT_PASS, NULL);
+	g_autofree char *without = render_body(FROM, RESULT_PASS, NULL);
+	g_autoptr(JsonObject) result = parse_result(RESULT_PASS);
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	g_autofree char *no_id_text = NULL, *no_id = NULL;
+	g_autofree char *unbuilt = NULL;
+
+	g_assert_nonnull(strstr(with, "\nFull build log: "
+				"https://pc.example.org/reports/logs/12.log\n"));
+	g_assert_nonnull(strstr(with, "\nThe .config built: "
+				"https://pc.example.org/reports/logs/12.config\n"));
+	g_assert_nonnull(strstr(with, "\nOn the dashboard: "
+				"https://pc.example.org/reports/index.html#job-12\n"));
+	/* The links come before the signature line, not in it. */
+	g_assert_true(strstr(with, "On the dashboard") < strstr(with, "\n-- \n"));
+	/* No base_url: no links at all, rather than dead ones. */
+	g_assert_null(strstr(without, "http"));
+	g_assert_null(strstr(without, "build log"));
+	/* No row in a store (pullcheck check): nothing to link to. */
+	json_object_remove_member(result, "store_id");
+	json_node_set_object(node, result);
+	no_id_text = json_to_string(node, FALSE);
+	no_id = render_body(FROM BASE, no_id_text, NULL);
+	g_assert_null(strstr(no_id, "http"));
+	/* Nothing built: the dashboard only; no log, no .config. */
+	unbuilt = render_body(FROM BASE "[reply]\ncontact = K <k@example.net>\n",
+			      RESULT_FAIL_ID, NULL);
+	g_assert_nonnull(strstr(unbuilt, "On the dashboard: "
+				"https://pc.example.org/reports/index.html#job-7\n"));
+	g_assert_null(strstr(unbuilt, "build log"));
+	g_assert_null(strstr(unbuilt, ".config built"));
+}
+
+/* Who runs it, how to stop it, how to ask again, that it can be wrong. */
+static void test_footer(void)
+{
+	g_autofree char *with = render_body(
+		FROM "contact = Bot Keeper <keeper@check.example.net>\n",
+		RESULT_PASS, NULL);
+	g_autofree char *without = render_body(
+		FROM "max_rechecks_per_day = 0\n", RESULT_PASS, NULL);
+	const char *sig = strstr(with, "\n-- \n");
+
+	g_assert_nonnull(sig);
+	g_assert_nonnull(strstr(sig, "automated check and can be wrong"));
+	g_assert_nonnull(strstr(sig, "Bot Keeper <keeper@check.example.net>"));
+	g_assert_nonnull(strstr(sig, "left out"));
+	g_assert_nonnull(strstr(sig, "\"pullcheck: no\""));
+	g_assert_nonnull(strstr(sig, "\"pullcheck: recheck\""));
+	sig = strstr(without, "\n-- \n");
+	g_assert_nonnull(sig);
+	g_assert_nonnull(strstr(sig, "can be wrong: if it is, say so here."));
+	g_assert_nonnull(strstr(sig, "\"pullcheck: no\""));
+	/* Re-checks by mail turned off: the reply does not offer one. */
+	g_assert_null(strstr(sig, "recheck"));
+}
+
+/* A refused URL: no empty repository line, no "ref (not found)". */
+static void test_refused_url(void)
+{
+	g_autofree char *body = render_body(FROM, RESULT_REFUSED, NULL);
+
+	g_assert_nonnull(strstr(body, "> git://git.kernel.org/pub/scm/a/w.git "
+				"tags/w-6.13\n"));
+	g_assert_nonnull(strstr(body, "Nothing was fetched or built.\n"));
+	g_assert_null(strstr(body, "not found"));
+	g_assert_null(strstr(body, "repository"));
+	g_assert_null(strstr(body, "signature"));
+	g_assert_null(strstr(body, "What was checked"));
+	g_assert_null(strstr(body, "  \n"));	/* no empty field */
+}
+
+/* A pass is short: the verdict, a few lines of what was checked, links. */
+static void test_pass_short(void)
+{
+	g_autofree char *body = render_body(
+		FROM "contact = Bot Keeper <keeper@check.example.net>\n" BASE,
+		RESULT_PASS, NULL);
+	g_auto(GStrv) lines = g_strsplit(body, "\n", -1);
+	guint n = g_strv_length(lines);
+
+	g_assert_true(g_str_has_prefix(body, "pullcheck on the pull request of"));
+	g_assert_nonnull(strstr(body, "\npasses: "));
+	g_assert_nonnull(strstr(body, "  tip         1111111111111111111111111111111111111111\n"
+				"              4 commits on 333333333333\n"));
+	g_assert_nonnull(strstr(body, "  signature   signed tag, good signature by Ann M"));
+	g_assert_nonnull(strstr(body, "  built       in 1h02m, CONFIG_RUST=y in the .config\n"));
+	g_assert_nonnull(strstr(body, "  toolchain   rustc 1.85.1, bindgen 0.71.1, clang 19.1.7, lld 19.1.7\n"));
+	for (char **l = lines; *l; l++)
+		g_assert_cmpuint(g_utf8_strlen(*l, -1), <, 80);
+	g_test_message("a pass is %u lines", n);
+	g_assert_cmpuint(n, <=, 26);
+}
+
 /*
  * Who gets what (issue 14): one row per rule, the mail's To and Cc, the
  * verdict and its cause, and the audience, To and Cc the reply gets.
@@ -439,6 +602,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/reply/fail", test_fail_reply);
 	g_test_add_func("/reply/message-id", test_message_id_stable);
 	g_test_add_func("/reply/operator-templates", test_operator_templates);
+	g_test_add_func("/reply/links", test_links);
+	g_test_add_func("/reply/footer", test_footer);
+	g_test_add_func("/reply/refused-url", test_refused_url);
+	g_test_add_func("/reply/pass-short", test_pass_short);
 	for (guint i = 0; i < G_N_ELEMENTS(RCPT_ROWS); i++) {
 		g_autofree char *path = g_strconcat("/reply/recipients/",
 						    RCPT_ROWS[i].name, NULL);
