@@ -66,9 +66,23 @@ static const Key KEYS[] = {
 
 	KEY("fetch", "mainline_url", T_STRING, fetch_mainline_url,
 	    "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git"),
+	/*
+	 * Every host a "T: git" line of the kernel's MAINTAINERS names, as
+	 * tests/doc/allow-list.sh checks (it says which are left out, and
+	 * why), and gitlab.com.
+	 */
 	KEY("fetch", "allow_urls", T_LIST, fetch_allow_urls,
 	    "https://git.kernel.org/;git://git.kernel.org/;"
-	    "https://github.com/;https://gitlab.com/;"),
+	    "https://github.com/;https://gitlab.com/;"
+	    "https://gitlab.freedesktop.org/;git://linuxtv.org/;"
+	    "git://git.infradead.org/;git://git.armlinux.org.uk/;"
+	    "git://git.kernel.dk/;git://git.samba.org/;"
+	    "git://git.pengutronix.de/;git://git.linbit.com/;"
+	    "git://git.lwn.net/;git://git.linux-nfs.org/;"
+	    "git://www.linux-watchdog.org/;https://evilpiepirate.org/;"
+	    "git://git.monstr.eu/;https://git.open-mesh.org/;"
+	    "git://repo.or.cz/;git://git.code.sf.net/;"
+	    "git://www.alejandro-colomar.es/;"),
 	KEY_NUM("fetch", "timeout", T_UINT, fetch_timeout, "900", 1, 86400),
 	/*
 	 * Mainline's first fetch: the kernel's history is some 5 GB, and

@@ -7,8 +7,8 @@
  * hard-linked when the store is on the same file system: what `git
  * clone --local` does. Not a libgit2 fetch from the path: its local
  * transport builds a new pack with git_packbuilder, which searches for
- * deltas afresh, minutes for a small tree and hours for the kernel's
- * history. Not alternates either: the store would then break the day
+ * deltas afresh: the one-commit 6.12 tree (91,526 objects) had not
+ * arrived after 900 s and 690 MB here, where the copy took 2 s. Not alternates either: the store would then break the day
  * the clone is repacked, pruned or removed, and the daemon's unit cannot
  * read a home directory anyway. Git never changes a pack or an object
  * file once written, so a hard link is as good as a copy.

@@ -42,7 +42,7 @@ static void test_defaults(void)
 	g_assert_true(g_str_has_prefix(c->source_maildir, c->state_dir));
 	g_assert_cmpstr(c->build_scope, ==, "rust");
 	g_assert_cmpstr(c->fetch_allow_urls[0], ==, "https://git.kernel.org/");
-	g_assert_cmpuint(g_strv_length(c->fetch_allow_urls), ==, 4);
+	g_assert_cmpuint(g_strv_length(c->fetch_allow_urls), ==, 21);
 	g_assert_null(c->imap_password_file);
 }
 
