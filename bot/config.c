@@ -150,6 +150,7 @@ static const Key KEYS[] = {
 	KEY("report", "base_url", T_OPTIONAL, report_base_url, NULL),
 	KEY_NUM("report", "days", T_UINT, report_days, "14", 1, 3660),
 	KEY("report", "digest_to", T_LIST, report_digest_to, ""),
+	KEY_ENUM("report", "digest", report_digest, "all", "all|top_level"),
 };
 
 static const Key *find_key(const char *group, const char *key)

@@ -91,6 +91,7 @@ typedef struct {
 	char *report_base_url;	/* where out_dir is served; NULL: nowhere */
 	guint report_days;	/* the dashboard shows this many days */
 	char **report_digest_to;	/* the daily digest's recipients */
+	char *report_digest;	/* all | top_level: whose pull requests */
 } PcConfig;
 
 /*

@@ -408,6 +408,7 @@ static gboolean take_recheck(PcQueue *q, const PcSourceMessage *msg,
 		.topic = orig->topic, .repo = orig->repo,
 		.state = PC_STATE_RECEIVED, .raw = raw,
 		.recheck_by = run->mail.from_addr,
+		.top_level = orig->top_level,
 	};
 	if (!pc_store_add_job(q->store, &row, &id, &is_new, error) ||
 	    !q->source->ops->ack(q->source, msg->id, error))
@@ -436,6 +437,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	g_autoptr(GError) bad = NULL;
 	g_autoptr(PcStoreJob) job = NULL;
 	g_autofree char *topic = NULL, *repo = NULL, *why = NULL;
+	g_auto(GStrv) top = NULL;
 	PcStoreJob row = { 0 };
 	PcJobRun run;
 	gint64 id;
@@ -468,6 +470,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 	 * kept.
 	 */
 	why = no_job(q, &run);
+	top = pc_triage_top_level(q->config, &run.mail);
 	topic = pc_triage_topic(run.mail.subject);
 	repo = pc_triage_repository(run.pr.fetch_url);
 	row = (PcStoreJob){
@@ -482,6 +485,7 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 		.state = why ? PC_STATE_IGNORED : PC_STATE_RECEIVED,
 		.reason = why,
 		.raw = why ? NULL : msg->raw,
+		.top_level = *top ? PC_STORE_TOP_LEVEL_YES : PC_STORE_TOP_LEVEL_NO,
 	};
 	ok = pc_store_add_job(q->store, &row, &id, &is_new, error);
 	if (ok && is_new && why)

@@ -44,7 +44,9 @@ gboolean pc_report_write(const PcConfig *config, PcStore *store,
 /*
  * The digest mail (RFC 5322, ready for an outbox) of the pull requests
  * received from @since up to but not including @until, grouped fail,
- * could not check, pass. @day (YYYY-MM-DD) names it in the subject and
+ * could not check, pass, the oldest first in each; with [report]
+ * digest = top_level, only those addressed to a [reply] top_level
+ * recipient. @day (YYYY-MM-DD) names it in the subject and
  * makes its Message-ID, so a second digest of the same day collapses
  * with the first. Sent from [reply] from to [report] digest_to.
  * (transfer full)

@@ -67,15 +67,22 @@ static char *digest_line(const PcReportRow *row)
 			       e ? " -- " : "", e ? e : "");
 }
 
+/*
+ * The rows by verdict, fail first, and in each the oldest first: what
+ * has waited longest is what a maintainer takes up next.
+ */
 static char *digest_body(GPtrArray *rows, gint64 since, gint64 until,
-			 const guint *counts)
+			 const guint *counts, gboolean top_level)
 {
 	GString *out = g_string_new(NULL);
 	g_autofree char *from = pc_report_utc_format(since, "%Y-%m-%d %H:%M");
 	g_autofree char *to = pc_report_utc_format(until, "%Y-%m-%d %H:%M");
 
 	g_string_append_printf(out, "Pull requests received from %s to %s UTC: "
-			       "%u.\n", from, to, rows->len);
+			       "%u.\n%s\n", from, to, rows->len,
+			       top_level ? "Only those to the [reply] top_level "
+					   "recipients, the oldest first."
+					 : "The oldest first.");
 	for (guint s = 0; s < PC_REPORT_N_SECTIONS; s++) {
 		g_autofree char *label = g_ascii_strup(
 			pc_report_section_label(s), -1);
@@ -85,7 +92,7 @@ static char *digest_body(GPtrArray *rows, gint64 since, gint64 until,
 		g_string_append_printf(out, "\n%s (%u)\n", label, counts[s]);
 		if (!counts[s])
 			g_string_append(out, "  none\n");
-		for (guint i = 0; i < rows->len; i++) {
+		for (guint i = rows->len; i-- > 0;) {	/* newest first */
 			const PcReportRow *row = rows->pdata[i];
 			g_autofree char *line = NULL;
 
@@ -174,14 +181,23 @@ GBytes *pc_report_digest(const PcConfig *config, PcStore *store,
 	g_autoptr(GMimeMessage) msg = NULL;
 	g_autofree char *text = NULL;
 	guint counts[PC_REPORT_N_SECTIONS] = { 0 };
+	gboolean top_level = !g_strcmp0(config->report_digest, "top_level");
 	char *mail;
 
 	if (!jobs)
 		return NULL;
 	rows = pc_report_rows_new(jobs);
+	/*
+	 * [report] digest = top_level: only what the top-level maintainer
+	 * was sent (a pull request recorded before this was kept stays).
+	 */
+	for (guint i = rows->len; top_level && i-- > 0;)
+		if (((PcReportRow *)rows->pdata[i])->job->top_level ==
+		    PC_STORE_TOP_LEVEL_NO)
+			g_ptr_array_remove_index(rows, i);
 	for (guint i = 0; i < rows->len; i++)
 		counts[((PcReportRow *)rows->pdata[i])->section]++;
-	text = digest_body(rows, since, until, counts);
+	text = digest_body(rows, since, until, counts, top_level);
 	msg = digest_message(config, day, text, counts, error);
 	if (!msg)
 		return NULL;

@@ -49,6 +49,8 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE jobs ADD COLUMN reply_rcpts TEXT;",
 	/* 5: a re-check asked by mail: who asked (issue 14). */
 	"ALTER TABLE jobs ADD COLUMN recheck_by TEXT;",
+	/* 6: whether it went to a [reply] top_level recipient: 1, 0, NULL. */
+	"ALTER TABLE jobs ADD COLUMN top_level INTEGER;",
 };
 
 /*
@@ -300,8 +302,9 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 	stmt = prepare(store,
 		       "INSERT INTO jobs (message_id, body_sha256, source,"
 		       " subject, from_addr, thread, state, reason,"
-		       " received_at, updated_at, raw, topic, repo, recheck_by)"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       " received_at, updated_at, raw, topic, repo, recheck_by,"
+		       " top_level)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		       error);
 	if (!stmt)
 		return FALSE;
@@ -325,6 +328,9 @@ static gboolean add_job_txn(PcStore *store, gpointer data, GError **error)
 	bind_text(stmt, 12, job->topic);
 	bind_text(stmt, 13, job->repo);
 	bind_text(stmt, 14, job->recheck_by);
+	if (job->top_level != PC_STORE_TOP_LEVEL_UNKNOWN)
+		sqlite3_bind_int(stmt, 15,
+				 job->top_level == PC_STORE_TOP_LEVEL_YES);
 	if (!step_done(store, stmt, error))
 		return FALSE;
 	*a->id = sqlite3_last_insert_rowid(store->db);
@@ -393,7 +399,7 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 	"id, message_id, body_sha256, source, subject, from_addr, thread,"  \
 	" state, reason, verdict, result_json, reply_message_id, reply,"    \
 	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at," \
-	" topic, repo, reply_rcpts, recheck_by"
+	" topic, repo, reply_rcpts, recheck_by, top_level"
 
 static char *column_dup(sqlite3_stmt *stmt, int i)
 {
@@ -430,6 +436,10 @@ static PcStoreJob *job_from_row(sqlite3_stmt *stmt)
 		job->reply_rcpts = g_strsplit(
 			(const char *)sqlite3_column_text(stmt, 20), "\n", -1);
 	job->recheck_by = column_dup(stmt, 21);
+	if (sqlite3_column_type(stmt, 22) != SQLITE_NULL)
+		job->top_level = sqlite3_column_int(stmt, 22)
+					 ? PC_STORE_TOP_LEVEL_YES
+					 : PC_STORE_TOP_LEVEL_NO;
 	return job;
 }
 

@@ -28,6 +28,13 @@ typedef enum {
 typedef struct _PcStore PcStore;
 
 
+/* Whether a pull request was addressed to a [reply] top_level recipient. */
+typedef enum {
+	PC_STORE_TOP_LEVEL_UNKNOWN,	/* recorded before it was kept */
+	PC_STORE_TOP_LEVEL_NO,
+	PC_STORE_TOP_LEVEL_YES,
+} PcStoreTopLevel;
+
 /* One row of the jobs table; plain data, every string owned. */
 typedef struct {
 	gint64 id;
@@ -49,6 +56,7 @@ typedef struct {
 				 * for a reply stored before it was kept */
 	char *recheck_by;	/* a re-check: the address that asked by
 				 * mail; NULL for a pull request's own job */
+	PcStoreTopLevel top_level;	/* addressed to the top level? */
 	guint attempts;
 	gint64 received_at;	/* Unix seconds */
 	gint64 updated_at;

@@ -256,6 +256,9 @@ letter=$(printf "\\$(printf '%03o' $((97 + ${kw:-0})))")
 check "watch --once: the keyword's letter on the mail" $(ls "$work/wstate/inbox/cur/" | grep -c "^1\.watched:2,.*$letter" >/dev/null; echo $?)
 "$pc" status --json --config "$work/watch.conf" >"$work/status.json"
 check "status: 1 replied, 1 ignored, 1 checked" $([ "$(jget "$work/status.json" '(j["states"]["replied"], j["states"]["ignored"], j["states"]["checked"])')" = "(1, 1, 1)" ]; echo $?)
+check "watch --once: the store keeps who went to the top level, for the digest" $([ "$(sql "$work/wstate" "SELECT message_id, top_level FROM jobs WHERE top_level IS NOT NULL ORDER BY id")" = "watched@example.org|1
+lunch@x|0
+submaint@example.org|0" ]; echo $?)
 check "watch --once: the sub-maintainer's pull request checked, with its verdict and why no mail" $([ "$(sql "$work/wstate" "SELECT state, verdict, reason, reply FROM jobs WHERE message_id = 'submaint@example.org'")" = "checked|fail|not addressed to a [reply] top_level recipient: checked for the feed and the dashboard, no mail|None" ]; echo $?)
 watch_once "$work/watch.conf"
 check "watch --once again: exit 0" $([ $st -eq 0 ]; echo $?)

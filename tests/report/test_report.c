@@ -901,6 +901,68 @@ static void test_digest_day(void)
 	g_object_unref(msg);
 }
 
+/*
+ * Issue 14: [report] digest = top_level keeps the pull requests sent to
+ * the top level (and those recorded before that was kept), grouped by
+ * verdict, the oldest first in each group.
+ */
+static void test_digest_top_level(void)
+{
+	g_autofree char *state = path_in("state");
+	g_autofree char *db_path = g_build_filename(state, "pullcheck.db", NULL);
+	g_autofree char *conf = path_in("top-level.conf");
+	g_autofree char *text = NULL, *base = NULL, *older = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) lines = NULL;
+	sqlite3 *db;
+	int fail;
+
+	{
+		g_autoptr(PcStore) store = pc_store_open(db_path, &error);
+
+		g_assert_no_error(error);
+		older = result_json("fail", "0ddba11000000000000000000000000000000000",
+				    NULL, "{\"code\": \"build-error\", \"severity\":"
+				    " \"error\", \"text\": \"older\"}", "");
+		make_job(store, &(Made){
+			"older-1@example.org", "[GIT PULL] OLDER-FAIL",
+			"early@example.org", PC_STATE_QUEUED, 6 * 3600, "fail",
+			older, RFL, "older fail" });
+	}
+	/* Dave's went to a sub-maintainer; the rest stay unknown or yes. */
+	g_assert_cmpint(sqlite3_open(db_path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "UPDATE jobs SET top_level = 0 WHERE"
+				     " message_id = 'net-1@example.net';"
+				     "UPDATE jobs SET top_level = 1 WHERE"
+				     " message_id = 'older-1@example.org'",
+				     NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	g_file_get_contents(T.conf, &base, NULL, NULL);
+	text = g_strconcat(base, "digest=top_level\n", NULL);
+	write_text(conf, text);
+	g_clear_pointer(&text, g_free);
+	g_assert_cmpint(pullcheck(conf, "--digest", NULL, NULL, NULL), ==, 0);
+	names = outbox_messages();
+	g_assert_cmpuint(names->len, >=, 1);
+	msg = read_message(names->pdata[names->len - 1]);
+	text = body_of(msg);
+	g_test_message("top-level digest:\n%s", text);
+	g_assert_nonnull(strstr(text, "\nOnly those to the [reply] top_level "
+				"recipients, the oldest first.\n"));
+	g_assert_nonnull(strstr(text, "COULD NOT CHECK (0)\n  none\n"));
+	g_assert_null(strstr(text, "dave@example.net"));
+	lines = g_strsplit(text, "\n", -1);
+	fail = line_index(lines, "FAIL (2)");
+	g_assert_cmpint(fail, >=, 0);
+	/* The older one (6 h) before the newer (2 h). */
+	g_assert_true(g_str_has_prefix(lines[fail + 1], "  0ddba1100000  "
+				       "early@example.org  OLDER-FAIL"));
+	g_assert_true(g_str_has_prefix(lines[fail + 2], "  deadbeef0123  "
+				       "attacker@example.org"));
+}
+
 /* --- the command line and [report] ----------------------------------- */
 
 static void test_usage(void)
@@ -975,6 +1037,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/report/dashboard", test_dashboard);
 	g_test_add_func("/report/digest", test_digest);
 	g_test_add_func("/report/digest-day", test_digest_day);
+	g_test_add_func("/report/digest-top-level", test_digest_top_level);
 	g_test_add_func("/report/usage", test_usage);
 	return g_test_run();
 }
