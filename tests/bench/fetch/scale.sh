@@ -12,7 +12,8 @@
 #      --bare` of the same repository over the same transport: wall time,
 #      their ratio, and the peak RSS of each (the process tree's largest);
 #   2. a refresh after 1,000 new mainline commits (pullcheck's, and git
-#      fetch's);
+#      fetch's); with `pullcheck mainline`, also a first fetch seeded
+#      from git's clone, already current (--from-clone);
 #   3. a pull request's fetch on top (pc_fetch_run with its checks,
 #      against git fetch of the same ref);
 #   4. `pullcheck maintain` after 100 pull requests were fetched as jobs
@@ -170,6 +171,7 @@ mainline_url = $url/mainline.git
 allow_urls = $url/;
 timeout = 3600
 max_bytes = 64G
+mainline_timeout = 7200
 [build]
 cache_dir = $work/cache
 CONF
@@ -182,7 +184,7 @@ measure git-clone git clone -q --bare "$url/mainline.git" "$work/git-clone.git"
 sync
 if "$pc" --help | grep -q '^  mainline '; then
 	how="pullcheck mainline"
-	measure pc-first "$pc" mainline --config "$work/pullcheck.conf"
+	measure pc-first "$pc" mainline --quiet --config "$work/pullcheck.conf"
 else
 	how="pc_fetch_prime_mainline"
 	measure pc-first "$bench" prime "$store" "$url/mainline.git"
@@ -195,9 +197,20 @@ git -C "$srv/mainline.git" update-ref refs/heads/master \
 measure git-refresh git --git-dir="$work/git-clone.git" fetch -q \
 	"$url/mainline.git" "+refs/heads/*:refs/heads/*"
 if [ "$how" = "pullcheck mainline" ]; then
-	measure pc-refresh "$pc" mainline --config "$work/pullcheck.conf"
+	measure pc-refresh "$pc" mainline --quiet --config "$work/pullcheck.conf"
 else
 	measure pc-refresh "$bench" prime "$store" "$url/mainline.git"
+fi
+
+# ---- 2b. mainline seeded from the local clone git made (current: its
+# refresh fetched the $ahead commits too), into a store of its own: the
+# hard links, and a fetch that finds nothing left to download
+if [ "$how" = "pullcheck mainline" ]; then
+	echo "2b. a first fetch seeded from a local clone (--from-clone)"
+	sed "s|^state_dir = .*|state_dir = $work/seeded|" "$work/pullcheck.conf" \
+		>"$work/seeded.conf"
+	measure pc-seeded "$pc" mainline --quiet --config "$work/seeded.conf" \
+		--from-clone "$work/git-clone.git"
 fi
 
 # ---- 3. a pull request's fetch on top
@@ -243,6 +256,10 @@ row "refresh (+$ahead commits): pullcheck" pc-refresh git-refresh \
 row "pull request (50 commits): pc_fetch_run" pc-pr git-pr \
 	"pull request (50 commits): git fetch"
 echo "   pc_fetch_run: $(cat "$work/pc-pr.out")"
+[ -f "$work/pc-seeded" ] &&
+	echo "first fetch seeded from git's clone, already current" \
+	     "(--from-clone): $(wall pc-seeded) s, CPU $(cpu pc-seeded) s," \
+	     "peak RSS $(mib "$(rss pc-seeded)")"
 echo "maintain after $njobs jobs: $(wall maintain) s, peak RSS $(mib "$(rss maintain)");" \
      "$(mj 'j["object_store"]["refs_deleted"]') refs of" \
      "$(mj 'j["object_store"]["jobs_pruned"]') jobs deleted; store" \
