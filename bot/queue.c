@@ -83,7 +83,14 @@ static guint step_limit(const PcQueue *q, PcQueueStep step)
 {
 	switch (step) {
 	case PC_QUEUE_FETCHING:
-		return q->config->fetch_timeout;
+		/*
+		 * The store's lock (waited for up to [fetch] timeout),
+		 * mainline (a refresh, or on an empty store its first
+		 * fetch), then the pull request's own fetch.
+		 */
+		return 2 * q->config->fetch_timeout +
+		       MAX(q->config->fetch_refresh_timeout,
+			   q->config->fetch_mainline_timeout);
 	case PC_QUEUE_BUILDING:
 		return q->config->build_timeout;
 	case PC_QUEUE_SENDING:

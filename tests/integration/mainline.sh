@@ -109,6 +109,21 @@ check "mainline down: says it on stderr" $(grep -q '^pullcheck mainline: cannot 
 "$pc" status --config "$work/down.conf" >"$work/status.out"
 check "mainline down: status says it failed" $(grep -q '^mainline  cannot fetch mainline: ' "$work/status.out"; echo $?)
 
+# 3b. --from-bundle: a bundle of mainline (as kernel.org publishes), its
+#     pack indexed into the store, then a fetch that needs nothing.
+git -C "$work/up" bundle create -q "$work/ml.bundle" --all 2>/dev/null
+sed -e "s|^state_dir = .*|state_dir = $work/bstate|" "$work/pullcheck.conf" >"$work/bundle.conf"
+"$pc" mainline --config "$work/bundle.conf" --from-bundle "$work/ml.bundle" \
+	>"$work/bundle.out" 2>"$work/bundle.err"
+st=$?
+check "mainline --from-bundle: exit 0" $([ $st -eq 0 ]; echo $?)
+n=$(git -C "$work/up" rev-list --objects --all | wc -l)
+check "mainline --from-bundle: all $n objects indexed" $(grep -q "^seed: done, $n/$n objects" "$work/bundle.err"; echo $?)
+check "mainline --from-bundle: the fetch needed no object" $(grep -q '^fetch: done, 0/0 objects' "$work/bundle.err"; echo $?)
+check "mainline --from-bundle: mainline's HEAD" $(grep -q "^mainline $(git -C "$work/up" rev-parse master) " "$work/bundle.out"; echo $?)
+"$pc" mainline --config "$work/bundle.conf" --from-bundle "$work/pullcheck.conf" >/dev/null 2>"$work/notbundle.err"
+check "mainline --from-bundle on no bundle: exit 1, says why" $([ $? -eq 1 ] && grep -q 'is not a git bundle' "$work/notbundle.err"; echo $?)
+
 # 4. Usage: both seeds at once, or an argument.
 "$pc" mainline --config "$work/pullcheck.conf" --from-clone x --from-bundle y >/dev/null 2>&1
 check "mainline: two seeds is a usage error" $([ $? -eq 2 ]; echo $?)
