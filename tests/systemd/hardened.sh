@@ -14,7 +14,9 @@
 # Last, with PULLCHECK given, the daemon itself: the unit as shipped with
 # only the binary's path changed, Type=notify, on the built-in defaults
 # (Maildir source and outbox under the state directory): it must become
-# active (READY=1), say a STATUS=, and stop cleanly on SIGTERM.
+# active (READY=1), say a STATUS=, and stop cleanly on SIGTERM. Then
+# pullcheck maintain under pullcheck-maintain.service as shipped (but for
+# the path): it must sweep a finished job's ref and run git gc there.
 #
 # Usage: hardened.sh SRCDIR WORKDIR [PULLCHECK]
 # Needs root, unshare, overlayfs, bwrap, cc and /lib/systemd/systemd;
@@ -246,6 +248,57 @@ EOF
 	[ "$(ctl show -p Result --value pullcheck.service)" = success ] || fail=1
 	sed 's/^/  daemon: /' "$W/daemon.log"
 	[ $fail = 0 ] && echo "ok: the daemon ran and stopped under the unit"
+fi
+
+# The upkeep under its own unit as shipped (but for the path): git gc
+# and SQLite inside pullcheck-maintain.service's sandbox, on a store
+# with a finished job's ref (a job key no open job has) to sweep.
+if [ -n "$BIN" ]; then
+	git init -q --bare "$W/seed.git" &&
+	printf '%s\n' 'commit refs/pullcheck/0123456789abcdef/remote/heads/x' \
+		'committer Bench <bench@example.org> 1700000000 +0000' \
+		'data 4' 'job' 'M 100644 inline f.c' 'data 3' 'hi' '' |
+		git -C "$W/seed.git" fast-import --quiet || fail=1
+	nsenter -t "$PID1" -m sh -c "mkdir -p /var/lib/pullcheck &&
+		cp -a $W/seed.git /var/lib/pullcheck/git &&
+		chown -R pullcheck:pullcheck /var/lib/pullcheck" || fail=1
+	# The store is pullcheck's; root reads it here.
+	store_refs() {
+		nsenter -t "$PID1" -m git -c safe.directory='*' \
+			--git-dir=/var/lib/pullcheck/git for-each-ref
+	}
+	store_refs | grep -q refs/pullcheck/0123456789abcdef/ || {
+		echo "NOT OK: the store for maintain was not made"
+		fail=1
+	}
+	grep -v '^ExecStart=' "$SRC/systemd/pullcheck-maintain.service" \
+		>"$W/units/pullcheck-maintain.service"
+	cat >>"$W/units/pullcheck-maintain.service" <<UNIT
+ExecStart=$BIN maintain --json
+Environment=ASAN_OPTIONS=detect_leaks=0
+StandardOutput=append:$W/maintain.log
+StandardError=append:$W/maintain.log
+[Unit]
+DefaultDependencies=no
+UNIT
+	nsenter -t "$PID1" -m cp "$W/units/pullcheck-maintain.service" \
+		/run/systemd/system/
+	ctl daemon-reload
+	: >"$W/maintain.log"
+	echo "--- pullcheck maintain as pullcheck-maintain.service"
+	timeout 120 nsenter -t "$PID1" -m -p systemctl start pullcheck-maintain.service
+	rc=$?
+	result=$(ctl show -p Result --value pullcheck-maintain.service)
+	sed 's/^/  maintain: /' "$W/maintain.log"
+	echo "start: exit $rc, Result=$result"
+	if [ $rc = 0 ] && [ "$result" = success ] &&
+	   grep -q '"refs_deleted" *: *1' "$W/maintain.log" &&
+	   store_refs >"$W/refs.after" && ! grep -q . "$W/refs.after"; then
+		echo "ok: maintain swept the job's ref and ran git gc under its unit"
+	else
+		echo "NOT OK: maintain under pullcheck-maintain.service"
+		fail=1
+	fi
 fi
 
 if [ $fail = 0 ]; then
