@@ -8,12 +8,12 @@
 # `pullcheck check --dry-run --json` with [build] scope = rust:
 #   toolchain     the tree's scripts/min-tool-version.sh asks for rustc
 #                 9.99.0: could not check, quoting both versions
-#   rust-off-both CONFIG_RUST off in the base and the tip: could not check
 #   fix-on-broken a base with a Rust break, the pull request fixes it: pass
 #   base-broken   the same base, a C-only pull request: could not check,
 #                 blaming the base (then again: the base from the cache)
 #   new-on-broken the same base, a pull request adding a Rust error of its
 #                 own: fail, citing only the new error
+#   rust-off-both CONFIG_RUST off in the base and the tip: could not check
 #
 # CACHE (default $PULLCHECK_TEST_CACHE or /var/tmp/pullcheck-kernel) is
 # the one run.sh uses; this script's branches are in CACHE/baseline.git.
@@ -89,12 +89,8 @@ check "toolchain: quotes what the tree asks" $(reason toolchain toolchain-too-ol
 check "toolchain: quotes what the root has" $(reason toolchain toolchain-too-old | grep -c "build root has rustc 1\.[0-9]*\.[0-9]" >/dev/null; echo $?)
 check "toolchain: quotes rustavailable" $(reason toolchain toolchain-too-old | grep -c "too old" >/dev/null; echo $?)
 check "toolchain: reply says so" $(reply toolchain | grep -c "9.99.0" >/dev/null; echo $?)
-
-kernel_case rust-off-both "$rust_off" rust-off-both-tag
-check "rust-off-both: could-not-check" $([ "$(verdict rust-off-both)" = could-not-check ]; echo $?)
-check "rust-off-both: base-rust-disabled" $(codes rust-off-both | grep -cw base-rust-disabled >/dev/null; echo $?)
-check "rust-off-both: names the base and why" $(reason rust-off-both base-rust-disabled | grep -c "${rust_off:0:12}.*BROKEN=n" >/dev/null; echo $?)
-check "rust-off-both: base config_rust recorded" $([ "$(baseline rust-off-both config_rust)" = n ]; echo $?)
+check "toolchain: our side, so to the operator alone" $(reply toolchain | grep -c "^To: .*operator@checker.example.org" >/dev/null &&
+	[ "$(reply toolchain | grep -c "ann@example.org")" = 0 ]; echo $?)
 
 kernel_case fix-on-broken "$broken" fix-on-broken-tag
 check "fix-on-broken: exit 0" $([ $st -eq 0 ]; echo $?)
@@ -102,8 +98,9 @@ check "fix-on-broken: pass" $([ "$(verdict fix-on-broken)" = pass ]; echo $?)
 check "fix-on-broken: the base was the mail's" $([ "$(jget "$work/fix-on-broken.json" 'j["fetch"]["base_commit"]')" = "$broken" ]; echo $?)
 check "fix-on-broken: a pass builds no base" $([ "$(baseline fix-on-broken commit)" = None ]; echo $?)
 
-# Built now, whatever an earlier run cached; then from the cache.
-rm -rf "$cache/build/baseline"
+# Built now, whatever an earlier run cached; then from the cache. (check
+# keeps its build cache in cache_dir/check.)
+rm -rf "$cache/build/check/baseline"
 kernel_case base-broken "$broken" c-on-broken-tag
 check "base-broken: exit 3" $([ $st -eq 3 ]; echo $?)
 check "base-broken: could-not-check" $([ "$(verdict base-broken)" = could-not-check ]; echo $?)
@@ -111,6 +108,7 @@ check "base-broken: reason base-broken" $(codes base-broken | grep -cw base-brok
 check "base-broken: names the base and its first error" $(reason base-broken base-broken | grep -c "^the base, ${broken:0:12}, already fails: in rust code, rust/kernel/error.rs:[0-9]*: this function takes 2 arguments" >/dev/null; echo $?)
 check "base-broken: build.baseline" $([ "$(baseline base-broken commit) $(baseline base-broken verdict) $(baseline base-broken cached) $(baseline base-broken errors_new)" = "$broken fail False 0" ]; echo $?)
 check "base-broken: reply blames the base" $(reply base-broken | grep -c "already fails" >/dev/null; echo $?)
+check "base-broken: the sender's to know" $(reply base-broken | grep -c "^To: ann@example.org" >/dev/null; echo $?)
 reply base-broken >"$cache/base-broken.reply" 2>/dev/null
 cp "$work/base-broken.json" "$work/base-broken-1.json"
 kernel_case base-broken "$broken" c-on-broken-tag
@@ -122,9 +120,19 @@ check "new-on-broken: exit 1" $([ $st -eq 1 ]; echo $?)
 check "new-on-broken: fail" $([ "$(verdict new-on-broken)" = fail ]; echo $?)
 check "new-on-broken: counts" $([ "$(baseline new-on-broken errors_common) $(baseline new-on-broken errors_new)" = "1 1" ]; echo $?)
 check "new-on-broken: cites only the new error" $([ "$(jget "$work/new-on-broken.json" '" ".join(d["message"] for d in j["build"]["diagnostics"])' | grep -c "E0061\|E0308")" = 1 ] &&
-	jget "$work/new-on-broken.json" 'j["build"]["diagnostics"][0]["message"]' | grep -q "E0308"; echo $?)
+	jget "$work/new-on-broken.json" 'j["build"]["diagnostics"][0]["message"]' | grep -c "E0308" >/dev/null; echo $?)
 check "new-on-broken: says how many were the base's" $(reason new-on-broken build-failed | grep -c "1 error the base, ${broken:0:12}, does not have (and 1 it has too)" >/dev/null; echo $?)
+
+# Last: a .config with Rust off makes the next build with it on rebuild
+# much of what the output holds.
+kernel_case rust-off-both "$rust_off" rust-off-both-tag
+check "rust-off-both: could-not-check" $([ "$(verdict rust-off-both)" = could-not-check ]; echo $?)
+check "rust-off-both: base-rust-disabled" $(codes rust-off-both | grep -cw base-rust-disabled >/dev/null; echo $?)
+check "rust-off-both: names the base and why" $(reason rust-off-both base-rust-disabled | grep -c "${rust_off:0:12}.*BROKEN=n" >/dev/null; echo $?)
+check "rust-off-both: base config_rust recorded" $([ "$(baseline rust-off-both config_rust)" = n ]; echo $?)
+check "rust-off-both: the sender's to know" $(reply rust-off-both | grep -c "^To: ann@example.org" >/dev/null; echo $?)
 
 reply toolchain >"$cache/toolchain.reply" 2>/dev/null
 reply new-on-broken >"$cache/new-on-broken.reply" 2>/dev/null
+reply rust-off-both >"$cache/rust-off-both.reply" 2>/dev/null
 kernel_done

@@ -5,7 +5,9 @@
 #                       the git identity and dates of the branches
 # kernel_serve REPO     a real git daemon serving mainline and REPO as
 #                       maint.git; sets $url (maint.git) and $port
-# kernel_conf FILE ROOT a pullcheck.conf for the cache, scope rust
+# kernel_conf FILE ROOT a pullcheck.conf for the cache, scope rust; the
+#                       mails' To is its top level, and a could-not-check
+#                       of ours goes to its contact
 # kernel_case NAME BASE TAG [CONFIG]
 #                       a mail from `git request-pull BASE $url tags/TAG`,
 #                       then `pullcheck check --dry-run --json`: sets $st,
@@ -74,6 +76,8 @@ cache_dir = $cache/build
 timeout = 3600
 [reply]
 from = pullcheck <pullcheck@checker.example.org>
+top_level = torvalds@example.org
+contact = pullcheck operator <operator@checker.example.org>
 CONF
 }
 

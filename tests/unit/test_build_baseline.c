@@ -15,6 +15,7 @@
 #include "verdict.h"
 
 #define BASE "0123456789abcdef0123456789abcdef01234567"
+#define OTHER_KEY BASE "0123456789abcdef01234567" /* 64 hex digits */
 
 typedef struct {
 	char *dir;
@@ -399,7 +400,7 @@ static void test_cache_corrupt(Fixture *f, gconstpointer data)
 		"[]",
 		"{\"version\": 2}",
 		/* The right shape, another key: a file renamed by hand. */
-		"{\"version\":1,\"key\":\"" BASE BASE "\",\"commit\":\"" BASE
+		"{\"version\":1,\"key\":\"" OTHER_KEY "\",\"commit\":\"" BASE
 		"\",\"verdict\":\"fail\",\"config_rust\":\"y\",\"first_error\":"
 		"null,\"errors\":[]}",
 		/* The right key, a field of the wrong type. */

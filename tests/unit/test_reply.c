@@ -507,6 +507,15 @@ static const RcptRow RCPT_ROWS[] = {
 	  "url-not-allowed", "infra", PC_REPLY_SENDER, "ann@example.org", LIST },
 	{ "unchecked/url-refused-not-top", CONTACT, LIST, "could-not-check",
 	  "url-not-allowed", "infra", PC_REPLY_NOBODY, NULL, NULL },
+	/* The base the sender chose already fails: theirs to know. */
+	{ "unchecked/base-broken", CONTACT, LINUS ";" LIST, "could-not-check",
+	  "base-broken", "infra", PC_REPLY_SENDER, "ann@example.org", LIST },
+	{ "unchecked/base-rust-disabled", "", LINUS ";" LIST,
+	  "could-not-check", "base-rust-disabled", "infra", PC_REPLY_SENDER,
+	  "ann@example.org", LIST },
+	{ "unchecked/toolchain-too-old", CONTACT, LINUS ";" LIST,
+	  "could-not-check", "toolchain-too-old", "infra", PC_REPLY_OPERATOR,
+	  "keeper@check.example.net", NULL },
 	{ "not-pr", CONTACT, LINUS, "not-a-pull-request", "not-a-pull-request",
 	  "info", PC_REPLY_NOBODY, NULL, NULL },
 };
