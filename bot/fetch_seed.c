@@ -352,7 +352,7 @@ static int on_index(const git_indexer_progress *stats, void *payload)
 	s->progress.total_objects = stats->total_objects;
 	s->progress.deltas = stats->indexed_deltas;
 	s->progress.total_deltas = stats->total_deltas;
-	s->progress.bytes = stats->received_bytes;
+	/* The bytes are index_pack()'s count: the indexer counts none. */
 	tell(s, stats->received_objects < stats->total_objects
 			? PC_FETCH_PHASE_RECEIVE : PC_FETCH_PHASE_INDEX,
 	     FALSE);
@@ -380,10 +380,12 @@ static gboolean index_pack(Seed *s, FILE *f, const char *path,
 		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
 					 "cannot index %s into the store",
 					 path);
-	while ((n = fread(buf, 1, CHUNK, f)) > 0)
+	while ((n = fread(buf, 1, CHUNK, f)) > 0) {
+		s->progress.bytes += n;
 		if (git_indexer_append(idx, buf, n, &stats) < 0)
 			return pc_fetch_git_fail(error, PC_FETCH_ERROR_INVALID,
 						 "the pack in %s", path);
+	}
 	if (ferror(f))
 		return seed_fail(error, "cannot read %s: %s", path,
 				 g_strerror(errno));

@@ -118,7 +118,7 @@ sed -e "s|^state_dir = .*|state_dir = $work/bstate|" "$work/pullcheck.conf" >"$w
 st=$?
 check "mainline --from-bundle: exit 0" $([ $st -eq 0 ]; echo $?)
 n=$(git -C "$work/up" rev-list --objects --all | wc -l)
-check "mainline --from-bundle: all $n objects indexed" $(grep -q "^seed: done, $n/$n objects" "$work/bundle.err"; echo $?)
+check "mainline --from-bundle: all $n objects indexed, bytes counted" $(grep -q "^seed: done, $n/$n objects, [1-9]" "$work/bundle.err"; echo $?)
 check "mainline --from-bundle: the fetch needed no object" $(grep -q '^fetch: done, 0/0 objects' "$work/bundle.err"; echo $?)
 check "mainline --from-bundle: mainline's HEAD" $(grep -q "^mainline $(git -C "$work/up" rev-parse master) " "$work/bundle.out"; echo $?)
 "$pc" mainline --config "$work/bundle.conf" --from-bundle "$work/pullcheck.conf" >/dev/null 2>"$work/notbundle.err"
