@@ -843,8 +843,12 @@ static GMimeTextPart *body_part(const char *text)
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
 
 	g_mime_text_part_set_text(part, text);
-	/* 7bit for ASCII, quoted-printable for the rest: any MTA takes it. */
-	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
+	/*
+	 * 7bit for ASCII, 8bit for the rest (a compiler's quotes are
+	 * UTF-8): lines are short, and a list archive's plain-text view
+	 * then shows the words, not quoted-printable's "=3D" and "=E2=80".
+	 */
+	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_8BIT);
 	return part;
 }
 
