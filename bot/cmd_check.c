@@ -357,7 +357,10 @@ int pc_cmd_check(int argc, char **argv)
 		"  git request-pull v6.18 URL for-linus | pullcheck check "
 		"--dry-run --repo . -\n"
 		"checks the branch in the repository at --repo, as it is, "
-		"even if not pushed.\n\n"
+		"even if not pushed.\n"
+		"Standard input that is not a mail (git request-pull's "
+		"text) is checked as a\npull request to the first [reply] "
+		"top_level address; its reply is printed,\nnever sent.\n\n"
 		"Exit status: 0 pass, 1 fail, 3 could not check, 4 not a pull "
 		"request,\n2 bad command line, configuration or input.",
 		entries, &status);
