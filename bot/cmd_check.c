@@ -141,12 +141,25 @@ static void print_result(CheckRun *c, const PcJobRun *run)
 	}
 }
 
+/* A fetch to be tried again: why, and how long check waits, on stderr. */
+static void show_retry(const PcReason *cause, guint tries, gint64 wait,
+		       gpointer data)
+{
+	const PcConfig *config = data;
+
+	complain("%s [%s]: fetch %u; trying again in %" G_GINT64_FORMAT
+		 " s ([fetch] retry_window %u s)", cause->text, cause->code,
+		 tries, wait, config->fetch_retry_window);
+}
+
 static gboolean on_message(const PcInputMessage *msg, gpointer data)
 {
 	CheckRun *c = data;
 	PcJobOptions options = { .build = !c->no_build,
 				 .on_line = show_progress,
-				 .local_repo = c->repo };
+				 .on_line_data = (gpointer)c->config,
+				 .local_repo = c->repo,
+				 .on_retry = show_retry };
 	g_autoptr(GError) error = NULL;
 	PcJobRun run;
 
@@ -351,7 +364,9 @@ int pc_cmd_check(int argc, char **argv)
 		"The worktree and build output are [build] cache_dir/check/, "
 		"not the daemon's,\nso check runs beside a running watch; a "
 		"second check at the same time\nsays which process has them "
-		"and exits 3.\n\n"
+		"and exits 3.\nA ref not found or a failed fetch is fetched "
+		"again over [fetch] retry_window,\neach wait said on stderr "
+		"(not with --repo).\n\n"
 		"Before sending a pull request, on the maintainer's own "
 		"machine:\n"
 		"  git request-pull v6.18 URL for-linus | pullcheck check "
@@ -361,8 +376,9 @@ int pc_cmd_check(int argc, char **argv)
 		"Standard input that is not a mail (git request-pull's "
 		"text) is checked as a\npull request to the first [reply] "
 		"top_level address; its reply is printed,\nnever sent.\n\n"
-		"Exit status: 0 pass, 1 fail, 3 could not check, 4 not a pull "
-		"request,\n2 bad command line, configuration or input.",
+		"Exit status: 0 pass (pass, pass-partial, pass-command), 1 fail, "
+		"3 could not\ncheck (unverified too), 4 not a pull request, 2 "
+		"bad command line,\nconfiguration or input.",
 		entries, &status);
 	if (!config)
 		return status;

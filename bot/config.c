@@ -104,6 +104,11 @@ static const Key KEYS[] = {
 	KEY("fetch", "keyring", T_OPTIONAL, fetch_keyring, NULL),
 	KEY("fetch", "ca_file", T_OPTIONAL, fetch_ca_file, NULL),
 	KEY_ENUM("fetch", "tree", fetch_tree, "tip", "tip|merge"),
+	/* Mirrors lag minutes behind a push: try a missing ref again. */
+	KEY_NUM("fetch", "retry_window", T_UINT, fetch_retry_window, "1800",
+		0, 86400),
+	KEY_NUM("fetch", "retry_delay", T_UINT, fetch_retry_delay, "60", 1,
+		3600),
 
 	KEY_ENUM("build", "recipe", build_recipe, "kernel", "kernel|command"),
 	KEY("build", "command", T_LIST, build_command, ""),

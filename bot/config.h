@@ -54,6 +54,9 @@ typedef struct {
 	char *fetch_keyring;	/* NULL: signatures are not verified */
 	char *fetch_ca_file;	/* https; NULL: the system's CAs */
 	char *fetch_tree;	/* tip | merge */
+	guint fetch_retry_window;	/* seconds a missing ref, a failed
+					 * fetch is tried again for; 0: not */
+	guint fetch_retry_delay;	/* seconds before the first retry */
 
 	char *build_recipe;	/* kernel | command */
 	char **build_command;	/* argv, for recipe = command */

@@ -525,7 +525,7 @@ static gboolean check_request(PcFetchRun *r)
 	}
 	why = pc_urlpolicy_check_ref(r->pr->ref);
 	if (why) {
-		pc_fetch_add(r, "ref-invalid", PC_SEVERITY_ERROR,
+		pc_fetch_add(r, "ref-invalid", PC_SEVERITY_UNVERIFIED,
 			     "Not fetched: %s.", why);
 		return FALSE;
 	}
@@ -692,7 +692,7 @@ static gboolean resolve_name(PcFetchRun *r, const git_remote_head **heads,
 
 	r->out->resolved_ref = find_ref(heads, n, name);
 	if (!r->out->resolved_ref) {
-		pc_fetch_add(r, "ref-not-found", PC_SEVERITY_ERROR,
+		pc_fetch_add(r, "ref-not-found", PC_SEVERITY_UNVERIFIED,
 			     r->opts->local_repo ? "%s is not in %s."
 						 : "%s is not on %s: was it pushed?",
 			     name, r->opts->local_repo ? r->opts->local_repo
@@ -716,7 +716,7 @@ static gboolean resolve_head(PcFetchRun *r, Session *s)
 
 	if (git_remote_default_branch(&head, s->remote) < 0) {
 		pc_fetch_add(
-			r, "ref-not-found", PC_SEVERITY_ERROR,
+			r, "ref-not-found", PC_SEVERITY_UNVERIFIED,
 			"The mail names no branch or tag and %s has no HEAD to "
 			"pull.",
 			r->out->url);
@@ -760,7 +760,7 @@ static gboolean peel_tip(PcFetchRun *r, const char *local)
 
 	if (git_reference_lookup(&ref, r->repo, local) < 0 ||
 	    git_reference_peel(&commit, ref, GIT_OBJECT_COMMIT) < 0) {
-		pc_fetch_add(r, "ref-not-found", PC_SEVERITY_ERROR,
+		pc_fetch_add(r, "ref-not-found", PC_SEVERITY_UNVERIFIED,
 			     "%s on %s does not point to a commit: %s.",
 			     r->out->resolved_ref, r->out->url,
 			     pc_git_message());

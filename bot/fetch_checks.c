@@ -69,7 +69,7 @@ static void take_signature(PcFetchRun *r, PcTagsig *sig)
 		break;
 	case PC_TAGSIG_BAD:
 		set_signature(r, PC_FETCH_SIG_BAD, g_strdup(sig->fpr));
-		pc_fetch_add(r, "tag-signature-bad", PC_SEVERITY_ERROR,
+		pc_fetch_add(r, "tag-signature-bad", PC_SEVERITY_UNVERIFIED,
 			     "The signature on %s does not verify: %s.", tag,
 			     sig->why);
 		break;
@@ -133,7 +133,7 @@ void pc_fetch_check_mail(PcFetchRun *r)
 
 	if (pr->end_commit && !same_id(r->out->tip_commit, pr->end_commit))
 		pc_fetch_add(
-			r, "tip-mismatch", PC_SEVERITY_ERROR,
+			r, "tip-mismatch", PC_SEVERITY_UNVERIFIED,
 			"%s points to %s, but the mail says %s: was it changed "
 			"after the mail was sent?",
 			r->out->resolved_ref, r->out->tip_commit,
@@ -141,7 +141,7 @@ void pc_fetch_check_mail(PcFetchRun *r)
 	if (pr->tag_commit && r->out->tag_object &&
 	    !same_id(r->out->tag_object, pr->tag_commit))
 		pc_fetch_add(
-			r, "tag-mismatch", PC_SEVERITY_ERROR,
+			r, "tag-mismatch", PC_SEVERITY_UNVERIFIED,
 			"The tag object of %s is %s, but the mail says %s: was it "
 			"re-created after the mail was sent?",
 			r->out->resolved_ref, r->out->tag_object,
@@ -179,7 +179,7 @@ static void base_from_mail(PcFetchRun *r)
 	if (!git_oid_equal(&id, &r->tip) &&
 	    git_graph_descendant_of(r->repo, &r->tip, &id) != 1) {
 		pc_fetch_add(
-			r, "base-not-ancestor", PC_SEVERITY_ERROR,
+			r, "base-not-ancestor", PC_SEVERITY_UNVERIFIED,
 			"The base commit %s the mail names is not an ancestor of "
 			"%s (%s).",
 			given, r->out->resolved_ref, r->out->tip_commit);

@@ -19,6 +19,7 @@
 #include "reason.h"
 #include "reply.h"
 #include "result_writer.h"
+#include "retry.h"
 
 /*
  * Fetch findings that say nothing about the pull request itself: the
@@ -50,8 +51,10 @@ static void set_verdict(PcJobRun *run, const char *verdict)
 }
 
 /*
- * The worst finding decides: any error fails, else any infra finding is
- * unchecked. The reply names the same finding as the cause.
+ * The worst finding decides: any error fails; a pull request that is
+ * not as its mail says (unverified), or any infra finding, is unchecked
+ * (the result's outcome tells the two apart). The reply names the same
+ * finding as the cause.
  */
 static const char *verdict_of(GPtrArray *reasons)
 {
@@ -60,7 +63,8 @@ static const char *verdict_of(GPtrArray *reasons)
 
 	if (!g_strcmp0(severity, PC_SEVERITY_ERROR))
 		return PC_VERDICT_FAIL;
-	if (!g_strcmp0(severity, PC_SEVERITY_INFRA))
+	if (!g_strcmp0(severity, PC_SEVERITY_UNVERIFIED) ||
+	    !g_strcmp0(severity, PC_SEVERITY_INFRA))
 		return PC_VERDICT_UNCHECKED;
 	return NULL;
 }
@@ -363,14 +367,14 @@ gboolean pc_job_finish(const PcConfig *config, PcJobRun *run, GError **error)
 }
 
 /*
- * Our own failures that may go away by themselves: the network, the
- * sandbox, a build root being replaced. Worth another try before the
- * "could not check" reply goes out.
+ * Our own failures that may go away by themselves: the sandbox, a build
+ * root being replaced. Worth another try before the "could not check"
+ * reply goes out. A failed fetch is tried again over [fetch]
+ * retry_window instead (retry.c).
  */
 static const char *const TRANSIENT[] = {
-	"fetch-failed",	   "fetch-infra",   "sandbox-failed", "build-setup",
-	"toolchain-missing", "no-worktree", "config-missing", "no-space",
-	"base-unchecked", NULL
+	"fetch-infra",	 "sandbox-failed", "build-setup", "toolchain-missing",
+	"no-worktree", "config-missing", "no-space",	"base-unchecked", NULL
 };
 
 const char *pc_job_transient(const PcJobRun *run)
@@ -404,21 +408,73 @@ gboolean pc_job_forget(const PcConfig *config, const PcJobRun *run,
 	return pc_fetch_forget(&opts, run->key, deleted, error);
 }
 
-gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
-		      PcMailFlags flags, const PcJobOptions *options,
-		      PcJobRun *run, GError **error)
+/* Nothing runs this job again: its refs go (maintain's otherwise). */
+static void forget_now(const PcConfig *config, const PcJobRun *run)
 {
 	g_autoptr(GError) kept = NULL;
 	guint n;
 
-	if (!pc_job_read(config, message, flags, run, error))
-		return FALSE;
-	if (fetch_from(config, options->local_repo, run))
-		pc_job_build(config, options, run);
-	/* Nothing runs this job again: its refs go (maintain's otherwise). */
 	if (!pc_job_forget(config, run, &n, &kept))
 		g_message("job %s: its refs stay until pullcheck maintain: %s",
 			  run->key, kept->message);
+}
+
+static gint64 monotonic_s(void)
+{
+	return g_get_monotonic_time() / G_USEC_PER_SEC;
+}
+
+/*
+ * Read and fetch, again while the fetch may yet work (retry.c), the
+ * daemon's retries done in place: the run of the last fetch, with how
+ * many there were; *@fetched as pc_job_fetch. FALSE: the message cannot
+ * be read.
+ */
+static gboolean fetch_retrying(const PcConfig *config, GMimeMessage *message,
+			       PcMailFlags flags, const PcJobOptions *options,
+			       PcJobRun *run, gboolean *fetched,
+			       GError **error)
+{
+	gint64 first = 0, wait;
+	guint tries = 0;
+	const PcReason *cause;
+
+	for (;;) {
+		if (!pc_job_read(config, message, flags, run, error))
+			return FALSE;
+		tries++;
+		if ((*fetched = fetch_from(config, options->local_repo, run)))
+			break;
+		first = first ? first : monotonic_s();
+		cause = pc_retry_fetch_cause(run->reasons);
+		if (options->local_repo || !cause ||
+		    (wait = pc_retry_fetch_wait(config, tries,
+						monotonic_s() - first)) < 0)
+			break;
+		if (options->on_retry)
+			options->on_retry(cause, tries, wait,
+					  options->on_line_data);
+		forget_now(config, run);
+		pc_job_run_clear(run);
+		g_usleep(wait * G_USEC_PER_SEC);
+	}
+	run->fetch_tries = tries;
+	run->fetch_tried_s = first ? monotonic_s() - first : 0;
+	return TRUE;
+}
+
+gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,
+		      PcMailFlags flags, const PcJobOptions *options,
+		      PcJobRun *run, GError **error)
+{
+	gboolean fetched;
+
+	if (!fetch_retrying(config, message, flags, options, run, &fetched,
+			    error))
+		return FALSE;
+	if (fetched)
+		pc_job_build(config, options, run);
+	forget_now(config, run);
 	return pc_job_finish(config, run, error);
 }
 
@@ -431,6 +487,8 @@ JsonObject *pc_job_run_to_json(const PcJobRun *run)
 		.reasons = run->reasons,
 		.fetch = run->fetched ? &run->fetch : NULL,
 		.build = run->built ? &run->build : NULL,
+		.fetch_tries = run->fetch_tries,
+		.fetch_tried_s = run->fetch_tried_s,
 	};
 	JsonObject *result = pc_result_new(&parts);
 

@@ -32,6 +32,13 @@ typedef struct {
 	 * on this machine instead of its URL; NULL: the URL.
 	 */
 	const char *local_repo;
+	/*
+	 * pc_job_check: a ref not found or a failed fetch is fetched again
+	 * over [fetch] retry_window (not from a local_repo); each wait of
+	 * @wait seconds after fetch @tries is told here first (may be NULL).
+	 */
+	void (*on_retry)(const PcReason *cause, guint tries, gint64 wait,
+			 gpointer data);
 } PcJobOptions;
 
 /* Everything one run learned. Plain data; cleared with pc_job_run_clear. */
@@ -43,6 +50,8 @@ typedef struct {
 	GPtrArray *reasons;	/* PcReason*: the job's own and its steps' */
 	gboolean fetched;
 	PcFetchResult fetch;
+	guint fetch_tries;	/* fetches made, the caller's count; 0: one */
+	gint64 fetch_tried_s;	/* seconds from the first to the last */
 	gboolean built;
 	PcBuildResult build;
 	GMimeMessage *reply;	/* NULL for mail that gets none */
@@ -90,7 +99,9 @@ const char *pc_job_transient(const PcJobRun *run);
 
 /*
  * All the steps: reads @message and, if it is a pull request, fetches and builds what
- * it names and renders the reply. Policy failures and our own are
+ * it names and renders the reply. A ref not found or a failed fetch is
+ * fetched again over [fetch] retry_window first, waiting in place
+ * (options->on_retry says each wait). Policy failures and our own are
  * verdicts; FALSE is for a message that could not be read at all.
  */
 gboolean pc_job_check(const PcConfig *config, GMimeMessage *message,

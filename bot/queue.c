@@ -26,6 +26,7 @@
 #include "reason.h"
 #include "reply.h"
 #include "result.h"
+#include "retry.h"
 #include "triage.h"
 
 #define DAY_S (24 * 60 * 60)
@@ -172,13 +173,23 @@ static gboolean read_job(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 	return TRUE;
 }
 
-static void set_keyword(PcQueue *q, const PcStoreJob *job, const char *verdict)
+/*
+ * The outcome's keyword on the message: from @result (the job result),
+ * else, for a job stored before results had an outcome, its verdict.
+ */
+static void set_keyword(PcQueue *q, const PcStoreJob *job, JsonObject *result)
 {
+	g_autoptr(JsonObject) stored = NULL;
 	g_autoptr(GError) error = NULL;
+	const char *outcome;
 
-	if (!q->source || !job->source || !verdict)
+	if (!result)
+		result = stored = pc_result_parse(job->result_json);
+	outcome = result ? pc_outcome_token(pc_result_outcome(result))
+			 : job->verdict;
+	if (!q->source || !job->source || !outcome)
 		return;
-	if (!q->source->ops->set_verdict(q->source, job->source, verdict,
+	if (!q->source->ops->set_verdict(q->source, job->source, outcome,
 					 &error))
 		job_log(job, "the verdict keyword was not set on %s: %s",
 			job->source, error->message);
@@ -577,7 +588,7 @@ static gboolean send_job(PcQueue *q, const PcStoreJob *job, GError **error)
 			   error))
 		return FALSE;
 	if (limited) {
-		set_keyword(q, job, job->verdict);
+		set_keyword(q, job, NULL);
 		return move(q, job, PC_STATE_REPORTING, PC_STATE_IGNORED,
 			    limited, error);
 	}
@@ -627,7 +638,7 @@ static gboolean report(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 		if (!pc_store_set_reply(q->store, job->id, run->verdict, result,
 					NULL, NULL, NULL, error))
 			return FALSE;
-		set_keyword(q, job, run->verdict);
+		set_keyword(q, job, json);
 		return move(q, job, PC_STATE_REPORTING, PC_STATE_CHECKED,
 			    run->no_reply, error);
 	}
@@ -642,7 +653,7 @@ static gboolean report(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 	job_log(job, "reporting: %s%s%s", run->verdict,
 		run->no_reply ? ", " : "", run->no_reply ? run->no_reply : "");
 	stop_point(PC_STATE_REPORTING);
-	set_keyword(q, job, run->verdict);
+	set_keyword(q, job, json);
 	fresh = pc_store_get_job(q->store, job->id, error);
 	return fresh && send_job(q, fresh, error);
 }
@@ -693,6 +704,42 @@ static void between_steps(PcQueue *q)
 		q->between_steps(q->data);
 }
 
+/*
+ * A ref not found or a fetch that failed, within [fetch] retry_window:
+ * fetching → failed-infra, due again after the backoff, and TRUE.
+ * FALSE when it is not such a fetch, or the window is over: then @run
+ * says how often it was fetched, for the reply.
+ */
+static gboolean defer_fetch(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
+			    gboolean *ok, GError **error)
+{
+	const PcReason *cause = pc_retry_fetch_cause(run->reasons);
+	gint64 now = now_s();
+	gint64 since = job->fetch_since ? job->fetch_since : now;
+	guint tries = job->fetch_tries + 1;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *why = NULL;
+	gint64 wait;
+
+	run->fetch_tries = tries;
+	run->fetch_tried_s = now - since;
+	if (!cause || (wait = pc_retry_fetch_wait(q->config, tries,
+						  now - since)) < 0)
+		return FALSE;
+	why = g_strdup_printf("%s (fetch %u; again in %" G_GINT64_FORMAT
+			      " s, [fetch] retry_window)", cause->text, tries,
+			      wait);
+	*ok = move(q, job, PC_STATE_FETCHING, PC_STATE_FAILED_INFRA, why,
+		   &local) &&
+	      pc_store_defer_fetch(q->store, job->id, why, now + wait, since,
+				   &local);
+	if (!*ok && moved_on(local))
+		*ok = TRUE;
+	else if (!*ok)
+		g_propagate_error(error, g_steal_pointer(&local));
+	return TRUE;
+}
+
 /* queued → fetching → building → reporting, or failed-infra. */
 static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 {
@@ -725,7 +772,15 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 		goto out;
 	activity(q, job->id, PC_QUEUE_FETCHING);
 	between_steps(q);
-	if (pc_job_fetch(q->config, &run)) {
+	if (!pc_job_fetch(q->config, &run)) {
+		if (defer_fetch(q, job, &run, &ok, error)) {
+			again = TRUE;
+			goto out;
+		}
+	} else {
+		run.fetch_tries = job->fetch_tries + 1;
+		run.fetch_tried_s = job->fetch_since ? now_s() - job->fetch_since
+						     : 0;
 		/* Its refs stay for the build that starts again. */
 		if (!wait_for_space(q, job, PC_STATE_FETCHING, &waits, error))
 			goto out;

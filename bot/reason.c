@@ -74,6 +74,7 @@ const PcReason *pc_reasons_find(GPtrArray *reasons, const char *severity)
 int pc_severity_rank(const char *severity)
 {
 	const char *const order[] = { PC_SEVERITY_WARNING, PC_SEVERITY_INFRA,
+				      PC_SEVERITY_UNVERIFIED,
 				      PC_SEVERITY_ERROR };
 
 	for (int i = G_N_ELEMENTS(order) - 1; i >= 0; i--)

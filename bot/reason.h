@@ -11,6 +11,12 @@
 G_BEGIN_DECLS
 
 #define PC_SEVERITY_ERROR "error"	/* the policy is not met */
+/*
+ * The pull request is not as its mail says (tip or tag elsewhere, ref
+ * not there, base not an ancestor): nothing is built, and the verdict
+ * is could not check, worded as "could not be verified as sent".
+ */
+#define PC_SEVERITY_UNVERIFIED "unverified"
 #define PC_SEVERITY_WARNING "warning"	/* worth a maintainer's look */
 #define PC_SEVERITY_INFO "info"
 #define PC_SEVERITY_INFRA "infra"	/* our side: the check could not run */
@@ -35,12 +41,15 @@ void pc_reasons_add(GPtrArray *reasons, const char *code,
 /* The first reason of @severity, or NULL. (transfer none) */
 const PcReason *pc_reasons_find(GPtrArray *reasons, const char *severity);
 
-/* How much @severity weighs: error 3, infra 2, warning 1, anything else 0. */
+/*
+ * How much @severity weighs: error 4, unverified 3, infra 2, warning 1,
+ * anything else 0.
+ */
 int pc_severity_rank(const char *severity);
 
 /*
  * The cause of the verdict: the first reason of the highest severity
- * (error, then infra, then warning), never merely the first one found;
+ * (error, unverified, infra, warning), never merely the first one found;
  * NULL for none. (transfer none)
  */
 const PcReason *pc_reasons_worst(GPtrArray *reasons);

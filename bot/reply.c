@@ -36,6 +36,8 @@ static const char *severity_label(const char *severity)
 {
 	if (!g_strcmp0(severity, "infra"))
 		return "not checked";
+	if (!g_strcmp0(severity, "unverified"))
+		return "not verified";
 	if (!g_strcmp0(severity, "info"))
 		return "note";
 	return severity;
@@ -284,16 +286,25 @@ static char *duration_text(double seconds)
 	return g_strdup_printf("%uh%02um", s / 3600, s % 3600 / 60);
 }
 
+/* What the build covered, for the "built" line: never more than ran. */
 static char *scope_text(JsonObject *result)
 {
-	const char *scope = pc_result_scope(result);
+	PcCoverage ran;
+	const char *coverage;
 
-	if (!g_strcmp0(pc_result_recipe(result), "command"))
-		return g_strdup("the configured build command");
-	if (!g_strcmp0(scope, "full"))
-		return g_strdup("full: vmlinux and all modules");
-	return g_strdup("rust: prepare, rust/, every Rust object and each "
-			"changed C object; not all of vmlinux and the modules");
+	pc_result_ran(result, &ran);
+	coverage = pc_coverage_name(&ran);
+	if (!g_strcmp0(ran.recipe, "command"))
+		return g_strdup("the build command of [build] recipe = command; "
+				"no kernel build");
+	if (!strcmp(coverage, PC_COVERAGE_FULL))
+		return g_strdup("full: make all (vmlinux, every module, "
+				"modpost)");
+	if (!strcmp(coverage, PC_COVERAGE_RUST))
+		return g_strdup("fast stage: prepare, rust/, the Rust objects "
+				"and the objects the changes touch; the full "
+				"build was not run");
+	return g_strdup("not recorded");
 }
 
 static void scope_set_build_texts(TmplScope *scope, JsonObject *result)
@@ -384,12 +395,70 @@ static void scope_set_fetch_shown(TmplScope *scope, const PcPullreq *pr,
 	scope_set_or_null(scope, "fetch_base_short", base_short);
 }
 
+/*
+ * "pullcheck fetched 6 times over 30m00s before this reply": a ref not
+ * found, or a fetch that failed, is tried again over [fetch]
+ * retry_window before anyone is told. NULL for a single fetch.
+ */
+static char *retried_text(JsonObject *result)
+{
+	JsonObject *fetch = pc_json_get_object(result, "fetch");
+	gint64 tries = pc_json_get_int(fetch, "tries");
+	g_autofree char *over = NULL;
+
+	if (tries < 2)
+		return NULL;
+	over = duration_text(pc_json_get_int(fetch, "tried_s"));
+	return g_strdup_printf("pullcheck fetched %" G_GINT64_FORMAT " times "
+			       "over %s before this reply, in case a mirror "
+			       "lagged behind the push.", tries, over);
+}
+
+/* The words of the outcome, from verdict.c's one table. */
+static void scope_set_outcome(TmplScope *scope, const PcConfig *config,
+			      JsonObject *result)
+{
+	PcOutcome outcome = pc_result_outcome(result);
+	PcCoverage ran;
+	gboolean built = pc_result_ran(result, &ran);
+	g_autofree char *headline = pc_outcome_headline(
+		outcome, built ? &ran : NULL,
+		(const char *const *)config->build_command);
+	g_autofree char *retried = retried_text(result);
+
+	tmpl_scope_set_string(scope, "outcome", pc_outcome_token(outcome));
+	tmpl_scope_set_string(scope, "outcome_label",
+			      pc_outcome_label(outcome));
+	tmpl_scope_set_string(scope, "headline", headline);
+	if (retried)
+		tmpl_scope_set_string(scope, "retried_text", retried);
+}
+
+/* What the mail itself says, beside what the fetch found. */
+static void scope_set_mail_facts(TmplScope *scope, const PcPullreq *pr)
+{
+	const struct {
+		const char *name, *value;
+	} facts[] = {
+		{ "mail_ref", pr->ref }, { "mail_end_commit", pr->end_commit },
+		{ "mail_tag_commit", pr->tag_commit },
+		{ "mail_base_commit", pr->base_commit },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(facts); i++)
+		if (facts[i].value)
+			tmpl_scope_set_string(scope, facts[i].name,
+					      facts[i].value);
+}
+
 /* Names a template may test with {{if}} whatever the result holds. */
 static const char *const ALWAYS[] = {
 	"fetch", "build", "reasons_text", "build_diagnostics_text",
 	"build_reproduce_text", "fetch_resolved_ref", "fetch_tip_commit",
 	"fetch_base_commit", "fetch_diffstat", "recheck_by", "build_merge",
-	"build_config_rust", "build_toolchain_text",
+	"build_config_rust", "build_toolchain_text", "fetch_tag_object",
+	"build_kconfig", "retried_text", "mail_ref", "mail_end_commit",
+	"mail_tag_commit", "mail_base_commit",
 };
 
 static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
@@ -406,6 +475,8 @@ static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
 	scope_set_object(scope, NULL, result);
 	scope_set_fetch_texts(scope, result);
 	scope_set_build_texts(scope, result);
+	scope_set_outcome(scope, config, result);
+	scope_set_mail_facts(scope, pr);
 	url_line = g_strjoin(" ", pr->repo_url ? pr->repo_url : "(no URL)",
 			     pr->ref, NULL);
 	scope_set_fetch_shown(scope, pr, result);
@@ -422,10 +493,23 @@ static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
 	return scope;
 }
 
-static char *render(const PcConfig *config, const char *verdict,
+/*
+ * The template of @outcome: its verdict's (pass.txt says which pass in
+ * its headline), but unverified.txt for a pull request not as sent.
+ */
+static const char *template_name(PcOutcome outcome)
+{
+	if (outcome == PC_OUTCOME_UNVERIFIED)
+		return PC_OUTCOME_TOKEN_UNVERIFIED;
+	return pc_verdict_name(pc_outcome_verdict(outcome));
+}
+
+static char *render(const PcConfig *config, PcOutcome outcome,
 		    TmplScope *scope, GError **error)
 {
-	g_autofree char *name = g_strconcat(verdict, ".txt", NULL);
+	const char *base = template_name(outcome);
+	g_autofree char *name = g_strconcat(base ? base : "(none)", ".txt",
+					    NULL);
 	g_autoptr(TmplTemplate) tmpl = pc_template_load(
 		config->reply_templates, name, PC_TEMPLATE_REPLACE, error);
 
@@ -536,13 +620,16 @@ static const char *cause_code(JsonObject *result)
 	return code;
 }
 
-/* Our own could-not-check: the cause is an infra finding of ours. */
+/*
+ * Our own could-not-check: the cause is an infra finding of ours. A
+ * pull request that could not be verified as sent (outcome unverified)
+ * is the sender's to put right, and goes to the sender.
+ */
 static gboolean our_side(JsonObject *result)
 {
 	const char *code = cause_code(result);
 
-	return pc_verdict_parse(pc_result_verdict(result)) ==
-		       PC_VERDICT_IS_UNCHECKED &&
+	return pc_result_outcome(result) == PC_OUTCOME_UNCHECKED &&
 	       !(code && g_strv_contains(SENDER_SIDE, code));
 }
 
@@ -755,16 +842,36 @@ static gboolean headers_clean(GMimeMessage *msg, GError **error)
 	return TRUE;
 }
 
+/* A kconfig name as a header atom: letters, digits, "_", "-", ".". */
+static gboolean is_atom(const char *s)
+{
+	return s && *s && strlen(s) < 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_-.") == strlen(s);
+}
+
+/*
+ * X-Pullcheck-Verdict carries the outcome's token: "pass" only for a
+ * pass of the policy build, so a filter on it can trust it; coverage
+ * and kconfig say what ran, for filters that want the rest.
+ */
 static void set_verdict_headers(GMimeMessage *msg, JsonObject *result,
-				const char *tip)
+				PcOutcome outcome, const char *tip)
 {
 	GMimeObject *obj = GMIME_OBJECT(msg);
 	const char *scope = pc_result_scope(result);
+	PcCoverage ran;
 
+	pc_result_ran(result, &ran);
 	g_mime_object_set_header(obj, "Auto-Submitted", "auto-generated",
 				 NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Verdict",
-				 pc_result_verdict(result), NULL);
+				 pc_outcome_token(outcome), NULL);
+	g_mime_object_set_header(obj, "X-Pullcheck-Coverage",
+				 pc_coverage_name(&ran), NULL);
+	if (!g_strcmp0(ran.recipe, "kernel") && is_atom(ran.kconfig))
+		g_mime_object_set_header(obj, "X-Pullcheck-Kconfig",
+					 ran.kconfig, NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Scope",
 				 scope ? scope : "none", NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Tip", tip ? tip : "unknown",
@@ -856,7 +963,7 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 			     const PcPullreq *pr, JsonObject *result,
 			     GError **error)
 {
-	const char *verdict = pc_result_verdict(result);
+	PcOutcome outcome = pc_result_outcome(result);
 	const char *tip = pc_result_tip(result);
 	g_autoptr(TmplScope) scope = NULL;
 	g_autofree char *rendered = NULL, *text = NULL, *why = NULL;
@@ -873,7 +980,7 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 		return NULL;
 	}
 	scope = make_scope(config, mail, pr, result, audience);
-	rendered = render(config, verdict, scope, error);
+	rendered = render(config, outcome, scope, error);
 	if (!rendered)
 		return NULL;
 	text = wrap_text(rendered);
@@ -888,10 +995,11 @@ GMimeMessage *pc_reply_build(const PcConfig *config, const PcMail *mail,
 	id_tip = recheck_key ? g_strdup_printf("%s recheck %s", tip ? tip : "",
 					       recheck_key)
 			     : g_strdup(tip);
-	id = pc_reply_message_id(config, mail, verdict, id_tip);
+	id = pc_reply_message_id(config, mail, pc_outcome_token(outcome),
+				 id_tip);
 	g_mime_message_set_message_id(msg, id);
 	set_thread(msg, mail);
-	set_verdict_headers(msg, result, tip);
+	set_verdict_headers(msg, result, outcome, tip);
 	part = body_part(text);
 	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
 	if (!headers_clean(msg, error))

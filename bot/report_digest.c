@@ -48,7 +48,8 @@ static char *digest_line(const PcReportRow *row)
 	const char *subj = g_ascii_strncasecmp(subject, "[GIT PULL] ", 11)
 				   ? subject : subject + 11;
 	g_autofree char *err = row->brief_error
-		? pc_report_one_line(row->brief_error) : NULL;
+		? pc_report_one_line(row->brief_error)
+		: row->brief ? pc_report_one_line(row->brief) : NULL;
 	g_autofree char *sender = fit(from, 24);
 	glong room = DIGEST_WIDTH - 2 - 12 - 2 - g_utf8_strlen(sender, -1) - 2;
 	glong slen = g_utf8_strlen(subj, -1);
@@ -87,9 +88,12 @@ static char *digest_body(GPtrArray *rows, gint64 since, gint64 until,
 		g_autofree char *label = g_ascii_strup(
 			pc_report_section_label(s), -1);
 
-		if (!pc_report_section_verdict(s) && !counts[s])
-			continue;	/* nothing in progress */
+		if (!pc_report_section_always(s) && !counts[s])
+			continue;	/* nothing in progress, or of a rare kind */
 		g_string_append_printf(out, "\n%s (%u)\n", label, counts[s]);
+		if (counts[s] && pc_report_section_note(s))
+			g_string_append_printf(out, "  %s\n",
+					       pc_report_section_note(s));
 		if (!counts[s])
 			g_string_append(out, "  none\n");
 		for (guint i = rows->len; i-- > 0;) {	/* newest first */
@@ -142,6 +146,24 @@ static gboolean add_recipients(GMimeMessage *msg, const PcConfig *config,
 	return TRUE;
 }
 
+/*
+ * "pullcheck digest DAY: 1 fail, 0 could not check, 2 pass": each
+ * outcome with a verdict, the rarer ones only when there are any.
+ */
+static char *digest_subject(const char *day, const guint *counts)
+{
+	GString *out = g_string_new(NULL);
+
+	g_string_append_printf(out, "pullcheck digest %s:", day);
+	for (guint s = 0, n = 0; s < PC_REPORT_N_SECTIONS; s++)
+		if (pc_report_section_verdict(s) &&
+		    (counts[s] || pc_report_section_always(s)))
+			g_string_append_printf(out, "%s %u %s", n++ ? "," : "",
+					       counts[s],
+					       pc_report_section_label(s));
+	return g_string_free(out, FALSE);
+}
+
 static GMimeMessage *digest_message(const PcConfig *config, const char *day,
 				    const char *text, const guint *counts,
 				    GError **error)
@@ -152,9 +174,7 @@ static GMimeMessage *digest_message(const PcConfig *config, const char *day,
 	g_autofree char *domain = pc_reply_from_domain(config);
 	g_autofree char *id = g_strdup_printf("pullcheck-digest-%s@%s", day,
 					      domain);
-	g_autofree char *subject = g_strdup_printf(
-		"pullcheck digest %s: %u fail, %u could not check, %u pass",
-		day, counts[0], counts[1], counts[2]);
+	g_autofree char *subject = digest_subject(day, counts);
 
 	if (!add_recipients(msg, config, error))
 		return NULL;

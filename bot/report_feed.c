@@ -46,7 +46,8 @@ static char *entry_summary(const PcReportRow *row)
 {
 	return g_strdup_printf("Verdict: %s\nTip: %s\nScope: %s\n"
 			       "First diagnostic: %s",
-			       pc_report_section_label(row->section),
+			       row->summary ? row->summary
+					    : pc_report_section_label(row->section),
 			       row->tip ? row->tip : "unknown",
 			       row->scope ? row->scope : "none",
 			       row->first_diag ? row->first_diag : "none");

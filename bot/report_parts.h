@@ -15,13 +15,18 @@
 G_BEGIN_DECLS
 
 /*
- * The sections, in the order a maintainer triages: fail, could not
- * check, pass, and last the jobs with no verdict yet.
+ * The sections, one per outcome (verdict.h), in the order a maintainer
+ * triages: fail, not verified, could not check, partial pass, command
+ * pass, pass, and last the jobs with no verdict yet.
  */
-#define PC_REPORT_N_SECTIONS 4
+#define PC_REPORT_N_SECTIONS 7
 
-/* The section's verdict name, NULL for the jobs in progress. */
+/* The section's outcome token, NULL for the jobs in progress. */
 const char *pc_report_section_verdict(guint section);
+/* Whether the digest shows the section when it is empty. */
+gboolean pc_report_section_always(guint section);
+/* What the section's rows have in common, or NULL. (transfer none) */
+const char *pc_report_section_note(guint section);
 /* The section's id in the page and the feed. */
 const char *pc_report_section_name(guint section);
 const char *pc_report_section_label(guint section);
@@ -34,6 +39,8 @@ typedef struct {
 				 * a re-check's is its pull request's */
 	char *tip;
 	char *scope;
+	char *summary;		/* the outcome and what ran, one line */
+	char *brief;		/* a partial pass: what passed, in brief */
 	char *first_error;	/* the first error, else NULL */
 	char *brief_error;	/* the same with the file's base name only */
 	char *first_diag;	/* the first diagnostic, else the first error */

@@ -26,18 +26,20 @@
 #define MAX_JOBS 5000
 
 /*
- * The dashboard's sections, in the order a maintainer triages; the last
- * holds the jobs with no verdict yet.
+ * The report's sections, one per outcome, in the order a maintainer
+ * triages: a partial pass or a command's is never counted with the
+ * policy's pass. The last holds the jobs with no verdict yet.
  */
-static const PcVerdict SECTIONS[] = {
-	PC_VERDICT_IS_FAIL, PC_VERDICT_IS_UNCHECKED, PC_VERDICT_IS_PASS,
-	PC_VERDICT_UNKNOWN,
+static const PcOutcome SECTIONS[] = {
+	PC_OUTCOME_FAIL,	 PC_OUTCOME_UNVERIFIED,	  PC_OUTCOME_UNCHECKED,
+	PC_OUTCOME_PASS_PARTIAL, PC_OUTCOME_PASS_COMMAND, PC_OUTCOME_PASS,
+	PC_OUTCOME_NONE,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(SECTIONS) == PC_REPORT_N_SECTIONS);
 
 const char *pc_report_section_verdict(guint section)
 {
-	return pc_verdict_name(SECTIONS[section]);
+	return pc_outcome_token(SECTIONS[section]);
 }
 
 const char *pc_report_section_name(guint section)
@@ -49,7 +51,20 @@ const char *pc_report_section_name(guint section)
 
 const char *pc_report_section_label(guint section)
 {
-	return pc_verdict_label(SECTIONS[section]);
+	return pc_outcome_label(SECTIONS[section]);
+}
+
+const char *pc_report_section_note(guint section)
+{
+	return pc_outcome_note(SECTIONS[section]);
+}
+
+gboolean pc_report_section_always(guint section)
+{
+	PcOutcome o = SECTIONS[section];
+
+	return o == PC_OUTCOME_FAIL || o == PC_OUTCOME_UNCHECKED ||
+	       o == PC_OUTCOME_PASS;
 }
 
 static void row_free(PcReportRow *row)
@@ -57,6 +72,8 @@ static void row_free(PcReportRow *row)
 	g_free(row->key);
 	g_free(row->tip);
 	g_free(row->scope);
+	g_free(row->summary);
+	g_free(row->brief);
 	g_free(row->first_error);
 	g_free(row->brief_error);
 	g_free(row->first_diag);
@@ -141,10 +158,11 @@ char *pc_report_lore_link(const PcStoreJob *job)
 
 /* --- the job result -------------------------------------------------- */
 
-static void read_result(PcReportRow *row)
+static void read_result(PcReportRow *row, JsonObject *result)
 {
-	g_autoptr(JsonObject) result = pc_result_parse(row->job->result_json);
-	const char *verdict = pc_report_section_verdict(row->section);
+	const char *verdict = row->job->verdict;
+	PcCoverage ran;
+	gboolean built;
 
 	if (!result)
 		return;
@@ -152,6 +170,11 @@ static void read_result(PcReportRow *row)
 	row->key = g_strdup(pc_json_get_string(result, "recheck_of")
 				    ? pc_json_get_string(result, "recheck_of")
 				    : pc_json_get_string(result, "job"));
+	built = pc_result_ran(result, &ran);
+	row->summary = pc_outcome_summary(pc_result_outcome(result),
+					  built ? &ran : NULL);
+	row->brief = pc_outcome_brief(pc_result_outcome(result),
+				      built ? &ran : NULL);
 	row->tip = g_strdup(pc_result_tip(result));
 	row->scope = g_strdup(pc_result_scope(result));
 	row->log_path = g_strdup(pc_result_log_path(result));
@@ -233,16 +256,26 @@ static void read_reply(PcReportRow *row)
 
 /* --- the rows -------------------------------------------------------- */
 
-/* The section of @job, or -1 when it is not shown (not a pull request). */
-static int section_of(const PcStoreJob *job)
+/*
+ * The section of @job, its outcome's (for a job stored without a result,
+ * its verdict's), or -1 when it is not shown (not a pull request).
+ */
+static int section_of(const PcStoreJob *job, JsonObject *result)
 {
+	PcOutcome o = PC_OUTCOME_NONE;
+
 	if (!g_strcmp0(job->state, PC_STATE_IGNORED) ||
 	    !g_strcmp0(job->state, PC_STATE_SUPERSEDED) ||
 	    !g_strcmp0(job->verdict, PC_VERDICT_NOT_PR))
 		return -1;
+	if (job->verdict)
+		o = result ? pc_result_outcome(result)
+			   : pc_outcome_parse(job->verdict);
+	/* A result that disagrees with the store's verdict: the verdict. */
+	if (pc_outcome_verdict(o) != pc_verdict_parse(job->verdict))
+		o = pc_outcome_parse(job->verdict);
 	for (guint i = 0; i < G_N_ELEMENTS(SECTIONS); i++)
-		if (pc_report_section_verdict(i) &&
-		    !g_strcmp0(job->verdict, pc_report_section_verdict(i)))
+		if (SECTIONS[i] == o)
 			return i;
 	return G_N_ELEMENTS(SECTIONS) - 1;	/* in progress */
 }
@@ -255,7 +288,8 @@ GPtrArray *pc_report_rows_new(GPtrArray *jobs)
 
 	for (guint i = 0; i < jobs->len; i++) {
 		const PcStoreJob *job = jobs->pdata[i];
-		int section = section_of(job);
+		g_autoptr(JsonObject) result = pc_result_parse(job->result_json);
+		int section = section_of(job, result);
 		PcReportRow *row;
 
 		if (section < 0)
@@ -263,7 +297,7 @@ GPtrArray *pc_report_rows_new(GPtrArray *jobs)
 		row = g_new0(PcReportRow, 1);
 		row->job = job;
 		row->section = section;
-		read_result(row);
+		read_result(row, result);
 		/* A newer verdict on the same pull request supersedes. */
 		if (row->key && !g_hash_table_add(shown, row->key)) {
 			row_free(row);

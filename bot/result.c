@@ -50,7 +50,8 @@ static void add_reasons(JsonBuilder *b, GPtrArray *reasons)
 	json_builder_end_array(b);
 }
 
-static void add_fetch(JsonBuilder *b, const PcFetchResult *f)
+static void add_fetch(JsonBuilder *b, const PcFetchResult *f,
+		      const PcResultParts *parts)
 {
 	json_builder_begin_object(b);
 	pc_json_add_string(b, "url", f->url);
@@ -80,6 +81,8 @@ static void add_fetch(JsonBuilder *b, const PcFetchResult *f)
 	pc_json_add_int(b, "behind_mainline", f->behind_mainline);
 	pc_json_add_string(b, "tree", f->tree_kind);
 	pc_json_add_string(b, "tree_commit", f->tree_commit);
+	pc_json_add_int(b, "tries", MAX(parts->fetch_tries, 1));
+	pc_json_add_int(b, "tried_s", parts->fetch_tried_s);
 	json_builder_end_object(b);
 }
 
@@ -161,6 +164,22 @@ static void add_build(JsonBuilder *b, const PcBuildResult *r,
 	json_builder_end_object(b);
 }
 
+/* The outcome of what @parts hold: verdict.c's table decides. */
+static const char *outcome_of(const PcResultParts *parts)
+{
+	const PcBuildResult *build = parts->build;
+	const PcReason *cause = pc_reasons_worst(parts->reasons);
+	PcCoverage ran = {
+		.recipe = build ? build->recipe : NULL,
+		.coverage = build ? build->coverage : NULL,
+		.kconfig = build ? build->kconfig : NULL,
+	};
+
+	return pc_outcome_token(pc_outcome_of(
+		pc_verdict_parse(parts->verdict), build ? &ran : NULL,
+		cause && !g_strcmp0(cause->severity, PC_SEVERITY_UNVERIFIED)));
+}
+
 JsonObject *pc_result_new(const PcResultParts *parts)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -170,10 +189,11 @@ JsonObject *pc_result_new(const PcResultParts *parts)
 	pc_json_add_string(b, "message_id", parts->message_id);
 	pc_json_add_string(b, "job", parts->key);
 	pc_json_add_string(b, "verdict", parts->verdict);
+	pc_json_add_string(b, "outcome", outcome_of(parts));
 	add_reasons(b, parts->reasons);
 	json_builder_set_member_name(b, "fetch");
 	if (parts->fetch)
-		add_fetch(b, parts->fetch);
+		add_fetch(b, parts->fetch, parts);
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "build");
@@ -221,6 +241,56 @@ static JsonObject *fetch_of(JsonObject *result)
 static JsonObject *build_of(JsonObject *result)
 {
 	return pc_json_get_object(result, "build");
+}
+
+gboolean pc_result_ran(JsonObject *result, PcCoverage *ran)
+{
+	JsonObject *build = build_of(result);
+
+	memset(ran, 0, sizeof(*ran));
+	if (!build)
+		return FALSE;
+	ran->recipe = pc_json_get_string(build, "recipe");
+	ran->coverage = pc_json_get_string(build, "coverage");
+	ran->kconfig = pc_json_get_string(build, "kconfig");
+	/* Written before build.coverage was: the scope it mirrored. */
+	if (!ran->coverage && !json_object_has_member(build, "coverage"))
+		ran->coverage = !g_strcmp0(ran->recipe, "command")
+					? PC_COVERAGE_COMMAND
+					: pc_json_get_string(build, "scope");
+	return TRUE;
+}
+
+/* Whether the finding that decided the verdict is a verification one. */
+static gboolean cause_unverified(JsonObject *result)
+{
+	JsonArray *a = pc_json_get_array(result, "reasons");
+	guint n = a ? json_array_get_length(a) : 0;
+	const char *worst = NULL;
+
+	for (guint i = 0; i < n; i++) {
+		const char *severity = pc_json_get_string(
+			pc_json_array_object(a, i), "severity");
+
+		if (pc_severity_rank(severity) > pc_severity_rank(worst))
+			worst = severity;
+	}
+	return !g_strcmp0(worst, PC_SEVERITY_UNVERIFIED);
+}
+
+PcOutcome pc_result_outcome(JsonObject *result)
+{
+	PcOutcome stored = pc_outcome_parse(
+		pc_json_get_string(result, "outcome"));
+	PcVerdict verdict = pc_verdict_parse(pc_result_verdict(result));
+	PcCoverage ran;
+	gboolean built = pc_result_ran(result, &ran);
+
+	/* Only an outcome of the verdict it sits beside. */
+	if (stored != PC_OUTCOME_NONE && pc_outcome_verdict(stored) == verdict)
+		return stored;
+	return pc_outcome_of(verdict, built ? &ran : NULL,
+			     cause_unverified(result));
 }
 
 const char *pc_result_cause(JsonObject *result)
@@ -287,7 +357,8 @@ char *pc_result_first_error(JsonObject *result, const char *verdict,
 	if ((obj = first_with(reasons, PC_SEVERITY_ERROR)))
 		return g_strdup(pc_json_get_string(obj, "text"));
 	if (!g_strcmp0(verdict, PC_VERDICT_UNCHECKED) &&
-	    ((obj = first_with(reasons, PC_SEVERITY_INFRA)) ||
+	    ((obj = first_with(reasons, PC_SEVERITY_UNVERIFIED)) ||
+	     (obj = first_with(reasons, PC_SEVERITY_INFRA)) ||
 	     (obj = first_with(reasons, NULL))))
 		return g_strdup(pc_json_get_string(obj, "text"));
 	return NULL;

@@ -16,6 +16,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "verdict.h"
+
 G_BEGIN_DECLS
 
 /* @text (a stored result) as an object, NULL if it is none. (transfer full) */
@@ -29,6 +31,20 @@ JsonObject *pc_result_parse(const char *text);
 char *pc_result_job_key(const char *message_id, const char *body_sha256);
 
 const char *pc_result_verdict(JsonObject *result);
+
+/*
+ * The outcome: the result's "outcome" when it is one of its verdict's,
+ * else (a result written before it was) as verdict.c derives it from
+ * the verdict, the build and the cause.
+ */
+PcOutcome pc_result_outcome(JsonObject *result);
+
+/*
+ * What was built, borrowed from @result: the recipe, the coverage (for
+ * a result written before build.coverage, the scope it then mirrored)
+ * and the kconfig. FALSE, all NULL, when nothing was built.
+ */
+gboolean pc_result_ran(JsonObject *result, PcCoverage *ran);
 
 /*
  * The cause the verdict line names: the first reason of the highest

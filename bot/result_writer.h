@@ -20,6 +20,8 @@ typedef struct {
 	GPtrArray *reasons;		/* PcReason* */
 	const PcFetchResult *fetch;	/* NULL: not fetched */
 	const PcBuildResult *build;	/* NULL: not built */
+	guint fetch_tries;		/* fetches made; 0 counts as 1 */
+	gint64 fetch_tried_s;		/* from the first to the last */
 } PcResultParts;
 
 /* The result as `check --json` prints it. (transfer full) */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * source: picks the driver [source] type names, and what every driver
- * shares: the verdict keywords (verdict.c has them) and the
+ * shares: the outcome keywords (verdict.c has them) and the
  * reconnection backoff. The drivers
  * live in source_maildir.c and source_imap.c.
  */
@@ -38,9 +38,9 @@ void pc_source_free(PcSource *src)
 		src->ops->free(src);
 }
 
-const char *pc_source_keyword(const char *verdict)
+const char *pc_source_keyword(const char *outcome)
 {
-	return pc_verdict_keyword(pc_verdict_parse(verdict));
+	return pc_outcome_keyword(pc_outcome_parse(outcome));
 }
 
 guint pc_source_backoff(guint attempt)

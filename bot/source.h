@@ -61,13 +61,16 @@ typedef struct {
 	/* The message is safely recorded in the store: do not hand it out again. */
 	gboolean (*ack)(PcSource *src, const char *id, GError **error);
 	/*
-	 * Triage: marks the original message with the verdict (IMAP keyword
-	 * $PullcheckPass, $PullcheckFail, $PullcheckUnchecked; Maildir: the
-	 * same keywords as Dovecot keeps them, a letter in the file name's
-	 * flags named by dovecot-keywords, see source_maildir.c).
+	 * Triage: marks the original message with the outcome's keyword
+	 * (@outcome: "pass", "pass-partial", "unverified", ... or a plain
+	 * verdict's name; IMAP keywords $PullcheckPass,
+	 * $PullcheckPartialPass, $PullcheckCommandPass, $PullcheckFail,
+	 * $PullcheckUnverified, $PullcheckUnchecked, the others taken off;
+	 * Maildir: the same keywords as Dovecot keeps them, a letter in the
+	 * file name's flags named by dovecot-keywords, see source_maildir.c).
 	 */
 	gboolean (*set_verdict)(PcSource *src, const char *id,
-				const char *verdict, GError **error);
+				const char *outcome, GError **error);
 	/* A line for `pullcheck status`: connection state, last UID. */
 	char *(*describe)(PcSource *src);
 	void (*free)(PcSource *src);
@@ -85,8 +88,11 @@ PcSource *pc_source_new(const PcConfig *config, PcStore *store,
 void pc_source_free(PcSource *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcSource, pc_source_free)
 
-/* The keyword IMAP carries for @verdict ("pass", ...): verdict.h has them. */
-const char *pc_source_keyword(const char *verdict);
+/*
+ * The keyword IMAP carries for @outcome ("pass", "pass-partial", ...; a
+ * verdict's name reads as its plain outcome): verdict.h has them.
+ */
+const char *pc_source_keyword(const char *outcome);
 
 /*
  * Seconds to wait before reconnection attempt @attempt (1 for the first

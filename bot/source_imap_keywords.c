@@ -66,7 +66,7 @@ static gboolean check_markable(PcSourceImap *self, guint32 validity,
 gboolean pc_source_imap_set_verdict(PcSource *src, const char *id,
 				    const char *verdict, GError **error)
 {
-	const char *const *keywords = pc_verdict_keywords();
+	const char *const *keywords = pc_outcome_keywords();
 	PcSourceImap *self = (PcSourceImap *)src;
 	const char *kw = pc_source_keyword(verdict);
 	guint32 validity, uid;

@@ -542,7 +542,7 @@ static char *verdict_flags(const char *flags, const char *drop, char add)
 static gboolean maildir_set_verdict(PcSource *src, const char *id,
 				    const char *verdict, GError **error)
 {
-	const char *const *keywords = pc_verdict_keywords();
+	const char *const *keywords = pc_outcome_keywords();
 	MaildirSource *self = (MaildirSource *)src;
 	g_autofree char *path =
 		g_build_filename(self->dir, KEYWORDS_FILE, NULL);

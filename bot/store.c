@@ -51,6 +51,9 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE jobs ADD COLUMN recheck_by TEXT;",
 	/* 6: whether it went to a [reply] top_level recipient: 1, 0, NULL. */
 	"ALTER TABLE jobs ADD COLUMN top_level INTEGER;",
+	/* 7: fetches tried again ([fetch] retry_window), and since when. */
+	("ALTER TABLE jobs ADD COLUMN fetch_tries INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE jobs ADD COLUMN fetch_since INTEGER NOT NULL DEFAULT 0;"),
 };
 
 /*
@@ -399,7 +402,8 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 	"id, message_id, body_sha256, source, subject, from_addr, thread,"  \
 	" state, reason, verdict, result_json, reply_message_id, reply,"    \
 	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at," \
-	" topic, repo, reply_rcpts, recheck_by, top_level"
+	" topic, repo, reply_rcpts, recheck_by, top_level, fetch_tries,"    \
+	" fetch_since"
 
 static char *column_dup(sqlite3_stmt *stmt, int i)
 {
@@ -440,6 +444,8 @@ static PcStoreJob *job_from_row(sqlite3_stmt *stmt)
 		job->top_level = sqlite3_column_int(stmt, 22)
 					 ? PC_STORE_TOP_LEVEL_YES
 					 : PC_STORE_TOP_LEVEL_NO;
+	job->fetch_tries = sqlite3_column_int(stmt, 23);
+	job->fetch_since = sqlite3_column_int64(stmt, 24);
 	return job;
 }
 
@@ -705,6 +711,43 @@ gboolean pc_store_vacuum(PcStore *store, GError **error)
 	/* The WAL holds the new copy until a checkpoint writes it back. */
 	return exec(store, "VACUUM", error) &&
 	       exec(store, "PRAGMA wal_checkpoint(TRUNCATE)", error);
+}
+
+typedef struct {
+	gint64 id;
+	const char *reason;
+	gint64 retry_at;
+	gint64 since;
+} DeferFetch;
+
+static gboolean defer_fetch_txn(PcStore *store, gpointer data, GError **error)
+{
+	DeferFetch *d = data;
+	sqlite3_stmt *stmt = prepare(
+		store,
+		"UPDATE jobs SET fetch_tries = fetch_tries + 1,"
+		" fetch_since = CASE fetch_since WHEN 0 THEN ? ELSE fetch_since"
+		" END, reason = ?, next_attempt_at = ?, updated_at = ?"
+		" WHERE id = ?",
+		error);
+
+	if (!stmt)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, d->since);
+	bind_text(stmt, 2, d->reason);
+	sqlite3_bind_int64(stmt, 3, d->retry_at);
+	sqlite3_bind_int64(stmt, 4, now());
+	sqlite3_bind_int64(stmt, 5, d->id);
+	return step_done(store, stmt, error) &&
+	       add_event(store, d->id, "deferred", d->reason, error);
+}
+
+gboolean pc_store_defer_fetch(PcStore *store, gint64 id, const char *reason,
+			      gint64 retry_at, gint64 since, GError **error)
+{
+	DeferFetch d = { id, reason, retry_at, since };
+
+	return in_transaction(store, defer_fetch_txn, &d, error);
 }
 
 gboolean pc_store_count_replies(PcStore *store, const char *sender,

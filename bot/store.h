@@ -62,6 +62,8 @@ typedef struct {
 	gint64 updated_at;
 	gint64 next_attempt_at;	/* G_MAXINT64: never again */
 	gint64 reply_sent_at;	/* 0 until the server said 250 */
+	guint fetch_tries;	/* fetches deferred by [fetch] retry_window */
+	gint64 fetch_since;	/* when the first of them failed; 0: none */
 	GBytes *raw;		/* the message: written by add_job only */
 } PcStoreJob;
 
@@ -159,6 +161,14 @@ gboolean pc_store_drop_raw(PcStore *store, gint64 before, guint *count,
  * the daemon between writes) only waits.
  */
 gboolean pc_store_vacuum(PcStore *store, GError **error);
+
+/*
+ * A fetch that may work later (a ref not there yet, a network failure):
+ * counted in fetch_tries, not in attempts, with fetch_since set to
+ * @since unless an earlier try set it, and tried again at @retry_at.
+ */
+gboolean pc_store_defer_fetch(PcStore *store, gint64 id, const char *reason,
+			      gint64 retry_at, gint64 since, GError **error);
 
 /* Replies sent to @sender since @since (Unix seconds). */
 gboolean pc_store_count_replies(PcStore *store, const char *sender,

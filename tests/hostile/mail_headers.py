@@ -60,6 +60,7 @@ URL = "git://git.kernel.org/pub/scm/linux/kernel/git/ann/widget.git"
 REPLY_HEADERS = {
     "date", "from", "to", "cc", "subject", "message-id", "in-reply-to",
     "references", "auto-submitted", "x-pullcheck-verdict",
+    "x-pullcheck-coverage", "x-pullcheck-kconfig",
     "x-pullcheck-scope", "x-pullcheck-tip", "mime-version",
     "content-type", "content-transfer-encoding",
 }
@@ -238,7 +239,8 @@ def check_header_block(name, raw, extra=frozenset()):
           set(names) <= allowed, sorted(set(names) - allowed))
     check(f"{name}: each header once", len(names) == len(set(names)), names)
     check(f"{name}: the verdict headers are in the header block",
-          {"x-pullcheck-verdict", "x-pullcheck-scope", "x-pullcheck-tip",
+          {"x-pullcheck-verdict", "x-pullcheck-coverage",
+           "x-pullcheck-scope", "x-pullcheck-tip",
            "auto-submitted"} <= set(names), names)
     check(f"{name}: no control character in the header block",
           not any(re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", f) for f in fields),

@@ -151,13 +151,22 @@ check "no-build: the reply names the skipped build as the cause" $(grep -A1 -x '
 check "no-build: the reply is To [reply] contact alone" $(grep -qx 'To: keeper@example.org' "$work/no-build.reply" && ! grep -q '^Cc:' "$work/no-build.reply" && ! grep -q 'ann@example.org' "$work/no-build.reply"; echo $?)
 check "no-build: check says it is for the contact only" $(grep -q 'the reply is for \[reply\] contact only' "$work/good.err"; echo $?)
 
-# 2. The good tag, built: pass, and the reply says so in the thread.
+# 2. The good tag, built: pass, and the reply says so in the thread —
+#    as a pass of the build command, never of the kernel policy: the
+#    verdict is pass, the outcome and the header pass-command.
 run good --dry-run --json
 check "build: exit 0" $([ $st -eq 0 ]; echo $?)
 check "build: pass" $([ "$(jget "$work/good.json" 'j["verdict"]')" = pass ]; echo $?)
+check "build: outcome pass-command" $([ "$(jget "$work/good.json" 'j["outcome"]')" = pass-command ]; echo $?)
+check "build: coverage command" $([ "$(jget "$work/good.json" 'j["build"]["coverage"]')" = command ]; echo $?)
 jget "$work/good.json" 'j["reply"]' >"$work/good.reply"
 check "reply: In-Reply-To" $(grep -qx 'In-Reply-To: <good@example.org>' "$work/good.reply"; echo $?)
-check "reply: verdict header" $(grep -qx 'X-Pullcheck-Verdict: pass' "$work/good.reply"; echo $?)
+check "reply: verdict header pass-command, not pass" $(grep -qx 'X-Pullcheck-Verdict: pass-command' "$work/good.reply"; echo $?)
+check "reply: coverage header" $(grep -qx 'X-Pullcheck-Coverage: command' "$work/good.reply"; echo $?)
+check "reply: no kconfig header for a command" $(! grep -q '^X-Pullcheck-Kconfig:' "$work/good.reply"; echo $?)
+check "reply: the first line names the command that passed" $(grep -A2 -x '> '"$url"' tags/widget-fixes-1.1' "$work/good.reply" | tail -1 | grep -qx 'passes the build command this installation runs instead of the kernel'; echo $?)
+check "reply: the command itself" $(grep -qx '  \$ make -C /tmp/src' "$work/good.reply"; echo $?)
+check "reply: claims no allmodconfig build" $(! grep -qi 'builds as x86-64\|passes the CONFIG_RUST' "$work/good.reply" && grep -q '^Nothing was built as x86-64 allmodconfig' "$work/good.reply"; echo $?)
 check "reply: tip header" $(grep -qx "X-Pullcheck-Tip: $(git rev-parse fixes)" "$work/good.reply"; echo $?)
 check "reply: Cc the list" $(grep -q '^Cc: linux-widget@vger.kernel.org' "$work/good.reply"; echo $?)
 check "reply: Re: subject" $(grep -q '^Subject: Re: \[GIT PULL\] widget fixes (good)' "$work/good.reply"; echo $?)
@@ -188,14 +197,27 @@ mail cconly broken 's/^To: .*/To: Greg KH <greg@kroah.com>/;s/^Cc: .*/Cc: linux-
 run cconly --dry-run --json
 jget "$work/cconly.json" 'j["reply"]' >"$work/cconly.reply"
 check "Cc-only Linus: the policy reply, To the sender and Linus" $(grep -qx 'To: ann@example.org, torvalds@linux-foundation.org' "$work/cconly.reply"; echo $?)
+check "broken: header fail, coverage command" $(grep -qx 'X-Pullcheck-Verdict: fail' "$work/broken.reply" && grep -qx 'X-Pullcheck-Coverage: command' "$work/broken.reply"; echo $?)
+check "broken: the command failed, no policy named" $(grep -qx 'fails the build command this installation runs instead of the kernel' "$work/broken.reply" && ! grep -q 'FAILS' "$work/broken.reply"; echo $?)
 
 # 4. The branch moved after the mail was written: the tip is elsewhere.
 mail moved fixes
 git -C "$work/maint" commit -q --allow-empty -m 'widget: one more'
 git -C "$work/maint" push -q "$srv/maint.git" fixes
-run moved --dry-run --json --no-build
-check "moved: fail" $([ "$(jget "$work/moved.json" 'j["verdict"]')" = fail ]; echo $?)
-check "moved: tip-mismatch" $(jget "$work/moved.json" '[r["code"] for r in j["reasons"]]' | grep -c tip-mismatch >/dev/null; echo $?)
+#    Not the policy: the pull request could not be verified as sent,
+#    and the reply says so with the facts, never "FAILS".
+run moved --dry-run --json
+check "moved: exit 3" $([ $st -eq 3 ]; echo $?)
+check "moved: could-not-check" $([ "$(jget "$work/moved.json" 'j["verdict"]')" = could-not-check ]; echo $?)
+check "moved: outcome unverified" $([ "$(jget "$work/moved.json" 'j["outcome"]')" = unverified ]; echo $?)
+check "moved: tip-mismatch, severity unverified" $([ "$(jget "$work/moved.json" '[r["severity"] for r in j["reasons"] if r["code"] == "tip-mismatch"]')" = "['unverified']" ]; echo $?)
+check "moved: nothing built" $([ "$(jget "$work/moved.json" 'j["build"]')" = None ]; echo $?)
+jget "$work/moved.json" 'j["reply"]' >"$work/moved.reply"
+check "moved: header unverified" $(grep -qx 'X-Pullcheck-Verdict: unverified' "$work/moved.reply"; echo $?)
+check "moved: 'could not be verified as sent'" $(grep -q '^could not be verified as sent' "$work/moved.reply"; echo $?)
+check "moved: no FAILS, no policy verdict" $(! grep -q 'FAILS\|passes' "$work/moved.reply"; echo $?)
+check "moved: the tip the mail names" $(grep -A3 -x 'What the mail says' "$work/moved.reply" | grep -qx "  tip         $(git -C "$work/maint" rev-parse fixes~1)"; echo $?)
+check "moved: the tip found" $(grep -A5 -x 'What was checked' "$work/moved.reply" | grep -qx "  tip         $(git -C "$work/maint" rev-parse fixes)"; echo $?)
 
 # 5. A URL outside [fetch] allow_urls: could not check, nothing fetched.
 mail elsewhere tags/widget-fixes-1.1 "s|$url|https://github.com/ann/widget.git|"
@@ -242,7 +264,7 @@ watch_once "$work/watch.conf"
 check "watch --once: exit 0" $([ $st -eq 0 ]; echo $?)
 check "watch --once: one reply in the outbox" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
 check "watch --once: the reply answers it" $(grep -qx 'In-Reply-To: <watched@example.org>' "$work/wstate/outbox/new/"*; echo $?)
-check "watch --once: pass" $(grep -qx 'X-Pullcheck-Verdict: pass' "$work/wstate/outbox/new/"*; echo $?)
+check "watch --once: pass-command" $(grep -qx 'X-Pullcheck-Verdict: pass-command' "$work/wstate/outbox/new/"*; echo $?)
 # [report] base_url: the dashboard entry and the log, which `pullcheck
 # report` then publishes there; recipe command leaves no .config.
 wid=$(sql "$work/wstate" "SELECT id FROM jobs WHERE message_id = 'watched@example.org'")
@@ -250,8 +272,9 @@ check "watch --once: the reply links its dashboard entry and build log" $(grep -
 "$pc" report --config "$work/watch.conf" --out "$work/wreport" >/dev/null 2>>"$work/watch.err"
 check "report: the links of the reply are there to follow" $([ -s "$work/wreport/logs/$wid.log" ] && grep -q "id=\"job-$wid\"" "$work/wreport/index.html"; echo $?)
 check "watch --once: inbox new/ is empty" $([ -z "$(ls "$work/wstate/inbox/new")" ]; echo $?)
-kw=$(grep -i 'PullcheckPass' "$work/wstate/inbox/dovecot-keywords" 2>/dev/null | cut -d' ' -f1)
-check "watch --once: \$PullcheckPass in dovecot-keywords" $([ -n "$kw" ]; echo $?)
+kw=$(grep -x '[0-9]* \$PullcheckCommandPass' "$work/wstate/inbox/dovecot-keywords" 2>/dev/null | cut -d' ' -f1)
+check "watch --once: \$PullcheckCommandPass in dovecot-keywords" $([ -n "$kw" ]; echo $?)
+check "watch --once: not the policy's \$PullcheckPass" $(! grep -q 'PullcheckPass$' "$work/wstate/inbox/dovecot-keywords"; echo $?)
 letter=$(printf "\\$(printf '%03o' $((97 + ${kw:-0})))")
 check "watch --once: the keyword's letter on the mail" $(ls "$work/wstate/inbox/cur/" | grep -c "^1\.watched:2,.*$letter" >/dev/null; echo $?)
 "$pc" status --json --config "$work/watch.conf" >"$work/status.json"
@@ -284,18 +307,19 @@ check "send-time limit: the first replied, the second ignored by the limit" $([ 
 limit-b@example.org|ignored|1 replies to this sender in 24 h ([reply] max_per_sender_per_day)" ]; echo $?)
 check "send-time limit: the second was built and stopped at reporting" $([ "$(sql "$work/lstate" "SELECT group_concat(state, ' ') FROM (SELECT e.state FROM job_events e JOIN jobs j ON j.id = e.job_id WHERE j.message_id = 'limit-b@example.org' ORDER BY e.rowid)")" = "received queued fetching building reporting ignored" ]; echo $?)
 
-# 10. A fetch that fails every time: retried [build] retries times with
-#     [build] retry_delay doubling, then one could-not-check reply that
-#     says what failed. The mail names a port nothing listens on.
+# 10. A fetch that fails every time: fetched again over [fetch]
+#     retry_window, [fetch] retry_delay doubling, then one could-not-check
+#     reply that says what failed and how often it was tried. The mail
+#     names a port nothing listens on. [build] retries are not spent.
 dead=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sed -e "s|^state_dir = .*|state_dir = $work/rstate|" \
 	-e "s|^allow_urls = .*|&git://127.0.0.1:$dead/;|" \
-	-e 's|^timeout = 120$|&\nretries = 2\nretry_delay = 1|' \
+	-e 's|^timeout = 60$|&\nretry_window = 6\nretry_delay = 2|' \
 	"$work/pullcheck.conf" >"$work/retry.conf"
 mkdir -p "$work/rstate/inbox/new" "$work/rstate/inbox/cur" "$work/rstate/inbox/tmp"
 mail unreachable tags/widget-fixes-1.1 "s|$url|git://127.0.0.1:$dead/maint.git|"
 cp "$work/unreachable.eml" "$work/rstate/inbox/new/1.unreachable"
-for i in $(seq 20); do	# retries come due after 1 s, then 2 s
+for i in $(seq 30); do	# retries come due after 2 s, then at 6 s
 	watch_once "$work/retry.conf"
 	[ $st -ne 0 ] || [ -n "$(ls "$work/rstate/outbox/new" 2>/dev/null)" ] && break
 	sleep 1
@@ -306,7 +330,10 @@ reply=$(ls "$work/rstate/outbox/new/"* 2>/dev/null | head -1)
 check "retries out: could-not-check" $(grep -qx 'X-Pullcheck-Verdict: could-not-check' "${reply:-/dev/null}"; echo $?)
 check "retries out: the reply says the fetch from that URL failed" $(grep -A1 -x 'could not be checked; this says nothing about the pull request itself:' "${reply:-/dev/null}" | tail -1 | grep -q "127.0.0.1:$dead"; echo $?)
 check "retries out: the network is our side: To [reply] contact alone" $(grep -qx 'To: keeper@example.org' "${reply:-/dev/null}" && ! grep -q '^Cc:' "${reply:-/dev/null}" && [ "$(sql "$work/rstate" "SELECT reply_rcpts FROM jobs")" = keeper@example.org ]; echo $?)
-check "retries out: tried 3 times, 2 of them retried" $([ "$(grep -c "<unreachable@example.org>: failed-infra: .*(try [0-9] of 3)" "$work/watch.err")" -eq 2 ] && [ "$(sql "$work/rstate" "SELECT state, attempts FROM jobs")" = "replied|2" ]; echo $?)
+deferred=$(grep -c "<unreachable@example.org>: failed-infra: .*(fetch [0-9]; again in [0-9]* s, \[fetch\] retry_window)" "$work/watch.err")
+check "retries out: fetched again at least once, each in the log" $([ "$deferred" -ge 1 ] && [ "$(sql "$work/rstate" "SELECT state, attempts, fetch_tries FROM jobs")" = "replied|0|$deferred" ]; echo $?)
+check "retries out: the reply says how often, over how long" $(grep -q "^pullcheck fetched $((deferred + 1)) times over [0-9]*s before this reply" "${reply:-/dev/null}"; echo $?)
+
 
 # 11. Asking again by mail (issue 14): a pull request that fails, the
 #     fix pushed to the same branch, "pullcheck: recheck" from its sender
@@ -357,7 +384,7 @@ check "recheck: its job key is its row's, recheck_of the pull request's" $([ "$k
 check "recheck: the job is the pull request's, asked by ann" $([ "$(sql "$work/kstate" "SELECT state, verdict, recheck_by FROM jobs WHERE message_id = 'again@example.org' ORDER BY id")" = "replied|fail|None
 replied|pass|ann@example.org" ]; echo $?)
 "$pc" report --config "$work/recheck.conf" --out "$work/kreport" >/dev/null 2>>"$work/watch.err"
-check "recheck: the feed has the pull request once, with the newer verdict" $([ "$(grep -c '<title>\[GIT PULL\] widget fixes (again)</title>' "$work/kreport/feed.atom")" -eq 1 ] && grep -q 'term="pass"' "$work/kreport/feed.atom" && ! grep -q 'term="fail"' "$work/kreport/feed.atom"; echo $?)
+check "recheck: the feed has the pull request once, with the newer verdict" $([ "$(grep -c '<title>\[GIT PULL\] widget fixes (again)</title>' "$work/kreport/feed.atom")" -eq 1 ] && grep -q 'term="pass-command"' "$work/kreport/feed.atom" && ! grep -q 'term="fail"' "$work/kreport/feed.atom"; echo $?)
 # A top-level recipient may ask too; then the limit (2 a day) holds.
 recheck ask-linus 'Linus Torvalds <torvalds@linux-foundation.org>' again@example.org
 watch_once "$work/recheck.conf"
@@ -365,6 +392,81 @@ recheck ask-ann-3 'Ann Maintainer <ann@example.org>' again@example.org
 watch_once "$work/recheck.conf"
 check "recheck: a top-level recipient's is taken (three replies)" $([ "$(ls "$kout" | wc -l)" -eq 3 ]; echo $?)
 check "recheck: over [reply] max_rechecks_per_day is ignored" $([ "$(sql "$work/kstate" "SELECT state, reason FROM jobs WHERE message_id = 'ask-ann-3@example.org'")" = "ignored|2 re-checks of this pull request in 24 h ([reply] max_rechecks_per_day)" ]; echo $?)
+
+# 12. A ref the repository does not have, and never gets: `check` waits
+#     the window, saying so on stderr, then the verification reply.
+git -C "$work/maint" checkout -q -b later fixes
+echo 'int later;' >"$work/maint/later.c"
+git -C "$work/maint" add later.c
+git -C "$work/maint" commit -q -m 'widget: later'
+git -C "$work/maint" push -q "$srv/maint.git" later
+mail later later
+git -C "$work/maint" push -q "$srv/maint.git" --delete later
+sed -e 's|^timeout = 60$|&\nretry_window = 4\nretry_delay = 1|' \
+	"$work/pullcheck.conf" >"$work/window.conf"
+start=$(date +%s)
+"$pc" check --config "$work/window.conf" --dry-run --json "$work/later.eml" \
+	>"$work/never.json" 2>"$work/never.err"
+st=$? took=$(($(date +%s) - start))
+check "never: exit 3" $([ $st -eq 3 ]; echo $?)
+check "never: waited the 4 s window" $([ "$took" -ge 4 ]; echo $?)
+check "never: outcome unverified" $([ "$(jget "$work/never.json" 'j["outcome"]')" = unverified ]; echo $?)
+check "never: ref-not-found decided it" $([ "$(jget "$work/never.json" '[r["code"] for r in j["reasons"] if r["severity"] == "unverified"]')" = "['ref-not-found']" ]; echo $?)
+waits=$(grep -c '^pullcheck check: later is not on .*\[ref-not-found\]: fetch [0-9]; trying again in [0-9] s (\[fetch\] retry_window 4 s)$' "$work/never.err")
+check "never: each wait on stderr" $([ "$waits" -ge 2 ] && [ "$(jget "$work/never.json" 'j["fetch"]["tries"]')" -eq $((waits + 1)) ]; echo $?)
+jget "$work/never.json" 'j["reply"]' >"$work/never.reply"
+check "never: header unverified" $(grep -qx 'X-Pullcheck-Verdict: unverified' "$work/never.reply"; echo $?)
+check "never: the reply says what was not found, and the retries" $(grep -A4 -x 'could not be verified as sent, so nothing was built; this is no verdict' "$work/never.reply" | tr '\n' ' ' | grep -q "later is not on $url: was it pushed? *pullcheck fetched $((waits + 1)) times over [45]s before this reply"; echo $?)
+check "never: the ref the mail names" $(grep -A1 -x 'What the mail says' "$work/never.reply" | grep -qx '  ref         later'; echo $?)
+
+# 13. The ref appears on the server while `check` waits: a real check.
+sed -e 's|^timeout = 60$|&\nretry_window = 60\nretry_delay = 1|' \
+	"$work/pullcheck.conf" >"$work/appears.conf"
+"$pc" check --config "$work/appears.conf" --dry-run --json "$work/later.eml" \
+	>"$work/appears.json" 2>"$work/appears.err" &
+cpid=$!
+for i in $(seq 100); do grep -q 'trying again' "$work/appears.err" && break; sleep 0.1; done
+git -C "$work/maint" push -q "$srv/maint.git" later
+wait $cpid
+st=$?
+check "appears: exit 0" $([ $st -eq 0 ]; echo $?)
+check "appears: built and passed" $([ "$(jget "$work/appears.json" '(j["verdict"], j["outcome"])')" = "('pass', 'pass-command')" ]; echo $?)
+check "appears: the tip the mail names" $([ "$(jget "$work/appears.json" 'j["fetch"]["tip_commit"]')" = "$(git -C "$work/maint" rev-parse later)" ]; echo $?)
+check "appears: fetched more than once" $([ "$(jget "$work/appears.json" 'j["fetch"]["tries"]')" -ge 2 ]; echo $?)
+git -C "$work/maint" push -q "$srv/maint.git" --delete later
+
+# 14. The same in the daemon, whose count lives in the job store: one
+#     ref appears during the window (a real check), one never does (the
+#     verification reply after the window).
+sed -e "s|^state_dir = .*|state_dir = $work/dstate|" \
+	-e 's|^timeout = 60$|&\nretry_window = 8\nretry_delay = 1|' \
+	"$work/pullcheck.conf" >"$work/dwin.conf"
+mkdir -p "$work/dstate/inbox/new" "$work/dstate/inbox/cur" "$work/dstate/inbox/tmp"
+sed 's/^Message-ID: <later@/Message-ID: <never@/; s/(later)/(never)/; s/ later$/ never/; s/ later\r$/ never/' "$work/later.eml" >"$work/never.eml"
+sed -i 's|^\(\t*'"$url"'\) later$|\1 never|' "$work/never.eml"
+cp "$work/later.eml" "$work/dstate/inbox/new/1.later"
+cp "$work/never.eml" "$work/dstate/inbox/new/2.never"
+pushed=
+for i in $(seq 40); do
+	watch_once "$work/dwin.conf"
+	[ $st -ne 0 ] || [ "$(ls "$work/dstate/outbox/new" 2>/dev/null | wc -l)" -ge 2 ] && break
+	if [ -z "$pushed" ] && grep -q '<later@example.org>: failed-infra: later is not on' "$work/watch.err"; then
+		git -C "$work/maint" push -q "$srv/maint.git" later
+		pushed=yes
+	fi
+	sleep 1
+done
+check "daemon window: exit 0, two replies" $([ $st -eq 0 ] && [ "$(ls "$work/dstate/outbox/new" | wc -l)" -eq 2 ]; echo $?)
+later_reply=$(grep -l '^In-Reply-To: <later@example.org>' "$work/dstate/outbox/new/"* | head -1)
+never_reply=$(grep -l '^In-Reply-To: <never@example.org>' "$work/dstate/outbox/new/"* | head -1)
+check "daemon window: the ref that appeared was built: pass-command" $(grep -qx 'X-Pullcheck-Verdict: pass-command' "${later_reply:-/dev/null}"; echo $?)
+check "daemon window: the ref that never came: unverified" $(grep -qx 'X-Pullcheck-Verdict: unverified' "${never_reply:-/dev/null}"; echo $?)
+check "daemon window: ... after the window, saying so" $(grep -q '^pullcheck fetched [3-9] times over [0-9]*s before this reply' "${never_reply:-/dev/null}"; echo $?)
+check "daemon window: the store counted the fetch retries" $([ "$(sql "$work/dstate" "SELECT message_id, state, attempts, fetch_tries > 0, fetch_since > 0 FROM jobs ORDER BY id")" = "later@example.org|replied|0|1|1
+never@example.org|replied|0|1|1" ]; echo $?)
+kw=$(sed -n 's/^\([0-9]*\) \$PullcheckUnverified$/\1/p' "$work/dstate/inbox/dovecot-keywords" 2>/dev/null)
+letter=$(printf "\\$(printf '%03o' $((97 + ${kw:-25})))")
+check "daemon window: \$PullcheckUnverified on the never mail" $([ -n "$kw" ] && ls "$work/dstate/inbox/cur/" | grep -q "^2\.never:2,.*$letter"; echo $?)
 [ "$fail" -eq 0 ] || cat "$work/watch.err"
 
 echo "$pass passed, $fail failed"

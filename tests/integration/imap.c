@@ -1206,7 +1206,12 @@ static void test_verdict(void)
 		{ "pass", "$PullcheckPass" },
 		{ "fail", "$PullcheckFail" },
 		{ "could-not-check", "$PullcheckUnchecked" },
+		/* A pass of less than the policy: never $PullcheckPass. */
+		{ "pass-partial", "$PullcheckPartialPass" },
+		{ "pass-command", "$PullcheckCommandPass" },
+		{ "unverified", "$PullcheckUnverified" },
 		{ "pass", "$PullcheckPass" },
+		{ "pass-partial", "$PullcheckPartialPass" },
 	};
 	Setup s = { .folder = "verdict" };
 	g_autofree char *text = make_message("verdict", 100);
@@ -1420,11 +1425,29 @@ static void test_md_verdict(void)
 	g_assert_true(g_file_get_contents(kw_path, &keywords, NULL, NULL));
 	g_assert_cmpstr(keywords, ==, "0 $PullcheckPass\n1 $PullcheckFail\n");
 
+	/*
+	 * The outcomes newer than that file: letters of their own after
+	 * the ones it had; the old letters keep their keywords.
+	 */
+	g_assert_true(f.src->ops->set_verdict(f.src, id, "pass-partial",
+					      &error));
+	g_assert_no_error(error);
+	g_assert_true(f.src->ops->set_verdict(f.src, id, "unverified",
+					      &error));
+	g_assert_no_error(error);
+	g_free(name);
+	name = list_one(cur);
+	g_assert_cmpstr(name, ==, "1700000009.M9P9.pullcheck-test:2,Sd");
+	g_free(keywords);
+	g_assert_true(g_file_get_contents(kw_path, &keywords, NULL, NULL));
+	g_assert_cmpstr(keywords, ==, "0 $PullcheckPass\n1 $PullcheckFail\n"
+			"2 $PullcheckPartialPass\n3 $PullcheckUnverified\n");
+
 	chown_argv[3] = dc.maildir;
 	run(chown_argv);
 	flags = admin_flags("INBOX", 1);
 	g_test_message("Dovecot reads: %s", flags);
-	g_assert_cmpstr(flags, ==, "\\Seen $PullcheckFail");
+	g_assert_cmpstr(flags, ==, "\\Seen $PullcheckUnverified");
 	md_clear(&f);
 }
 
@@ -1493,6 +1516,12 @@ static void test_keyword(void)
 	g_assert_cmpstr(pc_source_keyword("could-not-check"), ==,
 			"$PullcheckUnchecked");
 	g_assert_cmpstr(pc_source_keyword(NULL), ==, "$PullcheckUnchecked");
+	g_assert_cmpstr(pc_source_keyword("pass-partial"), ==,
+			"$PullcheckPartialPass");
+	g_assert_cmpstr(pc_source_keyword("pass-command"), ==,
+			"$PullcheckCommandPass");
+	g_assert_cmpstr(pc_source_keyword("unverified"), ==,
+			"$PullcheckUnverified");
 }
 
 static void test_backoff(void)

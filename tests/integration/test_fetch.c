@@ -464,6 +464,7 @@ static const PcReason *expect(const PcFetchResult *r, const char *code,
 static void expect_clean(const PcFetchResult *r)
 {
 	g_assert_null(pc_reasons_find(r->reasons, PC_SEVERITY_ERROR));
+	g_assert_null(pc_reasons_find(r->reasons, PC_SEVERITY_UNVERIFIED));
 	g_assert_null(pc_reasons_find(r->reasons, PC_SEVERITY_WARNING));
 }
 
@@ -605,7 +606,7 @@ static void test_tag_not_pushed(void)
 	opts_init(&o);
 	fetch(&o, "notpushed", "maint.git", "not-pushed", id("M2"), id("F3"),
 	      &r);
-	x = expect(&r, "ref-not-found", PC_SEVERITY_ERROR);
+	x = expect(&r, "ref-not-found", PC_SEVERITY_UNVERIFIED);
 	g_assert_nonnull(strstr(x->text, "was it pushed?"));
 	g_assert_null(r.tip_commit);
 	g_assert_null(r.signature);
@@ -624,11 +625,12 @@ static void test_tip_mismatch(void)
 	need_servers();
 	opts_init(&o);
 	fetch(&o, "moved", "maint.git", "for-linus", id("M2"), id("F2"), &r);
-	x = expect(&r, "tip-mismatch", PC_SEVERITY_ERROR);
+	x = expect(&r, "tip-mismatch", PC_SEVERITY_UNVERIFIED);
 	g_assert_nonnull(strstr(x->text, id("F3")));
 	g_assert_nonnull(strstr(x->text, id("F2")));
 	g_assert_cmpstr(r.tip_commit, ==, id("F3"));
-	g_assert_cmpuint(n_reasons(&r, PC_SEVERITY_ERROR), ==, 1);
+	g_assert_cmpuint(n_reasons(&r, PC_SEVERITY_UNVERIFIED), ==, 1);
+	g_assert_cmpuint(n_reasons(&r, PC_SEVERITY_ERROR), ==, 0);
 	pc_fetch_result_clear(&r);
 	opts_clear(&o);
 }
@@ -642,7 +644,7 @@ static void test_base_not_ancestor(void)
 	need_servers();
 	opts_init(&o);
 	fetch(&o, "badbase", "maint.git", "for-linus", id("M3"), id("F3"), &r);
-	expect(&r, "base-not-ancestor", PC_SEVERITY_ERROR);
+	expect(&r, "base-not-ancestor", PC_SEVERITY_UNVERIFIED);
 	/* The statistics fall back to the merge-base with mainline. */
 	g_assert_false(r.base_from_mail);
 	g_assert_cmpstr(r.base_commit, ==, id("M2"));
@@ -692,7 +694,7 @@ static void test_tag_mismatch(void)
 	g_assert_true(pc_fetch_run(&o.o, "tagmismatch", &pr, &r, &error));
 	g_assert_no_error(error);
 	dump(&r);
-	x = expect(&r, "tag-mismatch", PC_SEVERITY_ERROR);
+	x = expect(&r, "tag-mismatch", PC_SEVERITY_UNVERIFIED);
 	g_assert_nonnull(strstr(x->text, id("T_V1")));
 	g_assert_nonnull(strstr(x->text, id("T_GOOD")));
 	g_assert_null(find(&r, "tip-mismatch"));
@@ -861,7 +863,7 @@ static void test_signed_bad(void)
 	      &r);
 	g_assert_cmpint(r.signed_, ==, PC_TRI_TRUE);
 	g_assert_cmpstr(r.signature, ==, PC_FETCH_SIG_BAD);
-	expect(&r, "tag-signature-bad", PC_SEVERITY_ERROR);
+	expect(&r, "tag-signature-bad", PC_SEVERITY_UNVERIFIED);
 	pc_fetch_result_clear(&r);
 	opts_clear(&o);
 }
@@ -985,7 +987,7 @@ static void test_http_tag(void)
 	pc_fetch_result_clear(&r);
 
 	fetch(&o, "httpmissing", url, "no-such-branch", NULL, NULL, &r);
-	expect(&r, "ref-not-found", PC_SEVERITY_ERROR);
+	expect(&r, "ref-not-found", PC_SEVERITY_UNVERIFIED);
 	pc_fetch_result_clear(&r);
 	opts_clear(&o);
 }
@@ -1141,7 +1143,9 @@ static void expect_refused(const char *url, const char *ref,
 	g_assert_no_error(error);
 	dump(&r);
 	g_assert_cmpuint(r.reasons->len, ==, 1);
-	expect(&r, code, PC_SEVERITY_ERROR);
+	/* A ref the mail gets wrong is not verified; a URL is refused. */
+	expect(&r, code, !strcmp(code, "ref-invalid") ? PC_SEVERITY_UNVERIFIED
+						       : PC_SEVERITY_ERROR);
 	g_assert_null(r.tip_commit);
 	g_assert_false(g_file_test(o.store, G_FILE_TEST_EXISTS));
 	pc_fetch_result_clear(&r);

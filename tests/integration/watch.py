@@ -115,6 +115,8 @@ folder = {FOLDER}
 mainline_url = git://127.0.0.1:{git_port}/mainline.git
 allow_urls = git://127.0.0.1:{git_port}/;
 timeout = 30
+retry_window = 120
+retry_delay = 1
 [build]
 recipe = command
 command = make;-C;/tmp/src
@@ -280,8 +282,13 @@ try:
               m["References"])
         check("idle: Auto-Submitted",
               m["Auto-Submitted"] == "auto-generated")
-        check("idle: X-Pullcheck-Verdict pass",
-              m["X-Pullcheck-Verdict"] == "pass", m["X-Pullcheck-Verdict"])
+        # recipe = command: a pass of the command, never the policy's.
+        check("idle: X-Pullcheck-Verdict pass-command",
+              m["X-Pullcheck-Verdict"] == "pass-command",
+              m["X-Pullcheck-Verdict"])
+        check("idle: X-Pullcheck-Coverage command",
+              m["X-Pullcheck-Coverage"] == "command",
+              m["X-Pullcheck-Coverage"])
         check("idle: X-Pullcheck-Tip",
               m["X-Pullcheck-Tip"] == run("git", "rev-parse", "good",
                                           cwd=maint).strip())
@@ -292,11 +299,14 @@ try:
               "ann@example.org" in m["X-RcptTo"] and
               "linux-widget@vger.kernel.org" in m["X-RcptTo"], m["X-RcptTo"])
         check("idle: body states the verdict",
-              "PASSES" in m.get_content() or "passes" in m.get_content(),
-              m.get_content()[:300])
-    check("idle: $PullcheckPass on the original",
-          wait_for(lambda: any("$PullcheckPass" in f
+              "\npasses the build command this installation runs" in
+              m.get_content(), m.get_content()[:300])
+    check("idle: $PullcheckCommandPass on the original",
+          wait_for(lambda: any("$PullcheckCommandPass" in f
                                for f in dovecot.flags(mid)), 10),
+          dovecot.flags(mid))
+    check("idle: not the policy's $PullcheckPass",
+          all("$PullcheckPass" not in f.split() for f in dovecot.flags(mid)),
           dovecot.flags(mid))
     check("idle: not marked \\Seen",
           all("\\Seen" not in f for f in dovecot.flags(mid)))
@@ -485,7 +495,8 @@ try:
           f"{before} → {len(smtp.replies())}")
 
     # 11. The git server is down: could-not-check is not sent at once;
-    # the job is retried and passes once the server is back.
+    # the fetch is tried again ([fetch] retry_window) and the job passes
+    # once the server is back.
     retry = mail("retry")	# request-pull asks the server
     gitd.stop()
     mid = "retry@example.org"
@@ -498,9 +509,10 @@ try:
     r = wait_for(lambda: smtp.replies_to(mid), 90)
     check("retry: one reply", len(r) == 1)
     check("retry: it is a pass",
-          r and r[0]["X-Pullcheck-Verdict"] == "pass",
+          r and r[0]["X-Pullcheck-Verdict"] == "pass-command",
           r and r[0]["X-Pullcheck-Verdict"])
-    check("retry: attempts recorded", (job(mid) or {"attempts": 0})["attempts"] >= 1)
+    check("retry: fetch retries recorded",
+          (job(mid) or {"fetch_tries": 0})["fetch_tries"] >= 1)
 
     # 12. SIGHUP reads the configuration again: a limit of one reply per
     # sender and day, and Bob sends two pull requests.

@@ -147,7 +147,11 @@ check "pass: CONFIG_RUST=y in the .config built" $([ "$(jget "$work/pass.json" '
 check "pass: scope rust named" $([ "$(jget "$work/pass.json" 'j["build"]["scope"]')" = rust ]; echo $?)
 check "pass: the changed C object was built" $(jget "$work/pass.json" 'j["build"]["targets"]' | grep -c "kernel/kthread.o" >/dev/null; echo $?)
 check "pass: toolchain recorded" $(jget "$work/pass.json" 'j["build"]["toolchain"]["rustc"]' | grep -c "^rustc 1\." >/dev/null; echo $?)
-check "pass: reply says passes" $(jget "$work/pass.json" 'j["reply"]' | grep -c "^passes: it builds as x86-64 allmodconfig with CONFIG_RUST=y" >/dev/null; echo $?)
+# scope = rust: a pass of the fast stage, never shown as the policy's.
+check "pass: outcome pass-partial" $([ "$(jget "$work/pass.json" 'j["outcome"]')" = pass-partial ]; echo $?)
+check "pass: X-Pullcheck-Verdict pass-partial" $(jget "$work/pass.json" 'j["reply"]' | grep -qx 'X-Pullcheck-Verdict: pass-partial'; echo $?)
+check "pass: reply says the fast stage passed, not the full build" $(jget "$work/pass.json" 'j["reply"]' | grep -q "^passed the fast stage only (prepare, rust/, the Rust objects and the$" && jget "$work/pass.json" 'j["reply"]' | grep -q "^The full build was not run, so this is not a pass of the policy.$"; echo $?)
+check "pass: reply never says it builds as allmodconfig" $(! jget "$work/pass.json" 'j["reply"]' | grep -q "builds as x86-64 allmodconfig\|^passes the CONFIG_RUST"; echo $?)
 
 case_run rust-break rust-break-tag
 check "rust-break: exit 1" $([ $st -eq 1 ]; echo $?)

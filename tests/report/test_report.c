@@ -41,6 +41,7 @@
 #define FAIL_ERROR "rust/kernel/sync.rs:42: mismatched types <b>&amp;"
 #define TIP_FAIL "deadbeef0123456789abcdef0123456789abcdef"
 #define TIP_PASS "0123456789abcdef0123456789abcdef01234567"
+#define TIP_PARTIAL "abcdef0123456789abcdef0123456789abcdef01"
 #define NONASCII_SUBJECT "[GIT PULL] Ünïcødé 日本語 fixes for 6.13"
 #define RFL "rust-for-linux@vger.kernel.org"
 #define LKML "linux-kernel@vger.kernel.org"
@@ -52,6 +53,7 @@ static struct {
 	char *outbox;
 	gint64 now;
 	gint64 id_fail, id_unchecked, id_pass, id_old_pass, id_ignored;
+	gint64 id_partial, id_unverified;
 	gint64 id_too_old, id_queued;
 	char *big_log;		/* the fail job's log, over the cap */
 } T;
@@ -162,26 +164,43 @@ static gint64 make_job(PcStore *store, const Made *m)
 	return id;
 }
 
-static char *result_json(const char *verdict, const char *tip,
-			 const char *log, const char *extra_reasons,
-			 const char *diagnostics)
+/*
+ * A job result; @ran: the build's recipe, coverage and kconfig members
+ * ("" for a result written before they were, NULL for no build).
+ */
+static char *result_ran(const char *verdict, const char *tip,
+			const char *log, const char *extra_reasons,
+			const char *diagnostics, const char *ran)
 {
 	g_autofree char *fetch = tip ? g_strdup_printf(
 		"{\"url\": \"https://git.kernel.org/pub/scm/x.git\","
 		" \"ref\": \"tags/x\", \"tip_commit\": \"%s\"}", tip)
 				      : g_strdup("null");
-	g_autofree char *build = log ? g_strdup_printf(
-		"{\"scope\": \"rust\", \"diagnostics\": [%s],"
+	g_autofree char *build = ran ? g_strdup_printf(
+		"{%s\"scope\": \"rust\", \"diagnostics\": [%s],"
 		" \"log_path\": \"%s\", \"reproduce\": ["
 		"\"git fetch https://git.kernel.org/pub/scm/x.git tags/x\","
 		" \"make LLVM=1 O=out allmodconfig && make LLVM=1 O=out rust/ <&>\"]}",
-		diagnostics, log)
+		ran, diagnostics, log ? log : "")
 				     : g_strdup("null");
 
 	return g_strdup_printf("{\"verdict\": \"%s\", \"reasons\": [%s],"
 			       " \"fetch\": %s, \"build\": %s}",
 			       verdict, extra_reasons, fetch, build);
 }
+
+static char *result_json(const char *verdict, const char *tip,
+			 const char *log, const char *extra_reasons,
+			 const char *diagnostics)
+{
+	return result_ran(verdict, tip, log, extra_reasons, diagnostics,
+			  log ? "" : NULL);
+}
+
+#define RAN_POLICY "\"recipe\": \"kernel\", \"coverage\": \"full\", " \
+		   "\"kconfig\": \"allmodconfig\", "
+#define RAN_FAST "\"recipe\": \"kernel\", \"coverage\": \"rust\", " \
+		 "\"kconfig\": \"allmodconfig\", "
 
 static void make_log(const char *path, gsize size)
 {
@@ -202,7 +221,7 @@ static void fill_store(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PcStore) store = NULL;
 	g_autofree char *fail = NULL, *unchecked = NULL, *pass = NULL;
-	g_autofree char *old = NULL;
+	g_autofree char *old = NULL, *partial = NULL, *unverified = NULL;
 
 	g_assert_cmpint(g_mkdir_with_parents(state, 0755), ==, 0);
 	store = pc_store_open(db, &error);
@@ -221,8 +240,15 @@ static void fill_store(void)
 				" \"infra\", \"text\": \"fetching"
 				" https://git.example.org/x.git timed out after"
 				" 900 s\"}", "");
-	pass = result_json("pass", TIP_PASS, small_log, "", "");
-	old = result_json("pass", TIP_PASS, NULL, "", "");
+	pass = result_ran("pass", TIP_PASS, small_log, "", "", RAN_POLICY);
+	/* Stored before build.coverage: the scope, rust, it mirrored. */
+	old = result_ran("pass", TIP_PASS, NULL, "", "", "");
+	partial = result_ran("pass", TIP_PARTIAL, NULL, "", "", RAN_FAST);
+	unverified = result_json("could-not-check", TIP_PARTIAL, NULL,
+				 "{\"code\": \"tip-mismatch\", \"severity\":"
+				 " \"unverified\", \"text\": \"refs/tags/x points"
+				 " to " TIP_PARTIAL ", but the mail says 1234\"}",
+				 "");
 
 	T.id_fail = make_job(store, &(Made){
 		HOSTILE_MID, HOSTILE_SUBJECT, "attacker@example.org",
@@ -240,6 +266,14 @@ static void fill_store(void)
 	T.id_old_pass = make_job(store, &(Made){
 		"old-1@example.org", NONASCII_SUBJECT, "ünï@example.org",
 		PC_STATE_QUEUED, 3 * 86400, "pass", old, LKML, "pass, older" });
+	T.id_partial = make_job(store, &(Made){
+		"fast-1@example.org", "[GIT PULL] FAST-ONE for 6.13",
+		"quick@example.org", PC_STATE_QUEUED, 150 * 60, "pass",
+		partial, LKML, "partial" });
+	T.id_unverified = make_job(store, &(Made){
+		"moved-1@example.org", "[GIT PULL] MOVED-ONE for 6.13",
+		"mover@example.org", PC_STATE_QUEUED, 4 * 3600,
+		"could-not-check", unverified, LKML, "unverified" });
 	T.id_ignored = make_job(store, &(Made){
 		"re-1@example.org", "Re: [GIT PULL] IGNORED-ONE",
 		"chatty@example.org", PC_STATE_IGNORED, 1800 });
@@ -408,8 +442,8 @@ static void test_feed(void)
 	feed_updated = xstring(ctx, "/a:feed/a:updated");
 	assert_rfc3339(feed_updated);
 
-	/* The pull requests with a verdict in the window: 4 of 7 jobs. */
-	g_assert_cmpfloat(xcount(ctx, "/a:feed/a:entry"), ==, 4);
+	/* The pull requests with a verdict in the window: 6 of 9 jobs. */
+	g_assert_cmpfloat(xcount(ctx, "/a:feed/a:entry"), ==, 6);
 	ids = check_entries(ctx);
 	g_assert_cmpfloat(xcount(ctx, "//a:entry[contains(a:title, 'IGNORED-ONE')"
 				 " or contains(a:title, 'QUEUED-ONE')"
@@ -431,6 +465,29 @@ static void test_feed(void)
 	href = xstring(ctx, "//a:entry[a:category/@term='could-not-check']"
 			    "/a:link[@rel='alternate']/@href");
 	g_assert_cmpstr(href, ==, "https://lore.kernel.org/r/net-1@example.net");
+	/*
+	 * Each outcome its own category: a pass of the fast stage, or one
+	 * stored before coverage was, is never filed as the policy's pass;
+	 * a pull request not as sent is not verified, not failed.
+	 */
+	g_assert_cmpfloat(xcount(ctx, "//a:entry[a:category/@term='pass']"),
+			  ==, 1);
+	g_assert_cmpfloat(xcount(ctx, "//a:entry[a:category/@term='pass']"
+				 "[contains(a:title, 'Rust for 6.13')]"
+				 "[contains(a:summary, 'Verdict: pass: the "
+				 "policy build (make all of allmodconfig) "
+				 "passed')]"), ==, 1);
+	g_assert_cmpfloat(xcount(ctx, "//a:entry[a:category/@term="
+				 "'pass-partial'][a:category/@label="
+				 "'partial pass']"), ==, 2);
+	g_assert_cmpfloat(xcount(ctx, "//a:entry[contains(a:title, 'FAST-ONE')]"
+				 "[a:category/@term='pass-partial']"
+				 "[contains(a:summary, 'Verdict: partial pass: "
+				 "the fast stage of allmodconfig passed; the "
+				 "full build was not run')]"), ==, 1);
+	g_assert_cmpfloat(xcount(ctx, "//a:entry[contains(a:title, "
+				 "'MOVED-ONE')][a:category/@term='unverified']"
+				 "[a:category/@label='not verified']"), ==, 1);
 	nonascii = xstring(ctx, "//a:entry[a:link/@href="
 				"'https://lore.kernel.org/r/old-1@example.org']"
 				"/a:title");
@@ -697,14 +754,32 @@ static void test_dashboard(void)
 	}
 	doc = dom_of("index.html");
 	ctx = xmlXPathNewContext(doc);
-	/* The rows of the store: 1 fail, 1 could not check, 2 pass, 1 queued. */
-	g_assert_cmpfloat(xcount(ctx, "//tr[@class='job']"), ==, 5);
+	/*
+	 * The rows of the store: 1 fail, 1 not verified, 1 could not
+	 * check, 2 partial passes, 1 pass, 1 queued.
+	 */
+	g_assert_cmpfloat(xcount(ctx, "//tr[@class='job']"), ==, 7);
+	g_assert_cmpfloat(xcount(ctx, "//section[@id='unverified']"
+				 "//tr[@class='job'][@data-verdict="
+				 "'unverified']"), ==, 1);
+	g_assert_cmpfloat(xcount(ctx, "//section[@id='pass-partial']"
+				 "//tr[@class='job'][@data-verdict="
+				 "'pass-partial']"), ==, 2);
+	g_assert_cmpfloat(xcount(ctx, "//tr[@id='job-%" G_GINT64_FORMAT "']"
+				 "//div[@class='outcome'][.='partial pass: the "
+				 "fast stage of allmodconfig passed; the full "
+				 "build was not run']", T.id_partial), ==, 1);
+	g_assert_cmpfloat(xcount(ctx, "//a[.='partial pass (2)']"), ==, 1);
+	g_assert_cmpfloat(xcount(ctx, "//a[.='pass (1)']"), ==, 1);
 	g_assert_cmpfloat(xcount(ctx, "//section[@id='fail']//tr[@class='job']"
 				 "[@data-verdict='fail']"), ==, 1);
 	g_assert_cmpfloat(xcount(ctx, "//section[@id='could-not-check']"
 				 "//tr[@class='job']"), ==, 1);
 	g_assert_cmpfloat(xcount(ctx, "//section[@id='pass']//tr[@class='job']"),
-			  ==, 2);
+			  ==, 1);
+	g_assert_cmpfloat(xcount(ctx, "//tr[@id='job-%" G_GINT64_FORMAT "']"
+				 "[ancestor::section/@id='pass']", T.id_pass),
+			  ==, 1);
 	g_assert_cmpfloat(xcount(ctx, "//section[@id='in-progress']"
 				 "//tr[@class='job']"), ==, 1);
 	g_assert_cmpfloat(xcount(ctx, "//tr[contains(., 'IGNORED-ONE') or "
@@ -803,7 +878,9 @@ static void check_digest_body(const char *text)
 {
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	int fail = line_index(lines, "FAIL (1)");
+	int unverified = line_index(lines, "NOT VERIFIED (1)");
 	int unchecked = line_index(lines, "COULD NOT CHECK (1)");
+	int partial = line_index(lines, "PARTIAL PASS (1)");
 	int pass = line_index(lines, "PASS (1)");
 	int progress = line_index(lines, "IN PROGRESS (1)");
 
@@ -811,8 +888,12 @@ static void check_digest_body(const char *text)
 	for (int i = 0; lines[i]; i++)
 		g_assert_cmpint(g_utf8_strlen(lines[i], -1), <, 80);
 	g_assert_cmpint(fail, >=, 0);
-	g_assert_cmpint(unchecked, >, fail);
-	g_assert_cmpint(pass, >, unchecked);
+	g_assert_cmpint(unverified, >, fail);
+	g_assert_cmpint(unchecked, >, unverified);
+	g_assert_cmpint(partial, >, unchecked);
+	g_assert_cmpint(pass, >, partial);
+	/* No section of command passes: there were none. */
+	g_assert_cmpint(line_index(lines, "COMMAND PASS"), ==, -1);
 	g_assert_cmpint(progress, >, pass);
 	/* One line each: tip, sender, subject, first error. */
 	g_assert_true(g_str_has_prefix(lines[fail + 1], "  deadbeef0123  "
@@ -821,6 +902,15 @@ static void check_digest_body(const char *text)
 	g_assert_true(g_str_has_prefix(lines[unchecked + 1], "  (no tip)    "
 				       "  dave@example.net  net: fixes for 6.13 -- "
 				       "fetching https://gi..."));
+	g_assert_true(g_str_has_prefix(lines[unverified + 1], "  abcdef012345"
+				       "  mover@example.org  MOVED-ONE for 6.13 "
+				       "-- refs/tags/x points"));
+	/* What passed, and that the full build was not run. */
+	g_assert_cmpstr(lines[partial + 1], ==, "  Less than the policy build "
+			"passed: no full allmodconfig build.");
+	g_assert_cmpstr(lines[partial + 2], ==, "  abcdef012345  "
+			"quick@example.org  FAST-ONE for 6.13 -- fast stage "
+			"only");
 	g_assert_cmpstr(lines[pass + 1], ==, "  0123456789ab  miguel@example.org"
 			"  Rust for 6.13");
 	g_assert_true(g_str_has_prefix(lines[progress + 1], "  (no tip)    "
@@ -849,8 +939,9 @@ static void test_digest(void)
 	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(msg),
 						 "Auto-Submitted"), ==,
 			"auto-generated");
-	subject = g_strdup_printf("pullcheck digest %s: 1 fail, 1 could not "
-				  "check, 1 pass", day);
+	subject = g_strdup_printf("pullcheck digest %s: 1 fail, 1 not "
+				  "verified, 1 could not check, 1 partial "
+				  "pass, 1 pass", day);
 	g_assert_cmpstr(g_mime_message_get_subject(msg), ==, subject);
 	rcpts = g_mime_message_get_to(msg);
 	to = internet_address_list_to_string(rcpts, NULL, FALSE);
@@ -895,8 +986,13 @@ static void test_digest_day(void)
 	text = body_of(msg);
 	g_test_message("digest of %s:\n%s", day, text);
 	g_assert_nonnull(strstr(text, "FAIL (0)\n  none\n"));
-	g_assert_nonnull(strstr(text, "PASS (1)\n  0123456789ab  ünï@example.org  "
-				"Ünïcødé 日本語 fixes for 6.13\n"));
+	/* Stored before build.coverage, of scope rust: a partial pass. */
+	g_assert_nonnull(strstr(text, "\nPARTIAL PASS (1)\n  Less than the "
+				"policy build passed: no full allmodconfig "
+				"build.\n  0123456789ab  ünï@example.org  "
+				"Ünïcødé 日本語 fixes for 6.13 -- fast stage "
+				"only\n"));
+	g_assert_nonnull(strstr(text, "\nPASS (0)\n  none\n"));
 	g_assert_null(strstr(text, "attacker@"));
 	g_object_unref(msg);
 }
@@ -1012,8 +1108,9 @@ static void test_usage(void)
 		write_text(tconf, conf);
 		g_assert_cmpint(pullcheck(tconf, "--out", tout, NULL, NULL), ==, 0);
 		g_assert_true(g_file_get_contents(index, &page, NULL, NULL));
-		g_assert_cmpstr(page, ==, "CUSTOM 5 fail=1 could-not-check=1 "
-					  "pass=2 in-progress=1");
+		g_assert_cmpstr(page, ==, "CUSTOM 7 fail=1 unverified=1 "
+					  "could-not-check=1 pass-partial=2 "
+					  "pass-command=0 pass=1 in-progress=1");
 	}
 
 	/* check-config shows the [report] keys. */

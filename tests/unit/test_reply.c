@@ -13,8 +13,9 @@
 
 static const char RESULT_FAIL[] =
 	"{\"message_id\": \"pr-1@example.org\", \"verdict\": \"fail\","
-	" \"reasons\": [{\"code\": \"tip-mismatch\", \"severity\": \"error\","
-	"  \"text\": \"tags/w-6.13 points at 1111111111111111111111111111111111111111, the mail says 2222222222222222222222222222222222222222\"},"
+	" \"outcome\": \"fail\","
+	" \"reasons\": [{\"code\": \"build-failed\", \"severity\": \"error\","
+	"  \"text\": \"tags/w-6.13 at 1111111111111111111111111111111111111111 does not build: the first error, in rust code, is at drivers/w/w.rs:12\"},"
 	" {\"code\": \"tag-unsigned\", \"severity\": \"warning\", \"text\": \"the tag is not signed\"}],"
 	" \"fetch\": {\"url\": \"git://git.kernel.org/pub/scm/a/w.git\","
 	"  \"ref\": \"tags/w-6.13\", \"resolved_ref\": \"refs/tags/w-6.13\","
@@ -22,8 +23,14 @@ static const char RESULT_FAIL[] =
 	"  \"base_commit\": \"3333333333333333333333333333333333333333\","
 	"  \"commits\": 4, \"files_changed\": 2, \"insertions\": 10,"
 	"  \"deletions\": 3, \"signature\": \"none\", \"signer\": null,"
-	"  \"merge_conflicts\": []},"
-	" \"build\": null}";
+	"  \"merge_conflicts\": [], \"tries\": 1, \"tried_s\": 0},"
+	" \"build\": {\"verdict\": \"fail\", \"recipe\": \"kernel\","
+	"  \"scope\": \"rust\", \"coverage\": \"rust\","
+	"  \"kconfig\": \"allmodconfig\", \"tree\": \"tip\","
+	"  \"tree_commit\": \"1111111111111111111111111111111111111111\","
+	"  \"config\": {\"rust\": \"y\"}, \"toolchain\": {},"
+	"  \"duration_s\": 61.0, \"diagnostics\": [],"
+	"  \"diagnostics_total\": 0, \"reproduce\": []}}";
 
 /* The same as the daemon's job 7. */
 #define RESULT_FAIL_ID "{\"store_id\": 7, " "\"message_id\": \"pr-1@example.org\", \"verdict\": \"fail\", \"reasons\": [], \"fetch\": null, \"build\": null}"
@@ -111,7 +118,11 @@ static void test_fail_reply(void)
 	g_assert_cmpstr(g_mime_object_get_header(obj, "X-Pullcheck-Tip"), ==,
 			"1111111111111111111111111111111111111111");
 	g_assert_cmpstr(g_mime_object_get_header(obj, "X-Pullcheck-Scope"),
-			==, "none");
+			==, "rust");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "X-Pullcheck-Coverage"),
+			==, "rust");
+	g_assert_cmpstr(g_mime_object_get_header(obj, "X-Pullcheck-Kconfig"),
+			==, "allmodconfig");
 	to = internet_address_list_to_string(g_mime_message_get_to(msg), NULL,
 					     FALSE);
 	cc = internet_address_list_to_string(g_mime_message_get_cc(msg), NULL,
@@ -133,22 +144,25 @@ static void test_fail_reply(void)
 					     "Tue, 3 Dec 2024 10:00:00 +0100:"));
 	g_assert_null(strstr(body, "The pull request you sent on"));
 	g_assert_nonnull(strstr(body, "> git://git.kernel.org/pub/scm/a/w.git tags/w-6.13\n"));
-	g_assert_nonnull(strstr(body, "\nFAILS the CONFIG_RUST=y"));
+	g_assert_nonnull(strstr(body, "\nFAILS the CONFIG_RUST=y x86-64 "
+				"allmodconfig policy, in its fast stage:\n"
+				"tags/w-6.13 at 1111"));
 	g_assert_true(strstr(body, "FAILS") < strstr(body, "What was checked"));
-	g_assert_nonnull(strstr(body, "error: tags/w-6.13 points at"));
-	g_assert_nonnull(strstr(body, "[tip-mismatch]"));
+	g_assert_nonnull(strstr(body, "error: tags/w-6.13 at"));
+	g_assert_nonnull(strstr(body, "[build-failed]"));
 	g_assert_nonnull(strstr(body, "warning: the tag is not signed"));
 	g_assert_nonnull(strstr(body, "4 commits on top"));
 	g_assert_nonnull(strstr(body, "2 files changed, 10 insertions(+), 3 deletions(-)"));
-	g_assert_nonnull(strstr(body, "build       not run"));
+	g_assert_nonnull(strstr(body, "  config      x86-64 allmodconfig, LLVM=1"));
+	g_assert_nonnull(strstr(body, "  coverage    fast stage: prepare, rust/"));
 	g_assert_null(strstr(body, "{{"));
 	lines = g_strsplit(body, "\n", -1);
 	for (char **l = lines; *l; l++)
 		g_assert_cmpuint(g_utf8_strlen(*l, -1), <, 80);
 	/* The wrapped finding goes on indented under its first line. */
-	g_assert_nonnull(strstr(body, "  error: tags/w-6.13 points at "
-				"1111111111111111111111111111111111111111, the\n"
-				"      mail says"));
+	g_assert_nonnull(strstr(body, "  error: tags/w-6.13 at "
+				"1111111111111111111111111111111111111111 does not\n"
+				"      build: the first error"));
 	pc_mail_clear(&mail);
 	pc_pullreq_clear(&pr);
 }
@@ -200,6 +214,14 @@ static void test_operator_templates(void)
 	g_assert_null(msg);
 	g_assert_nonnull(error);
 	g_assert_nonnull(strstr(error->message, "pass.txt"));
+	/* A pull request not as sent has a template of its own. */
+	g_clear_error(&error);
+	json_object_set_string_member(result, "verdict", "could-not-check");
+	json_object_set_string_member(result, "outcome", "unverified");
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_null(msg);
+	g_assert_nonnull(error);
+	g_assert_nonnull(strstr(error->message, "unverified.txt"));
 	g_unlink(file);
 	g_rmdir(dir);
 	pc_mail_clear(&mail);
@@ -237,7 +259,8 @@ static void test_injection(void)
 	static const char *const names[] = {
 		"Date", "From", "To", "Cc", "Subject", "Message-Id",
 		"In-Reply-To", "References", "Auto-Submitted",
-		"X-Pullcheck-Verdict", "X-Pullcheck-Scope", "X-Pullcheck-Tip",
+		"X-Pullcheck-Verdict", "X-Pullcheck-Coverage",
+		"X-Pullcheck-Kconfig", "X-Pullcheck-Scope", "X-Pullcheck-Tip",
 		"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
 	};
 	PcMail mail;
@@ -447,7 +470,8 @@ static void test_pass_short(void)
 	guint n = g_strv_length(lines);
 
 	g_assert_true(g_str_has_prefix(body, "pullcheck on the pull request of"));
-	g_assert_nonnull(strstr(body, "\npasses: "));
+	/* Of scope rust: the fast stage's pass, never the policy's. */
+	g_assert_nonnull(strstr(body, "\npassed the fast stage only ("));
 	g_assert_nonnull(strstr(body, "  tip         1111111111111111111111111111111111111111\n"
 				"              4 commits on 333333333333\n"));
 	g_assert_nonnull(strstr(body, "  signature   signed tag, good signature by Ann M"));
@@ -480,7 +504,7 @@ typedef struct {
 static const RcptRow RCPT_ROWS[] = {
 	{ "pass/to-linus", "", LINUS ";" LIST, "pass", NULL, NULL,
 	  PC_REPLY_SENDER, "ann@example.org", LIST },
-	{ "fail/to-linus", "", LINUS ";" LIST, "fail", "tip-mismatch", "error",
+	{ "fail/to-linus", "", LINUS ";" LIST, "fail", "build-error", "error",
 	  PC_REPLY_SENDER, "ann@example.org, " LINUS, LIST },
 	{ "fail/cc-linus", "", "greg@kroah.com;" LIST ";Torvalds@Linux-Foundation.org",
 	  "fail", "build-error", "error", PC_REPLY_SENDER,
@@ -503,6 +527,12 @@ static const RcptRow RCPT_ROWS[] = {
 	{ "unchecked/ours-not-top", CONTACT, LIST, "could-not-check",
 	  "no-space", "infra", PC_REPLY_OPERATOR, "keeper@check.example.net",
 	  NULL },
+	/* Not as sent (issue 12 §4): the sender's to put right. */
+	{ "unverified/to-linus", CONTACT, LINUS ";" LIST, "could-not-check",
+	  "tip-mismatch", "unverified", PC_REPLY_SENDER, "ann@example.org",
+	  LIST },
+	{ "unverified/not-top", CONTACT, LIST, "could-not-check",
+	  "ref-not-found", "unverified", PC_REPLY_NOBODY, NULL, NULL },
 	{ "unchecked/url-refused", CONTACT, LINUS ";" LIST, "could-not-check",
 	  "url-not-allowed", "infra", PC_REPLY_SENDER, "ann@example.org", LIST },
 	{ "unchecked/url-refused-not-top", CONTACT, LIST, "could-not-check",
@@ -603,6 +633,253 @@ out:
 	pc_pullreq_clear(&pr);
 }
 
+/* --- one reply per outcome (issue 12 §1, §4) ------------------------- */
+
+typedef struct {
+	const char *name;
+	const char *verdict;
+	const char *outcome;	/* NULL: none stored (an older result) */
+	const char *recipe;	/* NULL: no build */
+	const char *coverage;
+	const char *kconfig;
+	const char *code, *severity;	/* the finding that decides */
+	gint64 tries, tried_s;
+	/* what the reader sees */
+	const char *header;
+	const char *coverage_header;
+	const char *kconfig_header;	/* NULL: no such header */
+	const char *first_words;	/* the line after the quote */
+	const char *const *present;	/* in the body */
+	const char *const *absent;	/* nowhere in the body */
+} OutcomeCase;
+
+static const char *const NO_POLICY_CLAIM[] = {
+	"passes the CONFIG_RUST=y", "builds as x86-64 allmodconfig", "FAILS",
+	NULL
+};
+
+static const OutcomeCase OUTCOME_CASES[] = {
+	{ "policy pass", "pass", "pass", "kernel", "full", "allmodconfig",
+	  NULL, NULL, 1, 0, "pass", "full", "allmodconfig",
+	  "passes the CONFIG_RUST=y x86-64 allmodconfig policy: make all "
+	  "(vmlinux,",
+	  (const char *const[]){ "every module, modpost) built with LLVM=1.\n",
+				 NULL },
+	  (const char *const[]){ "not a pass", "fast stage", "FAILS", NULL } },
+	{ "fast-stage pass", "pass", "pass-partial", "kernel", "rust",
+	  "allmodconfig", NULL, NULL, 1, 0, "pass-partial", "rust",
+	  "allmodconfig",
+	  "passed the fast stage only (prepare, rust/, the Rust objects and "
+	  "the",
+	  (const char *const[]){ "The full build was not run, so this is not a "
+				 "pass of the policy.", NULL },
+	  NO_POLICY_CLAIM },
+	/* The same, as read from a result that does not name its outcome. */
+	{ "fast-stage pass, derived", "pass", NULL, "kernel", "rust",
+	  "allmodconfig", NULL, NULL, 1, 0, "pass-partial", "rust",
+	  "allmodconfig",
+	  "passed the fast stage only (prepare, rust/, the Rust objects and "
+	  "the",
+	  (const char *const[]){ "The full build was not run", NULL },
+	  NO_POLICY_CLAIM },
+	{ "small kconfig pass", "pass", NULL, "kernel", "full", "tinyconfig",
+	  NULL, NULL, 1, 0, "pass-partial", "full", "tinyconfig",
+	  "builds in full (make all: vmlinux, every module, modpost) as "
+	  "x86-64",
+	  (const char *const[]){ "tinyconfig (not the policy's allmodconfig)",
+				 NULL },
+	  NO_POLICY_CLAIM },
+	{ "command pass", "pass", "pass-command", "command", "command", NULL,
+	  NULL, NULL, 1, 0, "pass-command", "command", NULL,
+	  "passes the build command this installation runs instead of the "
+	  "kernel",
+	  (const char *const[]){ "\n  $ make -C /tmp/src\n",
+				 "Nothing was built as x86-64 allmodconfig",
+				 NULL },
+	  (const char *const[]){ "passes the CONFIG_RUST=y", "FAILS",
+				 "  config      x86-64", "toolchain", NULL } },
+	{ "command fail", "fail", "fail", "command", "command", NULL,
+	  "build-failed", "error", 1, 0, "fail", "command", NULL,
+	  "fails the build command this installation runs instead of the "
+	  "kernel",
+	  (const char *const[]){ "nothing is claimed about allmodconfig):\n"
+				 "  $ make -C /tmp/src\nthe cause\n", NULL },
+	  NO_POLICY_CLAIM },
+	{ "policy fail", "fail", "fail", "kernel", "full", "allmodconfig",
+	  "build-failed", "error", 1, 0, "fail", "full", "allmodconfig",
+	  "FAILS the CONFIG_RUST=y x86-64 allmodconfig policy:",
+	  (const char *const[]){ "policy:\nthe cause\n", NULL },
+	  (const char *const[]){ "fast stage", "passes", NULL } },
+	{ "could not check", "could-not-check", "could-not-check", NULL, NULL,
+	  NULL, "sandbox-failed", "infra", 1, 0, "could-not-check", "none",
+	  NULL,
+	  "could not be checked; this says nothing about the pull request "
+	  "itself:",
+	  (const char *const[]){ "itself:\nthe cause\n",
+				 "  not checked: the cause [sandbox-failed]",
+				 "build       not run", NULL },
+	  (const char *const[]){ "FAILS", "passes", "verified", "fetched",
+				 NULL } },
+	{ "unverified", "could-not-check", "unverified", NULL, NULL, NULL,
+	  "tip-mismatch", "unverified", 1, 0, "unverified", "none", NULL,
+	  "could not be verified as sent, so nothing was built; this is no "
+	  "verdict",
+	  (const char *const[]){ "\nthe cause\n\nWhat the mail says\n"
+				 "  ref         tags/w-6.13\n"
+				 "  tip         2222222222222222222222222222222"
+				 "222222222\n",
+				 "  tip         1111111111111111111111111111111"
+				 "111111111\n",
+				 "  not verified: the cause [tip-mismatch]",
+				 NULL },
+	  (const char *const[]){ "FAILS", "passes", "policy:", "fetched",
+				 NULL } },
+	{ "unverified after the window", "could-not-check", NULL, NULL, NULL,
+	  NULL, "ref-not-found", "unverified", 6, 1800, "unverified", "none",
+	  NULL,
+	  "could not be verified as sent, so nothing was built; this is no "
+	  "verdict",
+	  (const char *const[]){ "\nthe cause\npullcheck fetched 6 times over "
+				 "30m00s before this reply", NULL },
+	  NO_POLICY_CLAIM },
+	/* Stored before outcomes were: its verdict, as it was then. */
+	{ "older result", "fail", NULL, NULL, NULL, NULL, "tip-mismatch",
+	  "error", 1, 0, "fail", "none", NULL,
+	  "FAILS the checks made before any build:",
+	  (const char *const[]){ NULL },
+	  (const char *const[]){ "allmodconfig policy:", NULL } },
+	/* An outcome that is not its verdict's is not believed. */
+	{ "outcome of another verdict", "fail", "pass", "kernel", "full",
+	  "allmodconfig", "build-failed", "error", 1, 0, "fail", "full",
+	  "allmodconfig", "FAILS the CONFIG_RUST=y x86-64 allmodconfig policy:",
+	  (const char *const[]){ NULL },
+	  (const char *const[]){ "passes", NULL } },
+};
+
+static JsonObject *outcome_result(const OutcomeCase *c)
+{
+	JsonObject *result = parse_result(RESULT_FAIL);
+	JsonObject *fetch = json_object_get_object_member(result, "fetch");
+	JsonObject *build = json_object_get_object_member(result, "build");
+	JsonArray *reasons = json_array_new();
+	JsonObject *warning = json_object_new();
+
+	json_object_set_string_member(result, "verdict", c->verdict);
+	if (c->outcome)
+		json_object_set_string_member(result, "outcome", c->outcome);
+	else
+		json_object_remove_member(result, "outcome");
+	if (c->code) {
+		JsonObject *cause = json_object_new();
+
+		json_object_set_string_member(cause, "code", c->code);
+		json_object_set_string_member(cause, "severity", c->severity);
+		json_object_set_string_member(cause, "text", "the cause");
+		json_array_add_object_element(reasons, cause);
+	}
+	json_object_set_string_member(warning, "code", "tag-unsigned");
+	json_object_set_string_member(warning, "severity", "warning");
+	json_object_set_string_member(warning, "text", "the tag is not signed");
+	json_array_add_object_element(reasons, warning);
+	json_object_set_array_member(result, "reasons", reasons);
+	json_object_set_int_member(fetch, "tries", c->tries);
+	json_object_set_int_member(fetch, "tried_s", c->tried_s);
+	if (!c->recipe) {
+		json_object_set_null_member(result, "build");
+		return result;
+	}
+	json_object_set_string_member(build, "verdict", c->verdict);
+	json_object_set_string_member(build, "recipe", c->recipe);
+	json_object_set_string_member(build, "coverage", c->coverage);
+	if (c->kconfig)
+		json_object_set_string_member(build, "kconfig", c->kconfig);
+	else
+		json_object_set_null_member(build, "kconfig");
+	return result;
+}
+
+static void test_outcomes(void)
+{
+	g_autoptr(PcConfig) config = config_with(
+		"[reply]\nfrom = Pull Check <bot@check.example.net>\n"
+		CONTACT "[build]\ncommand = make;-C;/tmp/src\n");
+	g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash,
+							 g_str_equal, g_free,
+							 NULL);
+	PcMail mail;
+	PcPullreq pr;
+
+	init_mail(&mail, &pr);
+	pr.end_commit = g_strdup("2222222222222222222222222222222222222222");
+	for (guint i = 0; i < G_N_ELEMENTS(OUTCOME_CASES); i++) {
+		const OutcomeCase *c = &OUTCOME_CASES[i];
+		g_autoptr(JsonObject) result = outcome_result(c);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GMimeMessage) msg = NULL;
+		g_autofree char *body = NULL;
+		g_auto(GStrv) lines = NULL;
+		GMimeObject *obj;
+		const char *quote;
+
+		g_test_message("--- %s", c->name);
+		msg = pc_reply_build(config, &mail, &pr, result, &error);
+		g_assert_no_error(error);
+		obj = GMIME_OBJECT(msg);
+		body = body_of(msg);
+		g_test_message("%s", body);
+		g_assert_cmpstr(g_mime_object_get_header(obj,
+							 "X-Pullcheck-Verdict"),
+				==, c->header);
+		g_assert_cmpstr(g_mime_object_get_header(
+					obj, "X-Pullcheck-Coverage"),
+				==, c->coverage_header);
+		g_assert_cmpstr(g_mime_object_get_header(obj,
+							 "X-Pullcheck-Kconfig"),
+				==, c->kconfig_header);
+		quote = strstr(body, "> git://git.kernel.org/pub/scm/a/w.git "
+				     "tags/w-6.13\n\n");
+		g_assert_nonnull(quote);
+		g_assert_true(g_str_has_prefix(strchr(quote, '\n') + 2,
+					       c->first_words));
+		for (const char *const *p = c->present; *p; p++)
+			if (!strstr(body, *p))
+				g_error("%s: no \"%s\"", c->name, *p);
+		for (const char *const *a = c->absent; *a; a++)
+			if (strstr(body, *a))
+				g_error("%s: \"%s\" should not be there",
+					c->name, *a);
+		lines = g_strsplit(body, "\n", -1);
+		for (char **l = lines; *l; l++)
+			g_assert_cmpuint(g_utf8_strlen(*l, -1), <, 80);
+		g_assert_null(strstr(body, "{{"));
+		/* A reply per outcome: a partial pass is not the pass. */
+		g_hash_table_add(ids, g_strdup_printf(
+			"%s %s", c->header,
+			g_mime_message_get_message_id(msg)));
+	}
+	/* One Message-ID per outcome token, shared by no other token. */
+	{
+		g_autoptr(GHashTable) by_id = g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free, g_free);
+		GHashTableIter it;
+		gpointer key;
+
+		g_hash_table_iter_init(&it, ids);
+		while (g_hash_table_iter_next(&it, &key, NULL)) {
+			const char *sp = strchr(key, ' ');
+			g_autofree char *token = g_strndup(key, sp - (char *)key);
+			const char *seen = g_hash_table_lookup(by_id, sp + 1);
+
+			g_assert_true(!seen || !strcmp(seen, token));
+			g_hash_table_insert(by_id, g_strdup(sp + 1),
+					    g_strdup(token));
+		}
+		g_assert_cmpuint(g_hash_table_size(by_id), ==, 6);
+	}
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -615,6 +892,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/reply/footer", test_footer);
 	g_test_add_func("/reply/refused-url", test_refused_url);
 	g_test_add_func("/reply/pass-short", test_pass_short);
+	g_test_add_func("/reply/outcomes", test_outcomes);
 	for (guint i = 0; i < G_N_ELEMENTS(RCPT_ROWS); i++) {
 		g_autofree char *path = g_strconcat("/reply/recipients/",
 						    RCPT_ROWS[i].name, NULL);
