@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "pullcheck-build"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "build.h"
@@ -23,6 +24,62 @@ G_DEFINE_QUARK(pc-build-error-quark, pc_build_error)
 #define COMMAND_SRC "/tmp/src"
 #define COMMAND_OUT "/tmp/out"
 #define MAX_DIAGNOSTICS 20
+/* A few config lines; a file past this is not one. */
+#define MAX_KCONFIG_EXTRA_BYTES (64 * 1024)
+
+char *pc_build_fragment(const PcConfig *config, GError **error)
+{
+	const char *path = config->build_kconfig_extra;
+	g_autofree char *extra = NULL;
+	GStatBuf st;
+	gsize len;
+
+	if (!path)
+		return g_strdup(pc_build_rust_fragment);
+	if (g_stat(path, &st) < 0) {
+		g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP,
+			    "[build] kconfig_extra %s: %s", path,
+			    g_strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > MAX_KCONFIG_EXTRA_BYTES) {
+		g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP,
+			    "[build] kconfig_extra %s: not a regular file of "
+			    "at most %d bytes", path, MAX_KCONFIG_EXTRA_BYTES);
+		return NULL;
+	}
+	if (!g_file_get_contents(path, &extra, &len, error)) {
+		g_prefix_error(error, "[build] kconfig_extra: ");
+		return NULL;
+	}
+	if (len > MAX_KCONFIG_EXTRA_BYTES || strlen(extra) != len) {
+		g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP,
+			    "[build] kconfig_extra %s: not a text file of at "
+			    "most %d bytes", path, MAX_KCONFIG_EXTRA_BYTES);
+		return NULL;
+	}
+	return g_strconcat(pc_build_rust_fragment, extra,
+			   len && extra[len - 1] != '\n' ? "\n" : "", NULL);
+}
+
+char *pc_build_out_dir(const PcConfig *config, const char *tree_kind)
+{
+	g_autofree char *fragment = NULL;
+	g_autofree char *sum = NULL;
+	g_autofree char *name = NULL;
+
+	if (strcmp(config->build_recipe, "kernel")) {
+		name = g_strconcat("out-", tree_kind, NULL);
+		return g_build_filename(config->build_cache_dir, name, NULL);
+	}
+	/* Unreadable: the build says so; the name only has to be stable. */
+	fragment = pc_build_fragment(config, NULL);
+	sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+					    fragment ? fragment : "", -1);
+	name = g_strdup_printf("out-%s-%s-%.12s", tree_kind,
+			       config->build_kconfig, sum);
+	return g_build_filename(config->build_cache_dir, name, NULL);
+}
 
 const char *pc_build_log_prefix(const char *recipe)
 {
@@ -111,7 +168,8 @@ static gboolean write_out_file(const char *path, const char *text,
 	return FALSE;
 }
 
-static gboolean write_out_files(PcBuildRun *b, GError **error)
+static gboolean write_out_files(PcBuildRun *b, const char *fragment_text,
+				GError **error)
 {
 	g_autofree char *fragment = g_build_filename(b->spec->out,
 						     PC_BUILD_FRAGMENT_NAME, NULL);
@@ -125,7 +183,7 @@ static gboolean write_out_files(PcBuildRun *b, GError **error)
 		return FALSE;
 	}
 	return write_out_file(b->spec->log_path, "", error) &&
-	       write_out_file(fragment, pc_build_rust_fragment, error);
+	       write_out_file(fragment, fragment_text, error);
 }
 
 /*
@@ -136,20 +194,21 @@ static gboolean write_out_files(PcBuildRun *b, GError **error)
  * anything else) where one goes. Then it is emptied once and the build
  * starts from nothing, so one job cannot fail every job after it.
  */
-static gboolean prepare_out(PcBuildRun *b, GError **error)
+static gboolean prepare_out(PcBuildRun *b, const char *fragment,
+			    GError **error)
 {
 	g_autoptr(GError) local = NULL;
 
 	if (!strcmp(b->spec->config->build_recipe, "command") &&
 	    !pc_build_step_empty_out(b->spec->out, error))
 		return FALSE;
-	if (write_out_files(b, &local))
+	if (write_out_files(b, fragment, &local))
 		return TRUE;
 	if (!pc_build_step_empty_out(b->spec->out, NULL)) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	if (!write_out_files(b, error))
+	if (!write_out_files(b, fragment, error))
 		return FALSE;
 	pc_build_step_note(b, "the output %s was emptied, it could not be "
 			   "prepared: %s", b->spec->out, local->message);
@@ -215,16 +274,27 @@ gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 {
 	PcBuildRun b = { .spec = spec, .result = result };
 	gint64 start = g_get_monotonic_time();
+	g_autoptr(GError) local = NULL;
+	g_autofree char *fragment = NULL;
 
 	memset(result, 0, sizeof(*result));
 	result->reasons = pc_reasons_new();
+	result->stages = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)pc_build_stage_free);
 	result->recipe = g_strdup(spec->config->build_recipe);
 	result->log_path = g_strdup(spec->log_path);
 	/* could-not-check until a step says otherwise */
 	result->verdict = g_strdup(PC_VERDICT_UNCHECKED);
 	b.lap = start;
-	if (!prepare_out(&b, error))
+	fragment = pc_build_fragment(spec->config, &local);
+	if (!fragment) {
+		pc_reasons_add(result->reasons, "kconfig-extra",
+			       PC_SEVERITY_INFRA, "%s", local->message);
+		return TRUE;
+	}
+	if (!prepare_out(&b, fragment, error))
 		return FALSE;
+	b.fragment = fragment;
 	b.deadline = start + (gint64)spec->config->build_timeout * G_USEC_PER_SEC;
 	b.jobs = g_strdup_printf("-j%u", g_get_num_processors());
 	if (!strcmp(spec->config->build_recipe, "kernel"))
@@ -240,6 +310,13 @@ gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 	return TRUE;
 }
 
+void pc_build_stage_free(PcBuildStage *stage)
+{
+	g_free(stage->name);
+	g_strfreev(stage->targets);
+	g_free(stage);
+}
+
 void pc_build_result_clear(PcBuildResult *r)
 {
 	g_free(r->verdict);
@@ -253,6 +330,8 @@ void pc_build_result_clear(PcBuildResult *r)
 	g_free(r->fragment);
 	pc_toolchain_clear(&r->toolchain);
 	g_strfreev(r->targets);
+	if (r->stages)
+		g_ptr_array_unref(r->stages);
 	if (r->diagnostics)
 		g_ptr_array_unref(r->diagnostics);
 	g_free(r->log_path);

@@ -85,6 +85,18 @@ typedef struct {
 void pc_build_baseline_free(PcBuildBaseline *baseline);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcBuildBaseline, pc_build_baseline_free)
 
+/*
+ * One stage of a kernel build: "rust" (the fast one: prepare, rust/, the
+ * Rust objects and what the changed files reach) or "full" (make all:
+ * vmlinux, modules, modpost), in the order they ran.
+ */
+typedef struct {
+	char *name;
+	gboolean ok;		/* make exited 0 */
+	double seconds;		/* wall time, listing and every make of it */
+	char **targets;		/* what make was asked for after prepare */
+} PcBuildStage;
+
 typedef struct {
 	char *verdict;		/* pass | fail | could-not-check */
 	GPtrArray *reasons;	/* PcReason* */
@@ -101,7 +113,8 @@ typedef struct {
 	char *config_rust;	/* CONFIG_RUST in the .config built: y, n; NULL: none read */
 	char *fragment;		/* the fragment given to allmodconfig */
 	PcToolchain toolchain;
-	char **targets;		/* what make was asked to build */
+	char **targets;		/* what the stage that gave the verdict built */
+	GPtrArray *stages;	/* PcBuildStage*, those that ran */
 	double duration_s;	/* all of it */
 	double make_s;		/* inside the sandbox */
 	GPtrArray *diagnostics;	/* PcDiagnostic*, the first ones */
@@ -112,6 +125,21 @@ typedef struct {
 } PcBuildResult;
 
 /*
+ * The fragment the config target is given: pc_build_rust_fragment and
+ * the lines of [build] kconfig_extra. NULL when that file cannot be
+ * read. (transfer full)
+ */
+char *pc_build_fragment(const PcConfig *config, GError **error);
+
+/*
+ * The output directory a build of @tree_kind ("tip", "merge") keeps
+ * under [build] cache_dir: one per config for the kernel recipe (its
+ * target and a hash of its fragment), so switching configs does not
+ * start from nothing. (transfer full)
+ */
+char *pc_build_out_dir(const PcConfig *config, const char *tree_kind);
+
+/*
  * Builds @spec->src. A build that fails, or one that cannot be checked
  * on our side, is a result with that verdict and its reasons; FALSE is
  * only for an error before anything could run.
@@ -119,6 +147,7 @@ typedef struct {
 gboolean pc_build_run(const PcBuildSpec *spec, PcBuildResult *result,
 		      GError **error);
 void pc_build_result_clear(PcBuildResult *result);
+void pc_build_stage_free(PcBuildStage *stage);
 
 /*
  * The first reproduce lines, the ones that make the tree built: fetch and

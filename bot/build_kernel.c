@@ -8,11 +8,21 @@
  * 6.12), `rustavailable` to tell our toolchain's faults from the tree's,
  * then a check that CONFIG_RUST really is y in the .config built: a build
  * with Rust silently off is never a pass.
+ *
+ * Then the stages (issue 12): the fast one ("rust": prepare, rust/, the
+ * Rust objects the .config enables and the objects the changed files
+ * reach, as kbuild lists them) and, for scope full, "make all" in the
+ * same output directory. Every compiler run goes through ccache, whose
+ * cache lives on the host under cache_dir.
  */
 #define G_LOG_DOMAIN "pullcheck-build"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "build_kernel.h"
 #include "fileio.h"
@@ -22,37 +32,71 @@
 
 /* allmodconfig's .config is about 300 KiB; one past this is no kernel's. */
 #define MAX_CONFIG_BYTES (16 * 1024 * 1024)
+/* What kbuild lists for a few thousand directories is a few MiB. */
+#define MAX_LISTING_BYTES (32 * 1024 * 1024)
+/* One argument of a command line (MAX_ARG_STRLEN is 128 KiB). */
+#define MAX_WALK_ARG 100000
+/* Where the host's cache_dir/ccache is mounted, read-write. */
+#define CCACHE_MOUNT "/tmp/ccache"
+#define CCACHE_CC "CC=ccache clang"
 
 const char pc_build_rust_fragment[] =
 	"CONFIG_RUST=y\n"
 	"CONFIG_RANDSTRUCT_NONE=y\n"
 	"# CONFIG_MODVERSIONS is not set\n";
 
-/* Kept identical between runs, so kbuild's output does not churn. */
-static const char *const KERNEL_ENV[] = {
-	"PATH=/usr/bin:/bin",
-	"HOME=/tmp",
-	"LANG=C.UTF-8",
-	"KBUILD_BUILD_USER=pullcheck",
-	"KBUILD_BUILD_HOST=pullcheck",
-	"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
-	NULL,
-};
-
-static gboolean make(PcBuildRun *b, const char *step, const char *const *targets,
-		     gboolean *ok)
+/*
+ * Kept identical between runs, so kbuild's output does not churn (the
+ * ccache variables reach no .cmd file). (transfer full)
+ */
+static GPtrArray *kernel_env(PcBuildRun *b)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autofree char *joined = g_strjoinv(" ", (char **)targets);
+	GPtrArray *env = g_ptr_array_new_with_free_func(g_free);
+	const char *const fixed[] = {
+		"PATH=/usr/bin:/bin",
+		"HOME=/tmp",
+		"LANG=C.UTF-8",
+		"KBUILD_BUILD_USER=pullcheck",
+		"KBUILD_BUILD_HOST=pullcheck",
+		"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
+		("CCACHE_DIR=" CCACHE_MOUNT),
+	};
 
-	pc_build_step_note(b, "make %s", joined);
+	for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
+		g_ptr_array_add(env, g_strdup(fixed[i]));
+	/* ccache reads a bare number as GB: say KiB. */
+	g_ptr_array_add(env, g_strdup_printf("CCACHE_MAXSIZE=%" G_GUINT64_FORMAT
+					     "Ki",
+					     b->spec->config->build_ccache_size >>
+						     10));
+	g_ptr_array_add(env, NULL);
+	return env;
+}
+
+/* make and what every make of a build is given; ccache compiles. */
+static GPtrArray *make_argv(PcBuildRun *b)
+{
+	GPtrArray *argv = g_ptr_array_new();
+
 	g_ptr_array_add(argv, "make");
 	g_ptr_array_add(argv, "LLVM=1");
+	g_ptr_array_add(argv, CCACHE_CC);
 	g_ptr_array_add(argv, "O=" PC_BUILDROOT_OUT);
 	g_ptr_array_add(argv, b->jobs);
 	g_ptr_array_add(argv,
 			"KCONFIG_ALLCONFIG=" PC_BUILDROOT_OUT "/"
 			PC_BUILD_FRAGMENT_NAME);
+	return argv;
+}
+
+static gboolean make(PcBuildRun *b, const char *step, const char *const *targets,
+		     gboolean *ok)
+{
+	g_autoptr(GPtrArray) argv = make_argv(b);
+	g_autoptr(GPtrArray) env = kernel_env(b);
+	g_autofree char *joined = g_strjoinv(" ", (char **)targets);
+
+	pc_build_step_note(b, "make %s", joined);
 	if (!g_strcmp0(step, "targets"))
 		g_ptr_array_add(argv, "-k");	/* every error, not the first */
 	for (const char *const *t = targets; *t; t++)
@@ -60,29 +104,52 @@ static gboolean make(PcBuildRun *b, const char *step, const char *const *targets
 	g_ptr_array_add(argv, NULL);
 	return pc_build_step_run(b, b->spec->config->build_root,
 				 PC_BUILDROOT_SRC, PC_BUILDROOT_OUT,
-				 (const char *const *)argv->pdata, KERNEL_ENV,
-				 ok);
+				 (const char *const *)argv->pdata,
+				 (const char *const *)env->pdata, ok);
 }
 
-static void set_reproduce(PcBuildRun *b, char **targets)
+/* @text as the body of a printf '...' format: \, %, ' and newlines escaped. */
+static char *printf_quoted(const char *text)
+{
+	GString *q = g_string_new(NULL);
+
+	for (const char *p = text; *p; p++) {
+		switch (*p) {
+		case '\\': g_string_append(q, "\\\\"); break;
+		case '%': g_string_append(q, "%%"); break;
+		case '\'': g_string_append(q, "'\\''"); break;
+		case '\n': g_string_append(q, "\\n"); break;
+		default: g_string_append_c(q, *p);
+		}
+	}
+	return g_string_free(q, FALSE);
+}
+
+/*
+ * What a maintainer runs to see the same: no ccache, their own -j, and
+ * the stage that gave the verdict (@stage NULL: none ran).
+ */
+static void set_reproduce(PcBuildRun *b, const PcBuildStage *stage)
 {
 	const PcBuildSpec *spec = b->spec;
-	g_autofree char *joined = targets ? g_strjoinv(" ", targets) : NULL;
+	g_autofree char *fragment = printf_quoted(b->result->fragment);
 	GPtrArray *r = g_ptr_array_new();
 
 	pc_build_source_lines(spec, r);
-	g_ptr_array_add(r, g_strdup("$ printf 'CONFIG_RUST=y\\nCONFIG_RANDSTRUCT_NONE=y"
-				    "\\n# CONFIG_MODVERSIONS is not set\\n' "
-				    ">rust.config"));
-	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out KCONFIG_ALLCONFIG="
-				    "$PWD/rust.config allmodconfig"));
+	g_ptr_array_add(r, g_strdup_printf("$ printf '%s' >rust.config",
+					   fragment));
+	g_ptr_array_add(r, g_strdup_printf("$ make LLVM=1 O=out KCONFIG_ALLCONFIG="
+					   "$PWD/rust.config %s",
+					   b->result->kconfig));
 	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out rustavailable"));
 	g_ptr_array_add(r, g_strdup("$ grep CONFIG_RUST= out/.config"));
-	if (targets) {
+	if (stage && !strcmp(stage->name, "rust")) {
+		g_autofree char *joined = g_strjoinv(" ", stage->targets);
+
 		g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out -j$(nproc) prepare"));
 		g_ptr_array_add(r, g_strdup_printf("$ make LLVM=1 O=out -j$(nproc) -k %s",
 						   joined));
-	} else {
+	} else if (stage) {
 		g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out -j$(nproc)"));
 	}
 	g_ptr_array_add(r, NULL);
@@ -253,6 +320,7 @@ static char *min_version(PcBuildRun *b, const char *tool)
 {
 	const char *const argv[] = { "sh", "scripts/min-tool-version.sh",
 				     tool, NULL };
+	g_autoptr(GPtrArray) env = kernel_env(b);
 	g_autofree char *said = NULL;
 	goffset from;
 	gboolean ok;
@@ -261,7 +329,7 @@ static char *min_version(PcBuildRun *b, const char *tool)
 	from = log_size(b);
 	if (!pc_build_step_run(b, b->spec->config->build_root,
 			       PC_BUILDROOT_SRC, PC_BUILDROOT_OUT, argv,
-			       KERNEL_ENV, &ok) || !ok)
+			       (const char *const *)env->pdata, &ok) || !ok)
 		return NULL;
 	said = log_since(b, from, 64);
 	return version_in(said);
@@ -301,17 +369,18 @@ static void rust_unavailable(PcBuildRun *b, const char *said)
 
 static gboolean configure(PcBuildRun *b)
 {
-	const char *const allmodconfig[] = { "allmodconfig", NULL };
+	const char *const kconfig[] = { b->result->kconfig, NULL };
 	const char *const rustavailable[] = { "rustavailable", NULL };
 	g_autofree char *said = NULL;
 	goffset from;
 	gboolean ok;
 
-	if (!make(b, "allmodconfig", allmodconfig, &ok))
+	if (!make(b, "config", kconfig, &ok))
 		return FALSE;
 	if (!ok) {
 		pc_reasons_add(b->result->reasons, "config-failed",
-			       PC_SEVERITY_ERROR, "make allmodconfig failed");
+			       PC_SEVERITY_ERROR, "make %s failed",
+			       b->result->kconfig);
 		pc_build_step_verdict(b->result, PC_VERDICT_FAIL);
 		return FALSE;
 	}
@@ -327,90 +396,334 @@ static gboolean configure(PcBuildRun *b)
 					  b->result);
 }
 
+/* --- the fast stage's targets -------------------------------------------- */
+
+/* Trees no Rust crate of the fast stage is looked for in. */
+static gboolean walk_skipped(const char *rel)
+{
+	const char *const skip[] = { "rust", "samples/rust", "tools",
+				     "Documentation", "scripts" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(skip); i++)
+		if (!strcmp(rel, skip[i]))
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * The .rs files of @src when the fetch gave no list: readdir's d_type
+ * says what is a directory; links are not followed.
+ */
+static void walk_rust_files(GPtrArray *files, const char *src,
+			    const char *rel, guint depth)
+{
+	g_autofree char *dir = g_build_filename(src, rel, NULL);
+	DIR *d = depth < 32 ? opendir(dir) : NULL;
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		g_autofree char *child = *rel ? g_build_filename(rel, e->d_name,
+								 NULL)
+					      : g_strdup(e->d_name);
+		struct stat st;
+
+		if (e->d_name[0] == '.' || walk_skipped(child))
+			continue;
+		if (e->d_type == DT_DIR ||
+		    (e->d_type == DT_UNKNOWN &&
+		     fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		     S_ISDIR(st.st_mode)))
+			walk_rust_files(files, src, child, depth + 1);
+		else if (g_str_has_suffix(e->d_name, ".rs"))
+			g_ptr_array_add(files, g_steal_pointer(&child));
+	}
+	if (d)
+		closedir(d);
+}
+
+/* "PC_DIRS=. a a/b ...", as long as one argument may be. (transfer full) */
+static char *walk_dirs_arg(char **dirs, guint *asked)
+{
+	GString *arg = g_string_new(PC_KBUILD_WALK_VAR "=");
+
+	*asked = 0;
+	for (char **d = dirs; *d; d++) {
+		if (arg->len + strlen(*d) + 1 > MAX_WALK_ARG)
+			break;
+		g_string_append_printf(arg, "%s%s", *asked ? " " : "", *d);
+		(*asked)++;
+	}
+	return g_string_free(arg, FALSE);
+}
+
+/*
+ * Asks kbuild, in the sandbox, what it builds in @dirs under the
+ * .config. NULL when the run could not be made (the build is then not
+ * checkable, and a reason says why); an empty listing when make said
+ * nothing of use. (transfer full)
+ */
+static PcKbuildListing *list_dirs(PcBuildRun *b, char **dirs, gboolean *run)
+{
+	g_autoptr(GPtrArray) argv = make_argv(b);
+	g_autoptr(GPtrArray) env = kernel_env(b);
+	g_autofree char *log = g_strconcat(b->spec->log_path, ".kbuild", NULL);
+	g_autofree char *arg = NULL;
+	g_autoptr(GMappedFile) map = NULL;
+	PcKbuildListing *listing;
+	guint asked;
+	gboolean ok;
+
+	arg = walk_dirs_arg(dirs, &asked);
+	g_ptr_array_add(argv, "-s");
+	for (const char *const *a = pc_kbuild_walk_args; *a; a++)
+		g_ptr_array_add(argv, (gpointer)*a);
+	g_ptr_array_add(argv, arg);
+	g_ptr_array_add(argv, "pc-walk");
+	g_ptr_array_add(argv, NULL);
+	*run = pc_build_step_run_quiet(b, b->spec->config->build_root,
+				       PC_BUILDROOT_SRC, PC_BUILDROOT_OUT,
+				       (const char *const *)argv->pdata,
+				       (const char *const *)env->pdata, log,
+				       &ok);
+	if (!*run) {
+		g_unlink(log);
+		return NULL;
+	}
+	map = g_mapped_file_new(log, FALSE, NULL);
+	listing = pc_kbuild_listing_parse(
+		map ? g_mapped_file_get_contents(map) : "",
+		map ? MIN(g_mapped_file_get_length(map), MAX_LISTING_BYTES) : 0);
+	g_unlink(log);
+	if (asked < g_strv_length(dirs))
+		pc_build_step_note(b, "kbuild was asked about %u of %u "
+				   "directories (the rest did not fit)",
+				   asked, g_strv_length(dirs));
+	return listing;
+}
+
+/*
+ * What the fast stage builds after prepare, chosen by kbuild (issue 12,
+ * §3): the .cmd files of this output directory name the objects a
+ * changed file reaches; kbuild's listing says which objects and
+ * directories the x86-64 build under this .config compiles at all.
+ * NULL when the listing could not be run. (transfer full)
+ */
+static char **fast_targets(PcBuildRun *b)
+{
+	const PcBuildSpec *spec = b->spec;
+	g_autoptr(GPtrArray) walked = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) paths = g_ptr_array_new();
+	g_auto(GStrv) dependents = NULL;
+	g_auto(GStrv) dirs = NULL;
+	g_autoptr(PcKbuildListing) listing = NULL;
+	const char *const *rust = spec->rust_files;
+	gboolean run;
+
+	if (!rust) {
+		walk_rust_files(walked, spec->src, "", 0);
+		g_ptr_array_add(walked, NULL);
+		rust = (const char *const *)walked->pdata;
+	}
+	dependents = pc_kbuild_cmd_dependents(spec->out, PC_BUILDROOT_SRC,
+					      spec->changed);
+	pc_build_step_lap(b, "the .cmd files");
+	for (const char *const *r = rust; *r; r++)
+		if (!g_str_has_prefix(*r, "rust/"))
+			g_ptr_array_add(paths, (gpointer)*r);
+	for (const char *const *c = spec->changed; c && *c; c++)
+		g_ptr_array_add(paths, (gpointer)*c);
+	for (char **d = dependents; *d; d++)
+		g_ptr_array_add(paths, *d);
+	g_ptr_array_add(paths, "samples/rust/Makefile");
+	g_ptr_array_add(paths, NULL);
+	dirs = pc_kbuild_walk_dirs((const char *const *)paths->pdata);
+	listing = list_dirs(b, dirs, &run);
+	if (!listing)
+		return NULL;
+	pc_build_step_lap(b, "the kbuild listing");
+	pc_build_step_note(b, "kbuild listed %u directories; the .cmd files "
+			   "of earlier builds tie %u objects to the changed "
+			   "files", g_strv_length(dirs),
+			   g_strv_length(dependents));
+	return pc_kbuild_fast_targets(listing, rust, spec->changed,
+				      (const char *const *)dependents);
+}
+
+/* --- the stages ------------------------------------------------------------ */
+
+static PcBuildStage *stage_begin(PcBuildRun *b, const char *name)
+{
+	PcBuildStage *stage = g_new0(PcBuildStage, 1);
+
+	stage->name = g_strdup(name);
+	g_ptr_array_add(b->result->stages, stage);
+	b->stage = stage->name;
+	return stage;
+}
+
+static void stage_end(PcBuildStage *stage, gint64 start, gboolean ok)
+{
+	stage->ok = ok;
+	stage->seconds = (g_get_monotonic_time() - start) / 1e6;
+}
+
+/*
+ * The fast stage: prepare, then every target with -k (every error, not
+ * just the first). FALSE when it could not run to its end.
+ */
+static gboolean fast_stage(PcBuildRun *b, gboolean *ok)
+{
+	const char *const prepare[] = { "prepare", NULL };
+	gint64 start = g_get_monotonic_time();
+	PcBuildStage *stage = stage_begin(b, "rust");
+
+	pc_build_step_note(b, "stage rust: prepare, rust/, the Rust objects "
+			   "and what the changed files reach");
+	stage->targets = fast_targets(b);
+	if (!stage->targets)
+		return FALSE;
+	if (!make(b, "prepare", prepare, ok))
+		return FALSE;
+	if (*ok && !make(b, "targets", (const char *const *)stage->targets, ok))
+		return FALSE;
+	stage_end(stage, start, *ok);
+	pc_build_step_note(b, "stage rust %s in %.0f s", *ok ? "passed" : "failed",
+			   stage->seconds);
+	return TRUE;
+}
+
+/* make all in the same output: vmlinux, the modules, modpost. */
+static gboolean full_stage(PcBuildRun *b, gboolean *ok)
+{
+	const char *const all[] = { "all", NULL };
+	gint64 start = g_get_monotonic_time();
+	PcBuildStage *stage = stage_begin(b, "full");
+
+	pc_build_step_note(b, "stage full: make all (vmlinux, modules, "
+			   "modpost)");
+	stage->targets = g_strdupv((char **)all);
+	if (!make(b, "all", all, ok))
+		return FALSE;
+	stage_end(stage, start, *ok);
+	pc_build_step_note(b, "stage full %s in %.0f s", *ok ? "passed" : "failed",
+			   stage->seconds);
+	return TRUE;
+}
+
+static void stage_failed(PcBuildRun *b, const PcBuildStage *stage)
+{
+	pc_reasons_add(b->result->reasons, "build-failed", PC_SEVERITY_ERROR,
+		       !strcmp(stage->name, "rust")
+			       ? "the fast stage (prepare, rust/ and the "
+				 "objects the changes reach) failed"
+			       : "the full build (make all: vmlinux, modules, "
+				 "modpost) failed");
+	pc_build_step_verdict(b->result, PC_VERDICT_FAIL);
+}
+
 /*
  * The base's build (PcBuildSpec.targets): prepare, then the tip's
  * targets, so that the two logs can be compared error by error.
  */
-static void compile_given(PcBuildRun *b)
+static const PcBuildStage *compile_given(PcBuildRun *b)
 {
 	const char *const prepare[] = { "prepare", NULL };
 	const char *const *targets = b->spec->targets;
 	gboolean all = g_strv_length((char **)targets) == 1 &&
 		       !strcmp(targets[0], "all");
+	gint64 start = g_get_monotonic_time();
+	PcBuildStage *stage = stage_begin(b, all ? "full" : "rust");
 	gboolean ok = TRUE;
 
+	stage->targets = g_strdupv((char **)targets);
 	b->result->targets = g_strdupv((char **)targets);
 	if (!all && !make(b, "prepare", prepare, &ok))
-		return;
+		return NULL;
 	if (ok && !make(b, "targets", targets, &ok))
-		return;
+		return NULL;
+	stage_end(stage, start, ok);
 	b->result->coverage = g_strdup(b->spec->coverage ? b->spec->coverage
 							 : b->result->scope);
 	if (!ok) {
 		pc_reasons_add(b->result->reasons, "build-failed",
 			       PC_SEVERITY_ERROR, "the build failed");
 		pc_build_step_verdict(b->result, PC_VERDICT_FAIL);
-		return;
+		return stage;
 	}
 	pc_build_step_verdict(b->result, PC_VERDICT_PASS);
+	return stage;
 }
 
-static void compile(PcBuildRun *b)
+/* The verdict is the last stage's that ran to its end. */
+static const PcBuildStage *compile(PcBuildRun *b)
 {
-	const char *const prepare[] = { "prepare", NULL };
-	g_auto(GStrv) targets = NULL;
+	PcBuildStage *stage;
 	gboolean ok;
 
-	if (!strcmp(b->result->scope, "rust")) {
-		g_autofree char *config = read_config(b->spec->out, b->result);
-
-		if (!config)
-			return;
-		targets = pc_kbuild_rust_targets(b->spec->src,
-						 b->spec->rust_files,
-						 b->spec->changed, config);
-		b->result->targets = g_strdupv(targets);
-		pc_build_step_lap(b, "rust targets");
-		if (!make(b, "prepare", prepare, &ok))
-			return;
-		if (ok && !make(b, "targets", (const char *const *)targets, &ok))
-			return;
-	} else {
-		const char *const all[] = { "all", NULL };
-
-		b->result->targets = g_strdupv((char **)all);
-		if (!make(b, "all", all, &ok))
-			return;
-	}
-	b->result->coverage = g_strdup(b->result->scope);
+	if (!fast_stage(b, &ok))
+		return NULL;
+	stage = b->result->stages->pdata[0];
+	b->result->coverage = g_strdup("rust");
+	b->result->targets = g_strdupv(stage->targets);
 	if (!ok) {
-		pc_reasons_add(b->result->reasons, "build-failed",
-			       PC_SEVERITY_ERROR, "the %s-scope build failed",
-			       b->result->scope);
-		pc_build_step_verdict(b->result, PC_VERDICT_FAIL);
-		return;
+		stage_failed(b, stage);
+		return stage;
+	}
+	if (!strcmp(b->result->scope, "rust")) {
+		pc_reasons_add(b->result->reasons, "scope", PC_SEVERITY_INFO,
+			       "scope rust: prepare, rust/, every Rust object "
+			       "and the objects the changes reach were built, "
+			       "not all of vmlinux and the modules");
+		pc_build_step_verdict(b->result, PC_VERDICT_PASS);
+		return stage;
+	}
+	if (!full_stage(b, &ok))
+		return stage;
+	stage = b->result->stages->pdata[1];
+	g_free(b->result->coverage);
+	b->result->coverage = g_strdup("full");
+	g_strfreev(b->result->targets);
+	b->result->targets = g_strdupv(stage->targets);
+	if (!ok) {
+		stage_failed(b, stage);
+		return stage;
 	}
 	pc_reasons_add(b->result->reasons, "scope", PC_SEVERITY_INFO,
-		       !strcmp(b->result->scope, "rust")
-			       ? "scope rust: prepare, rust/ and every Rust "
-				 "object and changed C object were built, not "
-				 "all of vmlinux and the modules"
-			       : "scope full: vmlinux and all modules were built");
+		       "scope full: vmlinux, all modules and modpost were "
+		       "built (%s)", b->result->kconfig);
 	pc_build_step_verdict(b->result, PC_VERDICT_PASS);
+	return stage;
+}
+
+/* cache_dir/ccache, made if missing; NULL (no ccache) if it cannot be. */
+static char *ccache_dir(PcBuildRun *b)
+{
+	char *dir = g_build_filename(b->spec->config->build_cache_dir,
+				     "ccache", NULL);
+
+	if (g_mkdir_with_parents(dir, 0755) == 0)
+		return dir;
+	pc_build_step_note(b, "%s: %s", dir, g_strerror(errno));
+	g_free(dir);
+	return NULL;
 }
 
 void pc_build_kernel_recipe(PcBuildRun *b)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *cache = NULL;
+	const PcBuildStage *stage = NULL;
 
 	b->result->scope = g_strdup(b->spec->config->build_scope);
-	b->result->kconfig = g_strdup("allmodconfig");
-	b->result->fragment = g_strdup(pc_build_rust_fragment);
+	b->result->kconfig = g_strdup(b->spec->config->build_kconfig);
+	b->result->fragment = g_strdup(b->fragment ? b->fragment
+						   : pc_build_rust_fragment);
 	if (!pc_buildroot_check(b->spec->config->build_root, &error) ||
 	    !pc_buildroot_toolchain(b->spec->config->build_root,
 				    &b->result->toolchain, &error)) {
 		pc_reasons_add(b->result->reasons, "toolchain-missing",
 			       PC_SEVERITY_INFRA, "%s", error->message);
+		set_reproduce(b, NULL);
 		return;
 	}
 	pc_build_step_lap(b, "build root and toolchain");
@@ -418,12 +731,20 @@ void pc_build_kernel_recipe(PcBuildRun *b)
 			   b->result->toolchain.rustc,
 			   b->result->toolchain.bindgen,
 			   b->result->toolchain.clang, b->result->toolchain.lld);
-	if (configure(b) && !b->spec->configure_only) {
-		if (b->spec->targets)
-			compile_given(b);
-		else
-			compile(b);
+	cache = ccache_dir(b);
+	if (!cache) {
+		pc_reasons_add(b->result->reasons, "build-setup",
+			       PC_SEVERITY_INFRA,
+			       "the compiler cache cannot be made under %s",
+			       b->spec->config->build_cache_dir);
+		set_reproduce(b, NULL);
+		return;
 	}
-	set_reproduce(b, !strcmp(b->result->scope, "rust") ? b->result->targets
-							  : NULL);
+	b->cache = cache;
+	b->cache_mount = CCACHE_MOUNT;
+	if (configure(b) && !b->spec->configure_only)
+		stage = b->spec->targets ? compile_given(b) : compile(b);
+	set_reproduce(b, stage);
+	b->cache = NULL;
+	b->stage = NULL;
 }

@@ -27,9 +27,24 @@ void pc_build_step_lap(PcBuildRun *b, const char *step)
 	b->lap = now;
 }
 
+/*
+ * A line of progress for the caller (pullcheck status shows the last),
+ * with the stage it belongs to in front.
+ */
+static void stage_line(const char *line, gpointer data)
+{
+	PcBuildRun *b = data;
+	g_autofree char *tagged = NULL;
+
+	if (b->stage)
+		tagged = g_strdup_printf("[%s] %s", b->stage, line);
+	b->spec->on_line(tagged ? tagged : line, b->spec->on_line_data);
+}
+
 void pc_build_step_note(PcBuildRun *b, const char *fmt, ...)
 {
 	g_autofree char *line = NULL;
+	g_autofree char *marked = NULL;
 	va_list ap;
 	int fd;
 
@@ -37,6 +52,10 @@ void pc_build_step_note(PcBuildRun *b, const char *fmt, ...)
 	line = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	g_message("%s", line);
+	if (b->spec->on_line) {
+		marked = g_strconcat("### pullcheck: ", line, NULL);
+		stage_line(marked, b);
+	}
 	fd = open(b->spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 		  0644);
 	if (fd < 0)
@@ -197,10 +216,10 @@ static gboolean out_of_space(PcBuildRun *b)
 	return TRUE;
 }
 
-gboolean pc_build_step_run(PcBuildRun *b, const char *root,
-			   const char *src_mount, const char *out_mount,
-			   const char *const *argv, const char *const *env,
-			   gboolean *ok)
+static gboolean run_step(PcBuildRun *b, const char *root,
+			 const char *src_mount, const char *out_mount,
+			 const char *const *argv, const char *const *env,
+			 const char *quiet_log, gboolean *ok)
 {
 	const PcBuildSpec *spec = b->spec;
 	g_autoptr(GPtrArray) hide = secret_paths(spec->config);
@@ -212,17 +231,19 @@ gboolean pc_build_step_run(PcBuildRun *b, const char *root,
 		.src_mount = src_mount,
 		.out = spec->out,
 		.out_mount = out_mount,
+		.cache = b->cache,
+		.cache_mount = b->cache_mount,
 		.argv = argv,
 		.env = env,
 		.timeout_s = seconds_left(b),
 		.max_memory = 16ull << 30,
 		.max_file_size = 16ull << 30,
 		.max_procs = 8192,
-		.log_path = spec->log_path,
-		.log_append = TRUE,
+		.log_path = quiet_log ? quiet_log : spec->log_path,
+		.log_append = !quiet_log,
 		.max_log_bytes = MAX_LOG_BYTES,
-		.on_line = spec->on_line,
-		.on_line_data = spec->on_line_data,
+		.on_line = quiet_log || !spec->on_line ? NULL : stage_line,
+		.on_line_data = b,
 		.cancellable = spec->cancellable,
 	};
 	PcSandboxResult res;
@@ -260,6 +281,24 @@ gboolean pc_build_step_run(PcBuildRun *b, const char *root,
 	}
 	*ok = res.exit_status == 0;
 	return *ok || !out_of_space(b);
+}
+
+gboolean pc_build_step_run(PcBuildRun *b, const char *root,
+			   const char *src_mount, const char *out_mount,
+			   const char *const *argv, const char *const *env,
+			   gboolean *ok)
+{
+	return run_step(b, root, src_mount, out_mount, argv, env, NULL, ok);
+}
+
+gboolean pc_build_step_run_quiet(PcBuildRun *b, const char *root,
+				 const char *src_mount, const char *out_mount,
+				 const char *const *argv,
+				 const char *const *env, const char *log_path,
+				 gboolean *ok)
+{
+	return run_step(b, root, src_mount, out_mount, argv, env, log_path,
+			ok);
 }
 
 void pc_build_step_verdict(PcBuildResult *result, const char *verdict)

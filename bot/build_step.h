@@ -19,6 +19,13 @@ typedef struct {
 	gint64 deadline;	/* monotonic, µs */
 	char *jobs;		/* "-jN" */
 	gint64 lap;		/* when the last step ended, for the debug log */
+	/* The stage running ("rust", "full"), named in each progress line. */
+	const char *stage;
+	/* The fragment the config target is given (build.c reads it). */
+	const char *fragment;
+	/* A read-write directory kept between builds (ccache); NULL: none. */
+	const char *cache;
+	const char *cache_mount;
 } PcBuildRun;
 
 /* How long a step of our own took, for G_MESSAGES_DEBUG=pullcheck-build. */
@@ -39,6 +46,17 @@ gboolean pc_build_step_run(PcBuildRun *b, const char *root,
 			   const char *src_mount, const char *out_mount,
 			   const char *const *argv, const char *const *env,
 			   gboolean *ok);
+
+/*
+ * pc_build_step_run(), with the output going to @log_path (replaced) and
+ * to no on_line callback: for a step whose output pullcheck reads
+ * itself, not one a maintainer reads in the build log.
+ */
+gboolean pc_build_step_run_quiet(PcBuildRun *b, const char *root,
+				 const char *src_mount, const char *out_mount,
+				 const char *const *argv,
+				 const char *const *env, const char *log_path,
+				 gboolean *ok);
 
 /*
  * Empties the output directory @out, keeping the directory (it may be a

@@ -8,6 +8,7 @@
  */
 #define G_LOG_DOMAIN "pullcheck-buildroot"
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -20,7 +21,7 @@ G_DEFINE_QUARK(pc-buildroot-error-quark, pc_buildroot_error)
 const char *const pc_buildroot_packages[] = {
 	"rustc", "rust-src", "bindgen", "clang", "lld", "llvm", "make", "bc",
 	"bison", "flex", "libelf-dev", "libssl-dev", "gcc", "libc6-dev",
-	"python3", "cpio", "kmod", NULL,
+	"python3", "cpio", "kmod", "ccache", NULL,
 };
 
 /* Written last, so its presence means the root was finished. */
@@ -36,24 +37,72 @@ static char *marker_text(void)
 			       pkgs);
 }
 
-gboolean pc_buildroot_check(const char *root, GError **error)
+/*
+ * The packages of today's list that the marker @have does not name.
+ * NULL when @have is no marker of this suite. (transfer full)
+ */
+static char **missing_packages(const char *have)
+{
+	g_autofree char *suite = g_strdup_printf("suite=%s\npackages=",
+						 PC_BUILDROOT_SUITE);
+	g_auto(GStrv) listed = NULL;
+	g_autofree char *line = NULL;
+	GPtrArray *missing;
+	const char *rest;
+
+	if (!g_str_has_prefix(have, suite))
+		return NULL;
+	rest = have + strlen(suite);
+	line = g_strndup(rest, strcspn(rest, "\n"));
+	listed = g_strsplit(line, ",", -1);
+	missing = g_ptr_array_new();
+	for (const char *const *p = pc_buildroot_packages; *p; p++)
+		if (!g_strv_contains((const char *const *)listed, *p))
+			g_ptr_array_add(missing, g_strdup(*p));
+	g_ptr_array_add(missing, NULL);
+	return (char **)g_ptr_array_free(missing, FALSE);
+}
+
+static gboolean check_marker(const char *root, char ***missing,
+			     GError **error)
 {
 	g_autofree char *marker = g_build_filename(root, MARKER, NULL);
-	g_autofree char *want = marker_text();
 	g_autofree char *have = NULL;
-	const char *const points[] = { PC_BUILDROOT_SRC, PC_BUILDROOT_OUT };
+	g_auto(GStrv) lacks = NULL;
+	g_autofree char *names = NULL;
 
-	if (!g_file_get_contents(marker, &have, NULL, NULL) ||
-	    strcmp(have, want)) {
+	if (!g_file_get_contents(marker, &have, NULL, NULL)) {
 		g_set_error(error, PC_BUILDROOT_ERROR,
 			    PC_BUILDROOT_ERROR_MISSING,
-			    have ? "the build root %s was made with other "
-				   "packages; remove it and run setup-root"
-				 : "no complete build root at %s (run "
-				   "pullcheck setup-root)",
-			    root);
+			    "no complete build root at %s (run pullcheck "
+			    "setup-root)", root);
 		return FALSE;
 	}
+	lacks = missing_packages(have);
+	if (!lacks) {
+		g_set_error(error, PC_BUILDROOT_ERROR,
+			    PC_BUILDROOT_ERROR_MISSING,
+			    "the build root %s was made with other packages; "
+			    "remove it and run setup-root", root);
+		return FALSE;
+	}
+	if (!*lacks)
+		return TRUE;
+	names = g_strjoinv(", ", lacks);
+	g_set_error(error, PC_BUILDROOT_ERROR, PC_BUILDROOT_ERROR_PACKAGES,
+		    "the build root %s lacks %s: run pullcheck setup-root to "
+		    "add %s", root, names, lacks[1] ? "them" : "it");
+	if (missing)
+		*missing = g_steal_pointer(&lacks);
+	return FALSE;
+}
+
+gboolean pc_buildroot_check(const char *root, GError **error)
+{
+	const char *const points[] = { PC_BUILDROOT_SRC, PC_BUILDROOT_OUT };
+
+	if (!check_marker(root, NULL, error))
+		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(points); i++) {
 		g_autofree char *p = g_build_filename(root, points[i], NULL);
 
@@ -140,15 +189,72 @@ static gboolean finish_root(const char *partial, GError **error)
 	return g_file_set_contents(marker, text, -1, error);
 }
 
+/*
+ * apt in the root itself, with the network (the host's resolv.conf) and
+ * the root writable: the mirror and keys are the ones mmdebstrap left
+ * there. The package names are ours, never a mail's.
+ */
+static gboolean add_packages(const char *root, char **packages,
+			     GError **error)
+{
+	static const char script[] =
+		"apt-get -qq -o APT::Sandbox::User=root update && "
+		"apt-get -qq -y -o APT::Sandbox::User=root "
+		"--no-install-recommends install \"$@\" && apt-get clean";
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autofree char *names = g_strjoinv(" ", packages);
+	const char *const fixed[] = {
+		"bwrap", "--bind", root, "/", "--dev", "/dev", "--proc", "/proc",
+		"--tmpfs", "/tmp", "--ro-bind", "/etc/resolv.conf",
+		"/etc/resolv.conf", "--die-with-parent", "--clearenv",
+		"--setenv", "PATH", "/usr/sbin:/usr/bin:/sbin:/bin",
+		"--setenv", "DEBIAN_FRONTEND", "noninteractive", "--",
+		"/bin/sh", "-c", script, "sh",
+	};
+
+	fprintf(stderr, "pullcheck setup-root: adding %s to %s\n", names, root);
+	for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
+		g_ptr_array_add(argv, (gpointer)fixed[i]);
+	for (char **p = packages; *p; p++)
+		g_ptr_array_add(argv, *p);
+	g_ptr_array_add(argv, NULL);
+	proc = g_subprocess_newv((const char *const *)argv->pdata,
+				 G_SUBPROCESS_FLAGS_NONE, error);
+	if (!proc || !g_subprocess_wait_check(proc, NULL, error)) {
+		g_prefix_error(error, "adding %s to the build root %s: ", names,
+			       root);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A root made before a package joined the list gets it, then its marker. */
+static gboolean upgrade_root(const char *root, char **missing, GError **error)
+{
+	g_autofree char *marker = g_build_filename(root, MARKER, NULL);
+	g_autofree char *text = marker_text();
+
+	return add_packages(root, missing, error) &&
+	       g_file_set_contents(marker, text, -1, error);
+}
+
 gboolean pc_buildroot_create(const char *root, gboolean *made,
 			     GError **error)
 {
 	g_autofree char *partial = g_strconcat(root, ".partial", NULL);
 	g_autofree char *mirror = NULL;
+	g_auto(GStrv) missing = NULL;
 
 	*made = FALSE;
 	if (pc_buildroot_check(root, NULL))
 		return TRUE;
+	if (!check_marker(root, &missing, NULL) && missing) {
+		if (!upgrade_root(root, missing, error))
+			return FALSE;
+		*made = TRUE;
+		return pc_buildroot_check(root, error);
+	}
 	if (g_file_test(root, G_FILE_TEST_EXISTS)) {
 		g_set_error(error, PC_BUILDROOT_ERROR, PC_BUILDROOT_ERROR_CREATE,
 			    "%s exists but is not a complete build root; "

@@ -18,6 +18,8 @@ typedef enum {
 	PC_BUILDROOT_ERROR_MIRROR,	/* apt names no Debian mirror */
 	PC_BUILDROOT_ERROR_CREATE,	/* mmdebstrap failed */
 	PC_BUILDROOT_ERROR_TOOL,	/* a tool in the root does not run */
+	PC_BUILDROOT_ERROR_PACKAGES,	/* complete, but made before a package
+					 * joined the list: setup-root adds it */
 } PcBuildrootError;
 
 /* Where the sandbox mounts things; they exist in every complete root. */
@@ -40,14 +42,19 @@ void pc_toolchain_clear(PcToolchain *tc);
 
 /*
  * TRUE if @root was completed by pc_buildroot_create() with today's
- * package list and has its mount points; else FALSE with why.
+ * package list (or more) and has its mount points; else FALSE with why:
+ * PC_BUILDROOT_ERROR_PACKAGES names the packages it lacks, and that
+ * setup-root adds them.
  */
 gboolean pc_buildroot_check(const char *root, GError **error);
 
 /*
  * Makes the root at @root unless it is complete already (*@made is then
  * FALSE). Builds in "@root.partial" and renames, so an interrupted run
- * never leaves a root that looks complete. Progress goes to stderr.
+ * never leaves a root that looks complete. A root that only lacks
+ * packages of today's list gets them, from the mirror the root names,
+ * and its marker is written anew after (*@made is TRUE). Progress goes
+ * to stderr.
  */
 gboolean pc_buildroot_create(const char *root, gboolean *made,
 			     GError **error);

@@ -58,9 +58,16 @@ static void complain(const char *format, ...)
 }
 
 /* Build progress on stderr: what make is doing, a line at a time. */
+/* make's steps and pullcheck's own notes, "[stage] " in front of each. */
 static void show_progress(const char *line, gpointer data)
 {
-	if (g_str_has_prefix(line, "  ") || g_str_has_prefix(line, "make")) {
+	const char *rest = line;
+	const char *end = line[0] == '[' ? strstr(line, "] ") : NULL;
+
+	if (end)
+		rest = end + 2;
+	if (g_str_has_prefix(rest, "  ") || g_str_has_prefix(rest, "make") ||
+	    g_str_has_prefix(rest, "### pullcheck: ")) {
 		print_escaped(stderr, line, PC_TERMINAL_LINE);
 		fputc('\n', stderr);
 	}

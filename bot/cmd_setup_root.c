@@ -23,7 +23,9 @@ int pc_cmd_setup_root(int argc, char **argv)
 		"builds run in, at [build] root,\nwith mmdebstrap from the "
 		"Debian mirror apt uses on this host (about 2 GB,\na few "
 		"minutes), then prints the toolchain versions in it. A second "
-		"run on a\ncomplete root changes nothing.",
+		"run on a\ncomplete root changes nothing; a root made before a "
+		"package joined the list\n(ccache) gets it, with apt in the "
+		"root.",
 		NULL, &status);
 	if (!config)
 		return status;
@@ -36,7 +38,8 @@ int pc_cmd_setup_root(int argc, char **argv)
 		return PC_EXIT_FAILURE;
 	}
 	printf("%s: %s\n", config->build_root,
-	       made ? "made" : "complete already, nothing to do");
+	       made ? "made (or given what it lacked)"
+		    : "complete already, nothing to do");
 	if (!pc_buildroot_toolchain(config->build_root, &tc, &error)) {
 		fprintf(stderr, "pullcheck setup-root: %s\n", error->message);
 		return PC_EXIT_FAILURE;

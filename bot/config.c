@@ -21,6 +21,7 @@ typedef enum {
 	T_UINT,		/* 0 .. max */
 	T_SIZE,		/* bytes, with an optional K, M or G */
 	T_LIST,		/* ';'-separated, GLib's list syntax */
+	T_NAME,		/* letters, digits, '_' and '-' only: a make target */
 } KeyType;
 
 typedef struct {
@@ -121,6 +122,11 @@ static const Key KEYS[] = {
 	/* A tmpfs is memory: a build may not take half of it through /tmp. */
 	KEY_NUM("build", "tmp_size", T_SIZE, build_tmp_size, "1G", 1 << 20,
 		G_GUINT64_CONSTANT(1) << 40),
+	/* The config target, always with the Rust fragment (issue 12). */
+	KEY("build", "kconfig", T_NAME, build_kconfig, "allmodconfig"),
+	KEY("build", "kconfig_extra", T_OPTIONAL, build_kconfig_extra, NULL),
+	KEY_NUM("build", "ccache_size", T_SIZE, build_ccache_size, "20G",
+		1 << 20, G_GUINT64_CONSTANT(1) << 44),
 	KEY_NUM("build", "retries", T_UINT, build_retries, "3", 0, 100),
 	KEY_NUM("build", "retry_delay", T_UINT, build_retry_delay, "300", 1,
 		86400),
@@ -226,6 +232,9 @@ static gboolean parse_size(const char *s, guint64 *out)
 	return TRUE;
 }
 
+#define NAME_CHARS \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+
 static gboolean enum_has(const char *choices, const char *value)
 {
 	g_auto(GStrv) list = g_strsplit(choices, "|", -1);
@@ -250,6 +259,18 @@ static gboolean set_value(PcConfig *c, const Key *k, const char *value,
 				    "%s must not be empty", k->key);
 			return FALSE;
 		}
+		return TRUE;
+	case T_NAME:
+		if (!*value || *value == '-' || value[strspn(value, NAME_CHARS)]) {
+			g_set_error(error, PC_CONFIG_ERROR, PC_CONFIG_ERROR_VALUE,
+				    "%s is \"%s\"; it must be a make target: "
+				    "letters, digits, _ and - only, not "
+				    "starting with -", k->key,
+				    value);
+			return FALSE;
+		}
+		g_free(*(char **)field);
+		*(char **)field = g_strdup(value);
 		return TRUE;
 	case T_ENUM:
 		if (!enum_has(k->choices, value)) {
@@ -465,6 +486,7 @@ void pc_config_dump(const PcConfig *c, GString *out)
 		case T_STRING:
 		case T_OPTIONAL:
 		case T_ENUM:
+		case T_NAME:
 			if (*(char *const *)field)
 				g_string_append(out, *(char *const *)field);
 			break;

@@ -66,6 +66,9 @@ typedef struct {
 	guint build_timeout;
 	char *build_cache_dir;
 	guint64 build_tmp_size;	/* bytes of /tmp inside the sandbox */
+	char *build_kconfig;	/* the config target: allmodconfig, ... */
+	char *build_kconfig_extra;	/* a file of lines added to the fragment */
+	guint64 build_ccache_size;	/* of cache_dir/ccache, ccache's max_size */
 	guint build_retries;	/* infra failures retried before reporting */
 	guint build_retry_delay;	/* seconds before the first retry */
 

@@ -233,9 +233,7 @@ static void keep_config(const char *out, const char *log_path)
 static void build_step(const PcConfig *config, const PcJobOptions *options,
 		       PcJobRun *run)
 {
-	g_autofree char *name = g_strconcat("out-", config->fetch_tree, NULL);
-	g_autofree char *out = g_build_filename(config->build_cache_dir, name,
-						NULL);
+	g_autofree char *out = pc_build_out_dir(config, config->fetch_tree);
 	g_autofree char *log = g_build_filename(config->build_cache_dir, "logs",
 						NULL);
 	g_autofree char *log_path = NULL;

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kbuild: what a kernel tree's .config and kbuild Makefiles say, read
- * without running make, for the kernel recipe's rust scope.
+ * kbuild: what a kernel tree's .config says, what kbuild lists for it,
+ * and what the .cmd files kbuild writes beside every object say it was
+ * made from: the kernel recipe's choice of targets (issue 12). kbuild
+ * is the only judge of what an x86-64 build compiles; nothing here
+ * reads a Makefile.
  */
 #define G_LOG_DOMAIN "pullcheck-build"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "kbuild.h"
@@ -75,184 +80,246 @@ char *pc_kbuild_explain_rust_off(const char *src, const char *config_text)
 	return g_string_free(out, FALSE);
 }
 
-static gboolean symbol_on(const char *config_text, const char *symbol)
-{
-	g_autofree char *v = pc_kbuild_config_value(config_text, symbol);
-
-	return !strcmp(v, "y") || !strcmp(v, "m");
-}
-
-/* "$(CONFIG_FOO)" at @s: FOO, else NULL. (transfer full) */
-static char *config_ref(const char *s)
-{
-	const char *end;
-
-	if (!g_str_has_prefix(s, "$(CONFIG_"))
-		return NULL;
-	s += strlen("$(CONFIG_");
-	end = strchr(s, ')');
-	return end ? g_strndup(s, end - s) : NULL;
-}
+/* --- what kbuild lists --------------------------------------------------- */
 
 /*
- * Whether an ifdef/ifndef/ifeq/ifneq line holds under @config. Only the
- * forms kbuild Makefiles use on CONFIG_ symbols are understood; any
- * other condition counts as true.
+ * One make run lists every directory asked for: the top Makefile's
+ * $(build)=DIR descends into each with kbuild's own Makefile.build, which
+ * reads the directory's Makefile under the .config and leaves the
+ * subdirectories it would descend into and the objects it would build
+ * in subdir-ym, real-obj-y (with lib-y) and real-obj-m.
  */
-static gboolean condition_holds(const char *line, const char *config)
+const char *const pc_kbuild_walk_args[] = {
+	"--eval",
+	"pc-walk: ; $(Q)$(foreach d,$(" PC_KBUILD_WALK_VAR "),"
+	"$(MAKE) $(build)=$(d) pc-list;)",
+	"--eval",
+	"pc-list: ; @echo \"PCLIST $(obj): $(subdir-ym) | $(real-obj-y) "
+	"$(lib-y) | $(real-obj-m)\"",
+	NULL,
+};
+
+/* Each .cmd is some 60 KiB (one line per header); one past this is no kbuild's. */
+#define MAX_CMD_BYTES (4 * 1024 * 1024)
+/* An allmodconfig O= holds some 40,000; a hostile build may make more. */
+#define MAX_CMD_FILES 1000000
+#define MAX_DEPTH 64
+/* Past this many objects, the fast stage asks for their directories. */
+#define MAX_FAST_OBJECTS 3000
+
+gboolean pc_kbuild_path_ok(const char *path)
 {
-	gboolean negate = g_str_has_prefix(line, "ifndef") ||
-			  g_str_has_prefix(line, "ifneq");
-	const char *arg = line + strcspn(line, " \t(");
-	g_autofree char *sym = NULL;
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+,-/";
+	g_auto(GStrv) parts = NULL;
 
-	arg += strspn(arg, " \t(");
-	if (g_str_has_prefix(line, "ifdef") || g_str_has_prefix(line, "ifndef")) {
-		if (!g_str_has_prefix(arg, "CONFIG_"))
-			return TRUE;
-		sym = g_strndup(arg + 7, strcspn(arg + 7, " \t"));
-		return symbol_on(config, sym) != negate;
-	}
-	/* ifeq ($(CONFIG_X),y), ($(CONFIG_X),m), ($(CONFIG_X),) */
-	sym = config_ref(arg);
-	if (!sym || !strchr(arg, ','))
-		return TRUE;
-	{
-		const char *want = strchr(arg, ',') + 1;
-		g_autofree char *v = pc_kbuild_config_value(config, sym);
-		gboolean equal;
-
-		if (*want == ')')
-			equal = !strcmp(v, "n");
-		else if (!g_str_has_prefix(want, "y)") &&
-			 !g_str_has_prefix(want, "m)"))
-			return TRUE;
-		else
-			equal = v[0] == want[0] && !v[1];
-		return equal != negate;
-	}
+	if (!*path || path[strspn(path, ok)] || path[0] == '-' ||
+	    path[0] == '/' || strlen(path) > 1024)
+		return FALSE;
+	parts = g_strsplit(path, "/", -1);
+	for (char **p = parts; *p; p++)
+		if (!strcmp(*p, "..") || (!**p && p[1]))
+			return FALSE;
+	return TRUE;
 }
 
-static gboolean has_word(const char *text, const char *word)
+/* The directory of @path, "." at the top. (transfer full) */
+static char *dir_of(const char *path)
 {
-	gsize n = strlen(word);
+	const char *slash = strrchr(path, '/');
 
-	for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
-		if ((p == text || g_ascii_isspace(p[-1])) &&
-		    (!p[n] || g_ascii_isspace(p[n])))
-			return TRUE;
-	return FALSE;
+	return slash ? g_strndup(path, slash - path) : g_strdup(".");
 }
 
-static gboolean object_configured(const char *src, const char *dir,
-				  const char *objo, const char *config,
-				  guint depth);
-
-/*
- * An assignment "LHS += ... OBJ ..." that builds @objo: obj-y, lib-y and
- * their $(CONFIG_X) forms directly; "name-y", "name-objs" and
- * "name-$(CONFIG_X)" as a part of name.o, which must then be built too.
- */
-static gboolean assignment_builds(const char *src, const char *dir,
-				  const char *lhs, const char *config,
-				  guint depth)
+static gint compare_str(gconstpointer a, gconstpointer b)
 {
-	const char *dash = strrchr(lhs, '-');
-	g_autofree char *sym = NULL, *name = NULL, *composite = NULL;
-
-	if (!dash)
-		return FALSE;
-	sym = config_ref(dash + 1);
-	if (sym && !symbol_on(config, sym))
-		return FALSE;
-	if (!sym && strcmp(dash + 1, "y") && strcmp(dash + 1, "m") &&
-	    strcmp(dash + 1, "objs"))
-		return FALSE;
-	if (g_str_has_prefix(lhs, "obj-") || g_str_has_prefix(lhs, "lib-"))
-		return TRUE;
-	name = g_strndup(lhs, dash - lhs);
-	composite = g_strconcat(name, ".o", NULL);
-	return object_configured(src, dir, composite, config, depth + 1);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/*
- * The Makefile (or Kbuild) of @dir, relative to @src, as logical lines:
- * continuations joined. One that is refused (a link, not a regular file,
- * too large) is logged and counts as none: its objects are not asked for.
- */
-static char **makefile_lines(const char *src, const char *dir)
+/* The keys of @set, sorted. (transfer full; NULL-terminated) */
+static char **sorted_keys(GHashTable *set)
 {
-	const char *const names[] = { "Kbuild", "Makefile" };
+	GPtrArray *a = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer key;
 
-	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-		g_autofree char *path = g_build_filename(dir, names[i], NULL);
-		g_autofree char *text = NULL;
-		g_auto(GStrv) parts = NULL;
-		g_autoptr(GError) error = NULL;
+	g_hash_table_iter_init(&it, set);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_ptr_array_add(a, g_strdup(key));
+	g_ptr_array_sort(a, compare_str);
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
 
-		if (!pc_fileio_read_below(src, path, MAX_KBUILD_FILE_BYTES,
-					  &text, NULL, &error)) {
-			if (!g_error_matches(error, G_FILE_ERROR,
-					     G_FILE_ERROR_NOENT))
-				g_warning("rust targets: %s", error->message);
+char **pc_kbuild_walk_dirs(const char *const *paths)
+{
+	g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash,
+							   g_str_equal, g_free,
+							   NULL);
+
+	g_hash_table_add(dirs, g_strdup("."));
+	for (const char *const *p = paths; p && *p; p++) {
+		char *d;
+
+		if (!pc_kbuild_path_ok(*p))
 			continue;
+		d = dir_of(*p);
+		while (strcmp(d, ".") && !g_hash_table_contains(dirs, d)) {
+			char *up = dir_of(d);
+
+			g_hash_table_add(dirs, d);
+			d = up;
 		}
-		parts = g_strsplit(text, "\\\n", -1);
-		g_free(text);
-		text = g_strjoinv(" ", parts);
-		return g_strsplit(text, "\n", -1);
+		g_free(d);
 	}
-	return NULL;
+	return sorted_keys(dirs);
 }
 
-/*
- * Whether kbuild builds @objo in @dir under @config: a small reading of
- * the directory's Makefile (assignments, ifdef/ifeq on CONFIG_ symbols).
- * Asking make for one object the .config does not build fails with
- * errors that are not the pull request's, so only these are asked for.
- */
-static gboolean object_configured(const char *src, const char *dir,
-				  const char *objo, const char *config,
-				  guint depth)
+struct _PcKbuildListing {
+	/* dir -> its subdirectories (a set) */
+	GHashTable *subdirs;
+	/* object -> the directory that lists it */
+	GHashTable *objects;
+	/* dir -> its objects, in kbuild's order (GPtrArray of borrowed) */
+	GHashTable *dir_objects;
+};
+
+static void add_words(PcKbuildListing *l, const char *dir, const char *text,
+		      gboolean subdirs)
 {
-	g_auto(GStrv) lines = depth < 3 ? makefile_lines(src, dir) : NULL;
-	gboolean stack[32];
-	guint top = 0, off = 0;
+	g_auto(GStrv) words = g_strsplit_set(text, " \t", -1);
+	GHashTable *subs = g_hash_table_lookup(l->subdirs, dir);
+	GPtrArray *objs = g_hash_table_lookup(l->dir_objects, dir);
 
-	for (char **l = lines; l && *l; l++) {
-		char *line = g_strstrip(*l);
-		char *op;
+	for (char **w = words; *w; w++) {
+		gsize n = strlen(*w);
 
-		if (g_str_has_prefix(line, "if") && top < G_N_ELEMENTS(stack)) {
-			stack[top] = condition_holds(line, config);
-			off += !stack[top++];
-		} else if (!strcmp(line, "else") && top) {
-			off -= !stack[top - 1];
-			stack[top - 1] = !stack[top - 1];
-			off += !stack[top - 1];
-		} else if (g_str_has_prefix(line, "endif") && top) {
-			off -= !stack[--top];
-		} else if (!off && (op = strchr(line, '='))) {
-			/* "=", ":=", "+=" (and "?="): the left side ends before. */
-			gsize lhs_len = op - line;
-			g_autofree char *lhs = NULL;
+		while (n > 1 && (*w)[n - 1] == '/')
+			(*w)[--n] = '\0';
+		if (!n || !pc_kbuild_path_ok(*w))
+			continue;
+		if (subdirs) {
+			g_hash_table_add(subs, g_strdup(*w));
+		} else if (g_str_has_suffix(*w, ".o") &&
+			   !g_hash_table_contains(l->objects, *w)) {
+			char *obj = g_strdup(*w);
 
-			if (lhs_len && strchr("+:?", line[lhs_len - 1]))
-				lhs_len--;
-			lhs = g_strstrip(g_strndup(line, lhs_len));
-			if (has_word(op + 1, objo) &&
-			    assignment_builds(src, dir, lhs, config, depth))
-				return TRUE;
+			g_hash_table_insert(l->objects, obj, g_strdup(dir));
+			g_ptr_array_add(objs, obj);
 		}
 	}
-	return FALSE;
 }
 
-/* Trees the rust scope does not look for crates in (rust/ is built whole). */
-static gboolean skipped(const char *rel)
+/* "PCLIST dir: subdirs | y | m" */
+static void parse_line(PcKbuildListing *l, const char *line)
 {
-	const char *const skip[] = { "rust", "samples/rust", "tools",
-				     "Documentation", "scripts" };
+	const char *colon = strstr(line, ": ");
+	g_autofree char *dir = NULL;
+	g_auto(GStrv) parts = NULL;
+
+	if (!colon)
+		return;
+	dir = g_strndup(line, colon - line);
+	if (strcmp(dir, ".") && !pc_kbuild_path_ok(dir))
+		return;
+	parts = g_strsplit(colon + 2, "|", 3);
+	if (g_strv_length(parts) != 3 || g_hash_table_contains(l->subdirs, dir))
+		return;
+	g_hash_table_insert(l->subdirs, g_strdup(dir),
+			    g_hash_table_new_full(g_str_hash, g_str_equal,
+						  g_free, NULL));
+	g_hash_table_insert(l->dir_objects, g_strdup(dir),
+			    g_ptr_array_new());
+	add_words(l, dir, parts[0], TRUE);
+	add_words(l, dir, parts[1], FALSE);
+	add_words(l, dir, parts[2], FALSE);
+}
+
+PcKbuildListing *pc_kbuild_listing_parse(const char *text, gsize len)
+{
+	PcKbuildListing *l = g_new0(PcKbuildListing, 1);
+	const char *end = text + len;
+
+	l->subdirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)g_hash_table_unref);
+	l->objects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+	l->dir_objects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       (GDestroyNotify)g_ptr_array_unref);
+	for (const char *p = text; p && p < end;) {
+		const char *nl = memchr(p, '\n', end - p);
+		gsize n = nl ? (gsize)(nl - p) : (gsize)(end - p);
+
+		if (n > 7 && !memcmp(p, "PCLIST ", 7)) {
+			g_autofree char *line = g_strndup(p + 7, n - 7);
+
+			parse_line(l, line);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return l;
+}
+
+void pc_kbuild_listing_free(PcKbuildListing *l)
+{
+	if (!l)
+		return;
+	g_hash_table_unref(l->subdirs);
+	g_hash_table_unref(l->objects);
+	g_hash_table_unref(l->dir_objects);
+	g_free(l);
+}
+
+gboolean pc_kbuild_listing_knows(const PcKbuildListing *l, const char *dir)
+{
+	return g_hash_table_contains(l->subdirs, dir);
+}
+
+gboolean pc_kbuild_listing_visits(const PcKbuildListing *l, const char *dir)
+{
+	g_autofree char *up = NULL;
+	GHashTable *subs;
+
+	if (!strcmp(dir, "."))
+		return pc_kbuild_listing_knows(l, ".");
+	up = dir_of(dir);
+	subs = g_hash_table_lookup(l->subdirs, up);
+	/* The parent lists it, and the parent is visited in turn. */
+	return subs && g_hash_table_contains(subs, dir) &&
+	       pc_kbuild_listing_visits(l, up);
+}
+
+gboolean pc_kbuild_listing_builds(const PcKbuildListing *l,
+				  const char *object)
+{
+	const char *dir = g_hash_table_lookup(l->objects, object);
+
+	return dir && pc_kbuild_listing_visits(l, dir);
+}
+
+GPtrArray *pc_kbuild_listing_objects(const PcKbuildListing *l,
+				     const char *dir)
+{
+	GPtrArray *objs = g_hash_table_lookup(l->dir_objects, dir);
+
+	return objs ? g_ptr_array_ref(objs) : NULL;
+}
+
+/* --- what the .cmd files say ------------------------------------------- */
+
+typedef struct {
+	const char *out;
+	char *prefix;			/* "/src/" */
+	GHashTable *changed;		/* relative paths */
+	GHashTable *found;		/* objects */
+	guint files;
+} CmdScan;
+
+/* Directories of O= whose objects the fast stage never asks for. */
+static gboolean cmd_skipped(const char *rel)
+{
+	const char *const skip[] = { "scripts", "tools", "rust", "include",
+				     "source", "usr" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(skip); i++)
 		if (!strcmp(rel, skip[i]))
@@ -260,120 +327,251 @@ static gboolean skipped(const char *rel)
 	return FALSE;
 }
 
-/*
- * A .rs file is a crate of its own when its directory's Makefile builds
- * its .o; other .rs files are modules of a crate and build with it.
- */
-static void add_rust_object(GPtrArray *targets, const char *src,
-			    const char *rel, const char *config)
+/* Whether the .cmd text names one of the changed files as a whole word. */
+static gboolean cmd_names_changed(CmdScan *s, char *text)
 {
-	g_autofree char *dir = g_path_get_dirname(rel);
-	g_autofree char *base = g_path_get_basename(rel);
-	g_autofree char *objo = NULL;
+	gsize plen = strlen(s->prefix);
 
-	base[strlen(base) - 3] = '\0';
-	objo = g_strconcat(base, ".o", NULL);
-	if (object_configured(src, dir, objo, config, 0))
-		g_ptr_array_add(targets, strcmp(dir, ".") ?
-				g_build_filename(dir, objo, NULL) :
-				g_steal_pointer(&objo));
-}
+	for (char *p = text; (p = strstr(p, s->prefix));) {
+		char *end;
+		char save;
+		gboolean hit;
 
-/* Whether @rel lies under a skipped tree or a hidden directory. */
-static gboolean in_skipped(const char *rel)
-{
-	g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
-	g_autoptr(GString) prefix = g_string_new(NULL);
-
-	for (char **p = parts; p[0] && p[1]; p++) {
-		g_string_append_printf(prefix, "%s%s", prefix->len ? "/" : "",
-				       *p);
-		if ((*p)[0] == '.' || skipped(prefix->str))
+		if (p != text && !g_ascii_isspace(p[-1])) {
+			p += plen;
+			continue;
+		}
+		p += plen;
+		end = p + strcspn(p, " \t\n\\)");
+		save = *end;
+		*end = '\0';
+		hit = g_hash_table_contains(s->changed, p);
+		*end = save;
+		if (hit)
 			return TRUE;
+		p = end;
 	}
 	return FALSE;
 }
 
-/* From the list the checkout gives: no walk over the tree. */
-static void add_listed_rust_objects(GPtrArray *targets, const char *src,
-				    const char *const *files,
-				    const char *config)
+/* ".name.o.cmd" in @rel_dir: reads it, and notes "rel_dir/name.o" on a hit. */
+static void scan_cmd(CmdScan *s, const char *rel_dir, const char *name)
 {
-	for (const char *const *f = files; *f; f++) {
-		const char *base = strrchr(*f, '/');
+	gsize n = strlen(name);
+	g_autofree char *rel = g_build_filename(rel_dir, name, NULL);
+	g_autofree char *obj = NULL;
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
 
-		base = base ? base + 1 : *f;
-		if (g_str_has_suffix(*f, ".rs") && base[0] != '.' &&
-		    !in_skipped(*f))
-			add_rust_object(targets, src, *f, config);
+	if (n < 8 || name[0] != '.' || !g_str_has_suffix(name, ".o.cmd") ||
+	    g_str_has_suffix(name, ".mod.o.cmd"))
+		return;
+	obj = g_strdup_printf("%s/%.*s", rel_dir, (int)(n - 5), name + 1);
+	if (!pc_kbuild_path_ok(obj) || s->files++ >= MAX_CMD_FILES)
+		return;
+	if (!pc_fileio_read_below(s->out, rel, MAX_CMD_BYTES, &text, NULL,
+				  &error)) {
+		g_debug("%s", error->message);
+		return;
 	}
+	if (cmd_names_changed(s, text))
+		g_hash_table_add(s->found, g_steal_pointer(&obj));
 }
 
-/* Without a list: readdir's d_type says what is a directory, no stat. */
-static void walk_rust_objects(GPtrArray *targets, const char *src,
-			      const char *rel, const char *config)
+/*
+ * The walk holds a descriptor per level: each directory is opened below
+ * its parent with O_NOFOLLOW, so no link leads out of O=.
+ */
+static void scan_dir(CmdScan *s, int fd, const char *rel, guint depth)
 {
-	g_autofree char *dir = g_build_filename(src, rel, NULL);
-	DIR *d = opendir(dir);
+	DIR *d = fdopendir(fd);
 	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		g_autofree char *child = *rel ? g_build_filename(rel, e->d_name,
-								 NULL)
-					      : g_strdup(e->d_name);
-		gboolean is_dir = e->d_type == DT_DIR;
-
-		if (e->d_name[0] == '.' || skipped(child))
-			continue;
-		if (e->d_type == DT_UNKNOWN) {
-			struct stat st;
-
-			is_dir = fstatat(dirfd(d), e->d_name, &st,
-					 AT_SYMLINK_NOFOLLOW) == 0 &&
-				 S_ISDIR(st.st_mode);
-		}
-		if (is_dir)
-			walk_rust_objects(targets, src, child, config);
-		else if (g_str_has_suffix(e->d_name, ".rs"))
-			add_rust_object(targets, src, child, config);
+	if (!d) {
+		close(fd);
+		return;
 	}
-	if (d)
-		closedir(d);
+	while ((e = readdir(d))) {
+		g_autofree char *child = NULL;
+		int sub;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (e->d_type == DT_REG && *rel) {
+			scan_cmd(s, rel, e->d_name);
+			continue;
+		}
+		if ((e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) ||
+		    depth >= MAX_DEPTH)
+			continue;
+		child = *rel ? g_build_filename(rel, e->d_name, NULL)
+			     : g_strdup(e->d_name);
+		if (!*rel && cmd_skipped(child))
+			continue;
+		sub = openat(dirfd(d), e->d_name,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			scan_dir(s, sub, child, depth + 1);
+		else if (e->d_type == DT_UNKNOWN && errno == ENOTDIR && *rel)
+			scan_cmd(s, rel, e->d_name);
+	}
+	closedir(d);
 }
 
-static void add_changed_c_objects(GPtrArray *targets, const char *src,
-				  const char *const *changed, const char *config)
+char **pc_kbuild_cmd_dependents(const char *out, const char *src_mount,
+				const char *const *changed)
+{
+	g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) found = g_hash_table_new_full(g_str_hash,
+							    g_str_equal,
+							    g_free, NULL);
+	CmdScan s = { .out = out, .changed = set, .found = found };
+	int fd;
+
+	for (const char *const *c = changed; c && *c; c++)
+		g_hash_table_add(set, (gpointer)*c);
+	if (g_hash_table_size(set) == 0)
+		return g_new0(char *, 1);
+	s.prefix = g_strconcat(src_mount, "/", NULL);
+	fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		scan_dir(&s, fd, "", 0);
+	g_free(s.prefix);
+	return sorted_keys(found);
+}
+
+/* --- the fast stage ------------------------------------------------------ */
+
+typedef struct {
+	GPtrArray *list;
+	GHashTable *seen;
+} Targets;
+
+static void add_target(Targets *t, const char *target)
+{
+	if (g_hash_table_contains(t->seen, target))
+		return;
+	g_ptr_array_add(t->list, g_strdup(target));
+	g_hash_table_add(t->seen, t->list->pdata[t->list->len - 1]);
+}
+
+/* Built whole by "rust/" and "samples/rust/". */
+static gboolean in_rust_dirs(const char *path)
+{
+	return g_str_has_prefix(path, "rust/") ||
+	       g_str_has_prefix(path, "samples/rust/");
+}
+
+/* "dir/name.c" -> "dir/name.o" for a source kbuild compiles. (transfer full) */
+static char *object_of(const char *path)
+{
+	const char *const suffixes[] = { ".c", ".S", ".rs" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(suffixes); i++)
+		if (g_str_has_suffix(path, suffixes[i]))
+			return g_strdup_printf("%.*s.o",
+					       (int)(strlen(path) -
+						     strlen(suffixes[i])),
+					       path);
+	return NULL;
+}
+
+static gboolean is_kbuild_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return g_str_has_prefix(base, "Kconfig") || !strcmp(base, "Makefile") ||
+	       !strcmp(base, "Kbuild");
+}
+
+static void add_sources(Targets *t, const PcKbuildListing *l,
+			const char *const *files)
+{
+	for (const char *const *f = files; f && *f; f++) {
+		g_autofree char *obj = NULL;
+
+		if (in_rust_dirs(*f) || !pc_kbuild_path_ok(*f) ||
+		    !(obj = object_of(*f)))
+			continue;
+		if (pc_kbuild_listing_builds(l, obj))
+			add_target(t, obj);
+	}
+}
+
+/* A changed Kconfig, Makefile or Kbuild: the objects of its directory. */
+static void add_kbuild_dirs(Targets *t, const PcKbuildListing *l,
+			    const char *const *changed)
 {
 	for (const char *const *c = changed; c && *c; c++) {
-		g_autofree char *dir = NULL, *base = NULL, *objo = NULL;
+		g_autofree char *dir = NULL;
+		g_autoptr(GPtrArray) objs = NULL;
 
-		if (!g_str_has_suffix(*c, ".c") || g_str_has_prefix(*c, "tools/") ||
-		    g_str_has_prefix(*c, "scripts/"))
+		if (!is_kbuild_file(*c) || !pc_kbuild_path_ok(*c))
 			continue;
-		dir = g_path_get_dirname(*c);
-		base = g_path_get_basename(*c);
-		base[strlen(base) - 2] = '\0';
-		objo = g_strconcat(base, ".o", NULL);
-		if (object_configured(src, dir, objo, config, 0))
-			g_ptr_array_add(targets, g_build_filename(dir, objo, NULL));
+		dir = dir_of(*c);
+		if (!strcmp(dir, ".") || in_rust_dirs(*c) ||
+		    !pc_kbuild_listing_visits(l, dir))
+			continue;
+		objs = pc_kbuild_listing_objects(l, dir);
+		for (guint i = 0; objs && i < objs->len; i++)
+			add_target(t, objs->pdata[i]);
 	}
 }
 
-char **pc_kbuild_rust_targets(const char *src, const char *const *rust_files,
-			      const char *const *changed, const char *config)
+/* Too many objects for one command line: their directories instead. */
+static GPtrArray *collapse(GPtrArray *objects)
 {
-	GPtrArray *t = g_ptr_array_new();
-	g_autofree char *samples = g_build_filename(src, "samples", "rust",
-						    NULL);
+	GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
+							   g_str_equal, g_free,
+							   NULL);
 
-	g_ptr_array_add(t, g_strdup("rust/"));
-	if (g_file_test(samples, G_FILE_TEST_IS_DIR))
-		g_ptr_array_add(t, g_strdup("samples/rust/"));
-	if (rust_files)
-		add_listed_rust_objects(t, src, rust_files, config);
-	else
-		walk_rust_objects(t, src, "", config);
-	add_changed_c_objects(t, src, changed, config);
-	g_ptr_array_add(t, NULL);
-	return (char **)g_ptr_array_free(t, FALSE);
+	for (guint i = 0; i < objects->len; i++) {
+		char *d = dir_of(objects->pdata[i]);
+
+		if (g_hash_table_contains(seen, d)) {
+			g_free(d);
+			continue;
+		}
+		g_hash_table_add(seen, d);
+		g_ptr_array_add(dirs, g_strconcat(d, "/", NULL));
+	}
+	return dirs;
+}
+
+char **pc_kbuild_fast_targets(const PcKbuildListing *l,
+			      const char *const *rust_files,
+			      const char *const *changed,
+			      const char *const *dependents)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	Targets t = { g_ptr_array_new_with_free_func(g_free), seen };
+	GPtrArray *out = g_ptr_array_new();
+
+	add_sources(&t, l, rust_files);
+	add_sources(&t, l, changed);
+	for (const char *const *d = dependents; d && *d; d++) {
+		g_autofree char *dir = dir_of(*d);
+
+		if (!in_rust_dirs(*d) && pc_kbuild_path_ok(*d) &&
+		    (!pc_kbuild_listing_knows(l, dir) ||
+		     pc_kbuild_listing_builds(l, *d)))
+			add_target(&t, *d);
+	}
+	add_kbuild_dirs(&t, l, changed);
+	if (t.list->len > MAX_FAST_OBJECTS) {
+		GPtrArray *dirs = collapse(t.list);
+
+		g_ptr_array_unref(t.list);
+		t.list = dirs;
+	}
+	g_ptr_array_add(out, g_strdup("rust/"));
+	if (pc_kbuild_listing_visits(l, "samples/rust"))
+		g_ptr_array_add(out, g_strdup("samples/rust/"));
+	for (guint i = 0; i < t.list->len; i++)
+		g_ptr_array_add(out, g_strdup(t.list->pdata[i]));
+	g_ptr_array_unref(t.list);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }

@@ -127,6 +127,26 @@ static void add_baseline(JsonBuilder *b, const PcBuildBaseline *bl)
 	json_builder_end_object(b);
 }
 
+/* build.stages: [{name, ok, seconds, targets}], in the order they ran. */
+static void add_stages(JsonBuilder *b, GPtrArray *stages)
+{
+	json_builder_set_member_name(b, "stages");
+	json_builder_begin_array(b);
+	for (guint i = 0; stages && i < stages->len; i++) {
+		const PcBuildStage *s = stages->pdata[i];
+
+		json_builder_begin_object(b);
+		pc_json_add_string(b, "name", s->name);
+		json_builder_set_member_name(b, "ok");
+		json_builder_add_boolean_value(b, s->ok);
+		json_builder_set_member_name(b, "seconds");
+		json_builder_add_double_value(b, s->seconds);
+		add_strv(b, "targets", s->targets);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
 static void add_build(JsonBuilder *b, const PcBuildResult *r,
 		      const PcFetchResult *f)
 {
@@ -152,6 +172,7 @@ static void add_build(JsonBuilder *b, const PcBuildResult *r,
 	pc_json_add_string(b, "lld", r->toolchain.lld);
 	json_builder_end_object(b);
 	add_strv(b, "targets", r->targets);
+	add_stages(b, r->stages);
 	json_builder_set_member_name(b, "duration_s");
 	json_builder_add_double_value(b, r->duration_s);
 	json_builder_set_member_name(b, "make_s");

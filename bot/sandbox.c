@@ -234,6 +234,8 @@ static GPtrArray *bwrap_argv(const PcSandboxSpec *spec)
 	add_tmpfs(a, "/tmp", spec->tmp_size);
 	add_mount(a, mounts, "--ro-bind", spec->src, spec->src_mount);
 	add_mount(a, mounts, "--bind", spec->out, spec->out_mount);
+	if (spec->cache)
+		add_mount(a, mounts, "--bind", spec->cache, spec->cache_mount);
 	add_covers(a, mounts, spec->hide);
 	if (!spec->root) {
 		ADD(a, "--remount-ro");
@@ -430,7 +432,9 @@ gboolean pc_sandbox_run(const PcSandboxSpec *spec, PcSandboxResult *result,
 
 	memset(result, 0, sizeof(*result));
 	if (!mount_point_ok(spec->root, spec->src_mount, error) ||
-	    !mount_point_ok(spec->root, spec->out_mount, error))
+	    !mount_point_ok(spec->root, spec->out_mount, error) ||
+	    (spec->cache &&
+	     !mount_point_ok(spec->root, spec->cache_mount, error)))
 		return FALSE;
 	run.log_fd = open(spec->log_path,
 			  O_WRONLY | O_CREAT | O_CLOEXEC |

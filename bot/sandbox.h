@@ -43,6 +43,13 @@ typedef struct {
 	const char *src_mount;	/* where, inside; must exist in @root */
 	const char *out;	/* host directory, mounted read-write */
 	const char *out_mount;
+	/*
+	 * A second host directory mounted read-write, for a cache kept
+	 * between builds (ccache); NULL: none. Its mount point must exist
+	 * in @root, or lie under /tmp.
+	 */
+	const char *cache;
+	const char *cache_mount;
 	const char *chdir;	/* inside; NULL: @src_mount */
 	const char *const *argv;
 	const char *const *env;	/* "K=V", the whole environment */

@@ -5,14 +5,29 @@
 # linux-source-6.12 as mainline, maintainer branches made from it, served
 # by a real `git daemon`, mails written by real `git request-pull`, and
 # `pullcheck check --dry-run --json` with [build] scope = rust in the
-# Debian 13 build root. Each case asserts the verdict and what the reply
-# and JSON say:
+# Debian 13 build root. Each case asserts the verdict, the coverage and
+# what the reply and JSON say. With allmodconfig and scope rust (the
+# fast stage only):
 #   pass          a C-only change that keeps the Rust bindings whole
 #   rust-break    a C helper that rust/kernel calls changes signature:
 #                 fail, first diagnostic a rustc error in rust/kernel/
 #   bindgen-break a header bindgen reads does not parse: fail, bindgen
 #   kconfig-break `config RUST` made unselectable: fail, rust-disabled
 #   no-root       the build root missing: could not check
+#   arm64         a comment in arch/arm64 C code: not a fail, and no
+#                 target under arch/arm64 (kbuild does not list it)
+#   crc-rust      a syntax error in include/linux/crc-ccitt.h, which only
+#                 C uses: no policy pass (coverage rust at most)
+# With the small config (allnoconfig + small.config: vmlinux, a Rust
+# sample module, a C sample module, modpost) and scope full:
+#   crc-full      the header break: fail, naming crc-ccitt
+#   small-pass    pass with coverage full, both stages recorded
+#   modpost-break the export a sample module needs removed: fail, modpost
+# and with scope rust on the same output, now that it has built them:
+#   crc-small     the header break: fail in the fast stage (the .cmd of
+#                 lib/crc-ccitt.o names the header)
+#   sched-rt      a change to kernel/sched/rt.c, which is #included:
+#                 kernel/sched/build_policy.o is a target
 #
 # CACHE (default $PULLCHECK_TEST_CACHE or /var/tmp/pullcheck-kernel) keeps
 # the build root, the source, the object store and O= between runs, so a
@@ -49,9 +64,11 @@ export GIT_AUTHOR_DATE='2024-12-01T10:00:00+0100'
 export GIT_COMMITTER_DATE='2024-12-01T10:00:00+0100'
 
 # The maintainer's repository: branches from v6.12, one per case. Made
-# once into the cache; the branches are deterministic.
+# once into the cache (again when a case was added); the branches are
+# deterministic.
 maint=$cache/maint.git
-if [ ! -d "$maint" ]; then
+if ! git --git-dir="$maint" rev-parse -q --verify refs/tags/sched-rt-tag >/dev/null 2>&1; then
+	rm -rf "$maint" "$maint.partial" 
 	stamp "making the maintainer branches"
 	git clone -q --shared "$cache/mainline.git" "$work/m" || exit 1
 	cd "$work/m"
@@ -74,7 +91,27 @@ if [ ! -d "$maint" ]; then
 	sed -i '/^config RUST$/,/^\thelp$/ s|^\tdepends on HAVE_RUST$|&\n\tdepends on BROKEN|' init/Kconfig
 	git commit -q -am 'rust: not yet'
 	git tag -a -m 'kconfig-break' kconfig-break-tag
-	for b in pass rust-break bindgen-break kconfig-break; do
+	git checkout -q -b arm64 v6.12
+	sed -i '0,/^#include/s||/* arm64 setup: a comment only x86 never compiles */\n&|' arch/arm64/kernel/setup.c
+	git commit -q -am 'arm64: setup: a comment'
+	git tag -a -m 'arm64' arm64-tag
+
+	git checkout -q -b crc-break v6.12
+	sed -i 's|^extern u16 crc_ccitt(u16 crc, const u8 \*buffer, size_t len);$|extern u16 crc_ccitt(u16 crc, const u8 *buffer, size_t len)|' include/linux/crc-ccitt.h
+	git commit -q -am 'crc-ccitt: lose a semicolon'
+	git tag -a -m 'crc-break' crc-break-tag
+
+	git checkout -q -b modpost-break v6.12
+	sed -i '/^EXPORT_SYMBOL_GPL(kobject_create_and_add);$/d' lib/kobject.c
+	git commit -q -am 'kobject: unexport kobject_create_and_add'
+	git tag -a -m 'modpost-break' modpost-break-tag
+
+	git checkout -q -b sched-rt v6.12
+	sed -i '1a /* rt: included by build_policy.c */' kernel/sched/rt.c
+	git commit -q -am 'sched/rt: a comment'
+	git tag -a -m 'sched-rt' sched-rt-tag
+	for b in pass rust-break bindgen-break kconfig-break arm64 crc-break \
+		modpost-break sched-rt; do
 		[ "$(git rev-list --count v6.12..$b)" = 1 ] ||
 			{ echo "FAIL: branch $b did not change anything"; exit 1; }
 	done
@@ -94,7 +131,7 @@ daemon_pid=$!
 url=git://127.0.0.1:$port/maint.git
 for i in $(seq 100); do git ls-remote "$url" >/dev/null 2>&1 && break; sleep 0.1; done
 
-conf() {	# conf FILE ROOT
+conf() {	# conf FILE ROOT [SCOPE [KCONFIG [EXTRA]]]
 	cat >"$1" <<CONF
 [pullcheck]
 state_dir = $cache/state
@@ -105,7 +142,9 @@ timeout = 1800
 max_bytes = 8G
 [build]
 root = $2
-scope = rust
+scope = ${3:-rust}
+kconfig = ${4:-allmodconfig}
+${5:+kconfig_extra = $5}
 cache_dir = $cache/build
 timeout = 3600
 [reply]
@@ -114,6 +153,8 @@ CONF
 }
 conf "$work/pullcheck.conf" "$cache/root"
 conf "$work/no-root.conf" "$cache/no-such-root"
+conf "$work/small-full.conf" "$cache/root" full allnoconfig "$here/small.config"
+conf "$work/small-rust.conf" "$cache/root" rust allnoconfig "$here/small.config"
 
 # case NAME TAG [CONFIG]: mail from git request-pull, then pullcheck check.
 case_run() {
@@ -138,6 +179,10 @@ case_run() {
 }
 verdict() { jget "$work/$1.json" 'j.get("verdict")'; }
 codes() { jget "$work/$1.json" '" ".join(r["code"] for r in j.get("reasons", []))'; }
+coverage() { jget "$work/$1.json" '(j.get("build") or {}).get("coverage")'; }
+stages() { jget "$work/$1.json" '" ".join("%s:%s" % (s["name"], "ok" if s["ok"] else "failed") for s in (j.get("build") or {}).get("stages", []))'; }
+targets() { jget "$work/$1.json" '"\n".join((j.get("build") or {}).get("targets") or [])'; }
+diags() { jget "$work/$1.json" '"\n".join("%s %s %s %s" % (d["tool"], d["language"], d["file"], d["message"]) for d in j["build"]["diagnostics"])'; }
 first_diag() { jget "$work/$1.json" '(lambda d: "%s %s %s %s" % (d["tool"], d["language"], d["file"], d["message"]))(j["build"]["diagnostics"][0])'; }
 
 case_run pass pass-tag
@@ -152,6 +197,10 @@ check "pass: outcome pass-partial" $([ "$(jget "$work/pass.json" 'j["outcome"]')
 check "pass: X-Pullcheck-Verdict pass-partial" $(jget "$work/pass.json" 'j["reply"]' | grep -qx 'X-Pullcheck-Verdict: pass-partial'; echo $?)
 check "pass: reply says the fast stage passed, not the full build" $(jget "$work/pass.json" 'j["reply"]' | grep -q "^passed the fast stage only (prepare, rust/, the Rust objects and the$" && jget "$work/pass.json" 'j["reply"]' | grep -q "^The full build was not run, so this is not a pass of the policy.$"; echo $?)
 check "pass: reply never says it builds as allmodconfig" $(! jget "$work/pass.json" 'j["reply"]' | grep -q "builds as x86-64 allmodconfig\|^passes the CONFIG_RUST"; echo $?)
+check "pass: coverage rust, the fast stage only" $([ "$(coverage pass)" = rust ] && [ "$(stages pass)" = rust:ok ]; echo $?)
+check "pass: kconfig allmodconfig" $([ "$(jget "$work/pass.json" 'j["build"]["kconfig"]')" = allmodconfig ]; echo $?)
+check "pass: the build log names the stage" $(grep -c "^### pullcheck: stage rust passed" "$(jget "$work/pass.json" 'j["build"]["log_path"]')" >/dev/null; echo $?)
+check "pass: reproduce without ccache" $(! jget "$work/pass.json" '"\n".join(j["build"]["reproduce"])' | grep ccache >/dev/null; echo $?)
 
 case_run rust-break rust-break-tag
 check "rust-break: exit 1" $([ $st -eq 1 ]; echo $?)
@@ -174,8 +223,52 @@ check "no-root: exit 3" $([ $st -eq 3 ]; echo $?)
 check "no-root: could-not-check" $([ "$(verdict no-root)" = could-not-check ]; echo $?)
 check "no-root: toolchain-missing" $(codes no-root | grep -cw toolchain-missing >/dev/null; echo $?)
 
+case_run arm64 arm64-tag
+check "arm64: not a fail" $([ "$(verdict arm64)" != fail ]; echo $?)
+check "arm64: exit 0" $([ $st -eq 0 ]; echo $?)
+check "arm64: no target under arch/arm64" $(! targets arm64 | grep "^arch/arm64" >/dev/null; echo $?)
+check "arm64: targets recorded" $(targets arm64 | grep -x "rust/" >/dev/null; echo $?)
+
+case_run crc-rust crc-break-tag
+check "crc-rust: no policy pass" $([ "$(verdict crc-rust)" != pass ] || [ "$(coverage crc-rust)" = rust ]; echo $?)
+check "crc-rust: coverage rust" $([ "$(coverage crc-rust)" = rust ]; echo $?)
+
+case_run crc-full crc-break-tag "$work/small-full.conf"
+check "crc-full: verdict fail" $([ "$(verdict crc-full)" = fail ]; echo $?)
+check "crc-full: kconfig allnoconfig" $([ "$(jget "$work/crc-full.json" 'j["build"]["kconfig"]')" = allnoconfig ]; echo $?)
+check "crc-full: the error is in crc-ccitt.h, C" $(first_diag crc-full | grep -c "^clang c include/linux/crc-ccitt.h" >/dev/null; echo $?)
+check "crc-full: the reply names it" $(jget "$work/crc-full.json" 'j["reply"]' | grep -c "crc-ccitt" >/dev/null; echo $?)
+echo "crc-full: stages $(stages crc-full)"
+
+case_run small-pass pass-tag "$work/small-full.conf"
+check "small-pass: verdict pass" $([ "$(verdict small-pass)" = pass ]; echo $?)
+check "small-pass: coverage full" $([ "$(coverage small-pass)" = full ]; echo $?)
+check "small-pass: both stages ran" $([ "$(stages small-pass)" = "rust:ok full:ok" ]; echo $?)
+check "small-pass: progress names the stages" $(grep -q '^\[rust\] ### pullcheck: stage rust passed' "$work/small-pass.err" && grep -q '^\[full\]   LD ' "$work/small-pass.err"; echo $?)
+check "small-pass: targets all" $([ "$(targets small-pass)" = all ]; echo $?)
+check "small-pass: reproduce is plain make" $(jget "$work/small-pass.json" 'j["build"]["reproduce"][-1]' | grep -xF '$ make LLVM=1 O=out -j$(nproc)' >/dev/null; echo $?)
+check "small-pass: reproduce names allnoconfig" $(jget "$work/small-pass.json" '"\n".join(j["build"]["reproduce"])' | grep -c "rust.config allnoconfig$" >/dev/null; echo $?)
+
+case_run modpost-break modpost-break-tag "$work/small-full.conf"
+check "modpost-break: verdict fail" $([ "$(verdict modpost-break)" = fail ]; echo $?)
+check "modpost-break: the fast stage passed, the full one failed" $([ "$(stages modpost-break)" = "rust:ok full:failed" ]; echo $?)
+check "modpost-break: a modpost error names the symbol" $(diags modpost-break | grep -c '^modpost link .*kobject_create_and_add' >/dev/null; echo $?)
+check "modpost-break: the reply says modpost" $(jget "$work/modpost-break.json" 'j["reply"]' | grep -c "modpost" >/dev/null; echo $?)
+
+case_run crc-small crc-break-tag "$work/small-rust.conf"
+check "crc-small: verdict fail in the fast stage" $([ "$(verdict crc-small)" = fail ] && [ "$(stages crc-small)" = rust:failed ]; echo $?)
+check "crc-small: lib/crc-ccitt.o a target" $(targets crc-small | grep -x lib/crc-ccitt.o >/dev/null; echo $?)
+
+case_run sched-rt sched-rt-tag "$work/small-rust.conf"
+check "sched-rt: verdict pass" $([ "$(verdict sched-rt)" = pass ]; echo $?)
+check "sched-rt: build_policy.o a target" $(targets sched-rt | grep -x kernel/sched/build_policy.o >/dev/null; echo $?)
+check "sched-rt: rt.o not a target" $(! targets sched-rt | grep "kernel/sched/rt.o" >/dev/null; echo $?)
+
 # The reply a maintainer would get for the Rust break, for the record.
 jget "$work/rust-break.json" 'j["reply"]' >"$cache/rust-break.reply" 2>/dev/null
+for c in small-pass pass crc-full modpost-break; do
+	jget "$work/$c.json" 'j["reply"]' >"$cache/$c.reply" 2>/dev/null
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

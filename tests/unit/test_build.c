@@ -371,36 +371,205 @@ static void test_kconfig_link(Fixture *f, gconstpointer data)
 }
 
 /*
- * The rust scope's reading of Makefiles: one a FIFO, one a link to
- * /dev/zero, one good. The refused ones are logged and their objects
- * not asked for; the good one's is.
+ * What kbuild lists, as the listing run prints it (the lines are cut
+ * from a real allmodconfig run on 6.12), with what a hostile tree's
+ * Makefile could add: noise, a path with "..", an option, a variable.
  */
-static void test_kbuild_makefiles(Fixture *f, gconstpointer data)
+static const char LISTING[] =
+	"Makefile:232: warning: overriding recipe for target 'pc-walk'\n"
+	"PCLIST .: arch/x86 arch/x86/lib block drivers kernel lib samples "
+	"rust | | \n"
+	"PCLIST arch/arm64/kernel: arch/arm64/kernel/pi | "
+	"arch/arm64/kernel/setup.o arch/arm64/kernel/irq.o | \n"
+	"PCLIST kernel: kernel/sched kernel/bpf | kernel/kthread.o "
+	"kernel/fork.o | kernel/configs.o\n"
+	"PCLIST kernel/sched:  | kernel/sched/core.o kernel/sched/fair.o "
+	"kernel/sched/build_policy.o kernel/sched/build_utility.o | \n"
+	"PCLIST drivers: drivers/net drivers/block | | \n"
+	"PCLIST drivers/net: drivers/net/phy/ | | \n"
+	"PCLIST drivers/net/phy: drivers/net/phy/qcom | "
+	"drivers/net/phy/stubs.o | drivers/net/phy/ax88796b_rust.o "
+	"drivers/net/phy/phy.o -j99 ../evil.o O=/etc/x.o\n"
+	"PCLIST samples: samples/rust | | \n"
+	"PCLIST samples/rust:  |  | samples/rust/rust_minimal.o\n"
+	"PCLIST lib: lib/crypto | lib/string.o | \n"
+	"PCLIST ../x: a | b.o | c.o\n"
+	"/src/scripts/Makefile.build:50: 'drivers/net/phy/phy.ko' ...\n";
+
+static void test_kbuild_listing(Fixture *f, gconstpointer data)
 {
-	const char *const files[] = { "a/a.rs", "b/b.rs", "c/c.rs", NULL };
-	g_autofree char *a = g_build_filename(f->src, "a", NULL);
-	g_autofree char *b = g_build_filename(f->src, "b", NULL);
-	g_autofree char *c = g_build_filename(f->src, "c", NULL);
-	g_autofree char *fifo = g_build_filename(a, "Makefile", NULL);
-	g_autofree char *zero = g_build_filename(b, "Makefile", NULL);
+	g_autoptr(PcKbuildListing) l =
+		pc_kbuild_listing_parse(LISTING, strlen(LISTING));
+	const char *const rust[] = {
+		"rust/kernel/lib.rs", "samples/rust/rust_minimal.rs",
+		"drivers/net/phy/ax88796b_rust.rs",
+		"drivers/gpu/drm/nova/nova.rs", "arch/arm64/x.rs", NULL,
+	};
+	const char *const changed[] = {
+		"arch/arm64/kernel/setup.c", "kernel/sched/rt.c",
+		"include/linux/kthread.h", "lib/string.c",
+		"drivers/net/phy/Makefile", "arch/arm64/kernel/Makefile",
+		"Makefile", "a b.c", NULL,
+	};
+	const char *const dependents[] = {
+		"kernel/sched/build_policy.o", "kernel/kthread.o",
+		"arch/arm64/kernel/irq.o", "kernel/sched/stale.o",
+		"fs/ext4/inode.o", NULL,
+	};
 	g_auto(GStrv) targets = NULL;
 
-	g_mkdir(a, 0755);
-	g_mkdir(b, 0755);
-	g_mkdir(c, 0755);
-	g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
-	g_assert_cmpint(symlink("/dev/zero", zero), ==, 0);
-	write_file(c, "Makefile", "obj-y += c.o\n");
-	g_test_expect_message("pullcheck-build", G_LOG_LEVEL_WARNING,
-			      "*a/Makefile: not a regular file");
-	g_test_expect_message("pullcheck-build", G_LOG_LEVEL_WARNING,
-			      "*b/Makefile: a symbolic link, not followed");
+	g_assert_true(pc_kbuild_listing_visits(l, "."));
+	g_assert_true(pc_kbuild_listing_visits(l, "kernel/sched"));
+	g_assert_true(pc_kbuild_listing_visits(l, "drivers/net/phy"));
+	/* listed, but the top does not descend into arch/arm64 */
+	g_assert_false(pc_kbuild_listing_visits(l, "arch/arm64/kernel"));
+	g_assert_false(pc_kbuild_listing_builds(l, "arch/arm64/kernel/setup.o"));
+	g_assert_true(pc_kbuild_listing_builds(l, "kernel/sched/build_policy.o"));
+	g_assert_false(pc_kbuild_listing_builds(l, "kernel/sched/rt.o"));
+	g_assert_true(pc_kbuild_listing_builds(l, "kernel/configs.o"));
+	g_assert_false(pc_kbuild_listing_builds(l, "-j99"));
+	g_assert_false(pc_kbuild_listing_knows(l, "../x"));
+	g_assert_false(pc_kbuild_listing_knows(l, "fs/ext4"));
+	targets = pc_kbuild_fast_targets(l, rust, changed, dependents);
+	g_assert_cmpstrv(targets, ((const char *const[]){
+		"rust/", "samples/rust/", "drivers/net/phy/ax88796b_rust.o",
+		"lib/string.o", "kernel/sched/build_policy.o",
+		"kernel/kthread.o", "fs/ext4/inode.o", "drivers/net/phy/stubs.o",
+		"drivers/net/phy/phy.o", NULL }));
+}
+
+/* An empty listing (make said nothing of use): only what is known to be safe. */
+static void test_kbuild_listing_empty(Fixture *f, gconstpointer data)
+{
+	g_autoptr(PcKbuildListing) l = pc_kbuild_listing_parse("", 0);
+	const char *const changed[] = { "kernel/kthread.c", NULL };
+	const char *const dependents[] = { "kernel/fork.o", NULL };
+	g_auto(GStrv) targets = pc_kbuild_fast_targets(l, NULL, changed,
+							dependents);
+
+	g_assert_cmpstrv(targets, ((const char *const[]){
+		"rust/", "kernel/fork.o", NULL }));
+}
+
+static void test_kbuild_paths(Fixture *f, gconstpointer data)
+{
+	const char *const good[] = { "kernel/kthread.o", "drivers/net/",
+				     "lib/crc-ccitt.o", "a+b,c.o", ".", NULL };
+	const char *const bad[] = { "", "-k", "/etc/x.o", "a/../b.o", "..",
+				    "O=/etc", "$(shell x)", "a b.o", "a\nb",
+				    "a//b", "a;b", "a'b", NULL };
+	const char *const paths[] = { "kernel/sched/rt.c",
+				      "drivers/net/phy/ax.rs", "Makefile",
+				      "../x/y.c", NULL };
+	g_auto(GStrv) dirs = pc_kbuild_walk_dirs(paths);
+
+	for (const char *const *p = good; *p; p++)
+		g_assert_true(pc_kbuild_path_ok(*p));
+	for (const char *const *p = bad; *p; p++)
+		g_assert_false(pc_kbuild_path_ok(*p));
+	g_assert_cmpstrv(dirs, ((const char *const[]){
+		".", "drivers", "drivers/net", "drivers/net/phy", "kernel",
+		"kernel/sched", NULL }));
+}
+
+/*
+ * The .cmd files of an O= a hostile build wrote: a FIFO, a link to
+ * /dev/zero, a linked directory and one under scripts/ are passed over
+ * (the alarm fails a read that blocks); a header, a .c included by
+ * another and a source name their objects; a longer name that starts
+ * with a changed one does not.
+ */
+static void test_kbuild_cmd(Fixture *f, gconstpointer data)
+{
+	const char *const changed[] = { "include/linux/kthread.h",
+					"kernel/sched/rt.c", NULL };
+	g_autofree char *sched = g_build_filename(f->out, "kernel", "sched",
+						  NULL);
+	g_autofree char *kernel = g_build_filename(f->out, "kernel", NULL);
+	g_autofree char *scripts = g_build_filename(f->out, "scripts", NULL);
+	g_autofree char *other = g_build_filename(f->dir, "other", NULL);
+	g_autofree char *path = NULL;
+	g_auto(GStrv) found = NULL;
+
+	g_assert_cmpint(g_mkdir_with_parents(sched, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(scripts, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(other, 0755), ==, 0);
+	write_file(sched, ".build_policy.o.cmd",
+		   "savedcmd_kernel/sched/build_policy.o := clang -c x\n\n"
+		   "source_kernel/sched/build_policy.o := "
+		   "/src/kernel/sched/build_policy.c\n\n"
+		   "deps_kernel/sched/build_policy.o := \\\n"
+		   "    $(wildcard include/config/SMP) \\\n"
+		   "  /src/kernel/sched/rt.c \\\n");
+	write_file(sched, ".core.o.cmd",
+		   "deps_kernel/sched/core.o := \\\n"
+		   "  /src/kernel/sched/rt.c.orig \\\n"
+		   "  /src/include/linux/kthread.hh \\\n");
+	write_file(kernel, ".kthread.o.cmd",
+		   "deps_kernel/kthread.o := \\\n"
+		   "  /src/include/linux/kthread.h \\\n");
+	write_file(scripts, ".mod.o.cmd", "  /src/include/linux/kthread.h\n");
+	write_file(other, ".fork.o.cmd", "  /src/include/linux/kthread.h\n");
+	path = g_build_filename(kernel, "linked", NULL);
+	g_assert_cmpint(symlink(other, path), ==, 0);
+	g_free(path);
+	path = g_build_filename(kernel, ".fifo.o.cmd", NULL);
+	g_assert_cmpint(mkfifo(path, 0644), ==, 0);
+	g_free(path);
+	path = g_build_filename(kernel, ".zero.o.cmd", NULL);
+	g_assert_cmpint(symlink("/dev/zero", path), ==, 0);
 	alarm(10);
-	targets = pc_kbuild_rust_targets(f->src, files, NULL, "CONFIG_RUST=y\n");
+	found = pc_kbuild_cmd_dependents(f->out, "/src", changed);
 	alarm(0);
-	g_test_assert_expected_messages();
-	g_assert_cmpstrv(targets, ((const char *const[]){ "rust/", "c/c.o",
-							   NULL }));
+	g_assert_cmpstrv(found, ((const char *const[]){
+		"kernel/kthread.o", "kernel/sched/build_policy.o", NULL }));
+}
+
+/*
+ * A root made before a package joined the list is not a root for the
+ * build, and says what it lacks and how to add it; one of another
+ * suite is to be made anew; one with more packages is fine.
+ */
+static void test_buildroot_packages(Fixture *f, gconstpointer data)
+{
+	g_autofree char *root = g_build_filename(f->dir, "root", NULL);
+	g_autofree char *etc = g_build_filename(root, "etc", NULL);
+	g_autofree char *all = g_strjoinv(",", (char **)pc_buildroot_packages);
+	g_autoptr(GString) old = g_string_new(NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_cmpint(g_mkdir_with_parents(etc, 0755), ==, 0);
+	{
+		g_autofree char *src = g_build_filename(root, "src", NULL);
+		g_autofree char *out = g_build_filename(root, "out", NULL);
+
+		g_mkdir(src, 0755);
+		g_mkdir(out, 0755);
+	}
+	for (const char *const *p = pc_buildroot_packages; *p; p++)
+		if (strcmp(*p, "ccache") && strcmp(*p, "bc"))
+			g_string_append_printf(old, "%s%s", old->len ? "," : "", *p);
+	text = g_strdup_printf("suite=trixie\npackages=%s\n", old->str);
+	write_file(etc, "pullcheck-buildroot", text);
+	g_assert_false(pc_buildroot_check(root, &error));
+	g_assert_error(error, PC_BUILDROOT_ERROR, PC_BUILDROOT_ERROR_PACKAGES);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "lacks bc, ccache: run "
+						"pullcheck setup-root to add "
+						"them"));
+	g_clear_error(&error);
+	g_free(text);
+	text = g_strdup_printf("suite=trixie\npackages=%s,qemu\n", all);
+	write_file(etc, "pullcheck-buildroot", text);
+	g_assert_true(pc_buildroot_check(root, &error));
+	g_assert_no_error(error);
+	g_free(text);
+	text = g_strdup_printf("suite=bookworm\npackages=%s\n", all);
+	write_file(etc, "pullcheck-buildroot", text);
+	g_assert_false(pc_buildroot_check(root, &error));
+	g_assert_error(error, PC_BUILDROOT_ERROR, PC_BUILDROOT_ERROR_MISSING);
+	g_assert_nonnull(strstr(error->message, "remove it"));
 }
 
 int main(int argc, char **argv)
@@ -429,6 +598,10 @@ int main(int argc, char **argv)
 	ADD("config-fifo", test_config_fifo);
 	ADD("config-dev-zero", test_config_dev_zero);
 	ADD("kconfig-link", test_kconfig_link);
-	ADD("kbuild-makefiles", test_kbuild_makefiles);
+	ADD("kbuild-listing", test_kbuild_listing);
+	ADD("kbuild-listing-empty", test_kbuild_listing_empty);
+	ADD("kbuild-paths", test_kbuild_paths);
+	ADD("kbuild-cmd", test_kbuild_cmd);
+	ADD("buildroot-packages", test_buildroot_packages);
 	return g_test_run();
 }

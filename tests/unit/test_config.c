@@ -41,6 +41,9 @@ static void test_defaults(void)
 	g_assert_true(g_str_has_suffix(c->source_maildir, "/inbox"));
 	g_assert_true(g_str_has_prefix(c->source_maildir, c->state_dir));
 	g_assert_cmpstr(c->build_scope, ==, "rust");
+	g_assert_cmpstr(c->build_kconfig, ==, "allmodconfig");
+	g_assert_null(c->build_kconfig_extra);
+	g_assert_cmpuint(c->build_ccache_size, ==, G_GUINT64_CONSTANT(20) << 30);
 	g_assert_cmpstr(c->fetch_allow_urls[0], ==, "https://git.kernel.org/");
 	g_assert_cmpuint(g_strv_length(c->fetch_allow_urls), ==, 21);
 	g_assert_null(c->imap_password_file);
@@ -53,7 +56,9 @@ static void test_values(void)
 		"# a comment\n[pullcheck]\nstate_dir = /tmp/pc-state\n"
 		"max_message_bytes = 2M\n\n[fetch]\n"
 		"allow_urls = git://127.0.0.1:9418/;https://x.org/\n"
-		"[build]\nscope=full\ncommand=make;-C;src\n",
+		"[build]\nscope=full\ncommand=make;-C;src\n"
+		"kconfig = allnoconfig\nkconfig_extra = /etc/x.config\n"
+		"ccache_size = 5G\n",
 		&error);
 
 	g_assert_no_error(error);
@@ -64,6 +69,9 @@ static void test_values(void)
 	g_assert_cmpstr(c->fetch_allow_urls[1], ==, "https://x.org/");
 	g_assert_cmpstr(c->build_scope, ==, "full");
 	g_assert_cmpstr(c->build_command[2], ==, "src");
+	g_assert_cmpstr(c->build_kconfig, ==, "allnoconfig");
+	g_assert_cmpstr(c->build_kconfig_extra, ==, "/etc/x.config");
+	g_assert_cmpuint(c->build_ccache_size, ==, G_GUINT64_CONSTANT(5) << 30);
 }
 
 typedef struct {
@@ -76,6 +84,11 @@ static const BadRow BAD[] = {
 	{ "[pullcheck]\n[nope]\nx=1\n", ":2: unknown section [nope]" },
 	{ "[build]\n\nscope = most\n", ":3: [build] scope is \"most\"" },
 	{ "[imap]\nport = 0\n", ":2: [imap] port is \"0\"" },
+	/* a make target: never an option, a variable or a shell word */
+	{ "[build]\nkconfig = -j99\n", ":2: [build] kconfig is \"-j99\"; it must be a make target" },
+	{ "[build]\nkconfig = O=/etc\n", ":2: [build] kconfig is \"O=/etc\"" },
+	{ "[build]\nkconfig = all config\n", ":2: [build] kconfig is \"all config\"" },
+	{ "[build]\nkconfig =\n", ":2: [build] kconfig is \"\"" },
 	{ "[imap]\nport = 99999\n", ":2: [imap] port" },
 	{ "[pullcheck]\nmax_message_bytes = 10X\n", ":2: [pullcheck] max_message_bytes" },
 	{ "[reply]\nfrom =\n", ":2: [reply] from must not be empty" },
