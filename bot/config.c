@@ -93,9 +93,13 @@ static const Key KEYS[] = {
 		"21600", 1, 7 * 86400),
 	KEY_NUM("fetch", "mainline_max_bytes", T_SIZE, fetch_mainline_max_bytes,
 		"16G", 1024, G_GUINT64_CONSTANT(1) << 42),
-	/* Bringing mainline up to date before each job. */
+	/*
+	 * Bringing mainline up to date before each job: after days down,
+	 * a merge window's worth (a few hundred MB) must fit, indexing
+	 * included, or every job would start it again and give up.
+	 */
 	KEY_NUM("fetch", "refresh_timeout", T_UINT, fetch_refresh_timeout,
-		"120", 1, 86400),
+		"600", 1, 86400),
 	KEY_NUM("fetch", "max_bytes", T_SIZE, fetch_max_bytes, "4G", 1024,
 		G_GUINT64_CONSTANT(1) << 40),
 	KEY_NUM("fetch", "max_file_bytes", T_SIZE, fetch_max_file_bytes, "64M",
