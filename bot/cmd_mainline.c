@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "fetch.h"
+#include "fileio.h"
 #include "json.h"
 #include "store.h"
 #include "terminal.h"
@@ -175,7 +176,7 @@ int pc_cmd_mainline(int argc, char **argv)
 	Watch w = { 0 };
 	PcFetchOptions opts;
 	gint64 start = g_get_monotonic_time();
-	guint refs = 0;
+	guint refs = 0, owner = 0;
 	int status;
 
 	config = pc_cmd_init(
@@ -201,6 +202,14 @@ int pc_cmd_mainline(int argc, char **argv)
 		fprintf(stderr, "pullcheck mainline: takes no arguments, and "
 			"--from-clone or --from-bundle, not both\n");
 		return PC_EXIT_USAGE;
+	}
+	if (!pc_fileio_owned_by_me(config->state_dir, &owner)) {
+		fprintf(stderr, "pullcheck mainline: %s belongs to uid %u, and "
+			"this is uid %u: run it as its owner (e.g. runuser -u "
+			"pullcheck -- pullcheck mainline), or the store it "
+			"writes will be out of the daemon's reach\n",
+			config->state_dir, owner, (guint)geteuid());
+		return PC_EXIT_FAILURE;
 	}
 	path = g_build_filename(config->state_dir, "git", NULL);
 	db = pc_store_path(config->state_dir);

@@ -33,6 +33,16 @@ gboolean pc_fileio_write_all(int fd, const void *data, gsize len)
 	return TRUE;
 }
 
+gboolean pc_fileio_owned_by_me(const char *path, guint *owner)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || st.st_uid == geteuid())
+		return TRUE;
+	*owner = st.st_uid;
+	return FALSE;
+}
+
 gboolean pc_fileio_make_maildir(const char *path, char **failed)
 {
 	static const char *const subdirs[] = { "cur", "new", "tmp" };

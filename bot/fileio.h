@@ -27,6 +27,13 @@ gboolean pc_fileio_write_all(int fd, const void *data, gsize len);
 gboolean pc_fileio_make_maildir(const char *path, char **failed);
 
 /*
+ * Whether files made under the directory @path by this process stay in
+ * reach of its owner: TRUE when this process runs as its owner, or when
+ * @path does not exist yet. Else FALSE, with the owner in *@owner.
+ */
+gboolean pc_fileio_owned_by_me(const char *path, guint *owner);
+
+/*
  * Reads @relpath below the directory @root without following a link in
  * any of its components, and without blocking: each directory of
  * @relpath is opened O_NOFOLLOW, the file itself O_NOFOLLOW|O_NONBLOCK,

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "job.h"
 #include "maintain.h"
 #include "result.h"
@@ -63,15 +64,15 @@ static gint64 db_bytes(const char *db)
 /* Files made by another user would be out of the daemon's reach. */
 static gboolean check_owner(const char *state_dir, GError **error)
 {
-	struct stat st;
+	guint owner = 0;
 
-	if (stat(state_dir, &st) < 0 || st.st_uid == geteuid())
+	if (pc_fileio_owned_by_me(state_dir, &owner))
 		return TRUE;
 	g_set_error(error, PC_MAINTAIN_ERROR, PC_MAINTAIN_ERROR_OWNER,
 		    "%s belongs to uid %u, and this is uid %u: run maintain as "
 		    "its owner (e.g. runuser -u pullcheck -- pullcheck "
 		    "maintain), or files it makes will be out of the daemon's "
-		    "reach", state_dir, (guint)st.st_uid, (guint)geteuid());
+		    "reach", state_dir, owner, (guint)geteuid());
 	return FALSE;
 }
 

@@ -124,6 +124,17 @@ check "mainline --from-bundle: mainline's HEAD" $(grep -q "^mainline $(git -C "$
 "$pc" mainline --config "$work/bundle.conf" --from-bundle "$work/pullcheck.conf" >/dev/null 2>"$work/notbundle.err"
 check "mainline --from-bundle on no bundle: exit 1, says why" $([ $? -eq 1 ] && grep -q 'is not a git bundle' "$work/notbundle.err"; echo $?)
 
+# 3c. A state directory of another user (the daemon's, run as root):
+#     refused, nothing written, as for pullcheck maintain.
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir -p "$work/other" && chown 65534 "$work/other"
+	sed -e "s|^state_dir = .*|state_dir = $work/other|" "$work/pullcheck.conf" >"$work/other.conf"
+	"$pc" mainline --config "$work/other.conf" >/dev/null 2>"$work/other.err"
+	st=$?
+	check "mainline on another user's state: exit 1, says whose" $([ $st -eq 1 ] && grep -q "belongs to uid 65534" "$work/other.err"; echo $?)
+	check "mainline on another user's state: nothing written" $([ -z "$(ls "$work/other")" ]; echo $?)
+fi
+
 # 4. Usage: both seeds at once, or an argument.
 "$pc" mainline --config "$work/pullcheck.conf" --from-clone x --from-bundle y >/dev/null 2>&1
 check "mainline: two seeds is a usage error" $([ $? -eq 2 ]; echo $?)
