@@ -67,6 +67,9 @@ state_dir = $work/state
 mainline_url = $mainline
 allow_urls = git://127.0.0.1:$port/;
 timeout = 60
+# A ref that is not there is fetched again for [fetch] retry_window;
+# section 5 wants the answer, not the waiting.
+retry_window = 0
 [build]
 recipe = command
 command = make;-C;/tmp/src
