@@ -395,6 +395,8 @@ static void scope_set_fetch_shown(TmplScope *scope, const PcPullreq *pr,
 	scope_set_or_null(scope, "fetch_base_short", base_short);
 }
 
+static const char *cause_code(JsonObject *result);
+
 /*
  * "pullcheck fetched 6 times over 30m00s before this reply": a ref not
  * found, or a fetch that failed, is tried again over [fetch]
@@ -410,8 +412,11 @@ static char *retried_text(JsonObject *result)
 		return NULL;
 	over = duration_text(pc_json_get_int(fetch, "tried_s"));
 	return g_strdup_printf("pullcheck fetched %" G_GINT64_FORMAT " times "
-			       "over %s before this reply, in case a mirror "
-			       "lagged behind the push.", tries, over);
+			       "over %s before this reply%s", tries, over,
+			       !g_strcmp0(cause_code(result), "ref-not-found")
+				       ? ",\nas a mirror may lag minutes behind "
+					 "a push."
+				       : ".");
 }
 
 /* The words of the outcome, from verdict.c's one table. */

@@ -332,7 +332,7 @@ check "retries out: the reply says the fetch from that URL failed" $(grep -A1 -x
 check "retries out: the network is our side: To [reply] contact alone" $(grep -qx 'To: keeper@example.org' "${reply:-/dev/null}" && ! grep -q '^Cc:' "${reply:-/dev/null}" && [ "$(sql "$work/rstate" "SELECT reply_rcpts FROM jobs")" = keeper@example.org ]; echo $?)
 deferred=$(grep -c "<unreachable@example.org>: failed-infra: .*(fetch [0-9]; again in [0-9]* s, \[fetch\] retry_window)" "$work/watch.err")
 check "retries out: fetched again at least once, each in the log" $([ "$deferred" -ge 1 ] && [ "$(sql "$work/rstate" "SELECT state, attempts, fetch_tries FROM jobs")" = "replied|0|$deferred" ]; echo $?)
-check "retries out: the reply says how often, over how long" $(grep -q "^pullcheck fetched $((deferred + 1)) times over [0-9]*s before this reply" "${reply:-/dev/null}"; echo $?)
+check "retries out: the reply says how often, over how long" $(grep -qx "pullcheck fetched $((deferred + 1)) times over [0-9]*s before this reply\." "${reply:-/dev/null}"; echo $?)
 
 
 # 11. Asking again by mail (issue 14): a pull request that fails, the
@@ -416,7 +416,7 @@ waits=$(grep -c '^pullcheck check: later is not on .*\[ref-not-found\]: fetch [0
 check "never: each wait on stderr" $([ "$waits" -ge 2 ] && [ "$(jget "$work/never.json" 'j["fetch"]["tries"]')" -eq $((waits + 1)) ]; echo $?)
 jget "$work/never.json" 'j["reply"]' >"$work/never.reply"
 check "never: header unverified" $(grep -qx 'X-Pullcheck-Verdict: unverified' "$work/never.reply"; echo $?)
-check "never: the reply says what was not found, and the retries" $(grep -A4 -x 'could not be verified as sent, so nothing was built; this is no verdict' "$work/never.reply" | tr '\n' ' ' | grep -q "later is not on $url: was it pushed? *pullcheck fetched $((waits + 1)) times over [45]s before this reply"; echo $?)
+check "never: the reply says what was not found, and the retries" $(grep -A4 -x 'could not be verified as sent, so nothing was built; this is no verdict' "$work/never.reply" | tr '\n' ' ' | grep -q "later is not on $url: was it pushed? *pullcheck fetched $((waits + 1)) times over [45]s before this reply, as a mirror may lag minutes behind a push\."; echo $?)
 check "never: the ref the mail names" $(grep -A1 -x 'What the mail says' "$work/never.reply" | grep -qx '  ref         later'; echo $?)
 
 # 13. The ref appears on the server while `check` waits: a real check.

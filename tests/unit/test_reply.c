@@ -740,7 +740,8 @@ static const OutcomeCase OUTCOME_CASES[] = {
 	  "could not be verified as sent, so nothing was built; this is no "
 	  "verdict",
 	  (const char *const[]){ "\nthe cause\npullcheck fetched 6 times over "
-				 "30m00s before this reply", NULL },
+				 "30m00s before this reply,\nas a mirror may "
+				 "lag minutes behind a push.\n", NULL },
 	  NO_POLICY_CLAIM },
 	/* Stored before outcomes were: its verdict, as it was then. */
 	{ "older result", "fail", NULL, NULL, NULL, NULL, "tip-mismatch",
