@@ -76,6 +76,7 @@ typedef struct {
 	char *commit;		/* hex */
 	char *verdict;		/* the base's: pass | fail | could-not-check */
 	gboolean cached;	/* from the cache: not built for this job */
+	double duration_s;	/* the base's build for this job; 0 when cached */
 	char *config_rust;	/* CONFIG_RUST in the base's .config; NULL: unknown */
 	char *first_error;	/* the base's, one line; NULL: none */
 	guint errors_common;	/* the tip's errors the base has too */

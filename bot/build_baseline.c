@@ -153,14 +153,13 @@ static gboolean same_error(const PcBaselineError *a, const PcBaselineError *b)
 
 gboolean pc_baseline_has(const PcBaseline *base, const PcDiagnostic *diag)
 {
-	g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)error_free);
+	PcBaselineError *e = error_of(diag);
+	gboolean found = FALSE;
 
-	g_ptr_array_add(one, error_of(diag));
-	for (guint i = 0; base->errors && i < base->errors->len; i++)
-		if (same_error(base->errors->pdata[i], one->pdata[0]))
-			return TRUE;
-	return FALSE;
+	for (guint i = 0; !found && base->errors && i < base->errors->len; i++)
+		found = same_error(base->errors->pdata[i], e);
+	error_free(e);
+	return found;
 }
 
 GPtrArray *pc_baseline_read_log(const char *log_path, const char *src_prefix)
@@ -396,6 +395,7 @@ void pc_baseline_from_build(PcBaseline *out, const char *commit,
 	out->commit = g_strdup(commit);
 	out->verdict = g_strdup(result->verdict);
 	out->config_rust = g_strdup(result->config_rust);
+	out->duration_s = result->duration_s;
 	if (g_strcmp0(result->config_rust, "y") && result->config_rust)
 		out->first_error = rust_off_why(result);
 	diags = result->log_path ? pc_baseline_read_log(
@@ -442,6 +442,7 @@ static PcBuildBaseline *record(PcBuildResult *tip, const PcBaseline *base)
 	bl->commit = g_strdup(base->commit);
 	bl->verdict = g_strdup(base->verdict);
 	bl->cached = base->cached;
+	bl->duration_s = base->duration_s;
 	bl->config_rust = g_strdup(base->config_rust);
 	bl->first_error = g_strdup(base->first_error);
 	g_clear_pointer(&tip->baseline, pc_build_baseline_free);

@@ -46,6 +46,7 @@ typedef struct {
 	char *first_error;	/* one line; NULL: none */
 	GPtrArray *errors;	/* PcBaselineError*, at most PC_BASELINE_MAX_ERRORS */
 	gboolean cached;	/* loaded from the cache */
+	double duration_s;	/* its build, for this job; 0 from the cache */
 } PcBaseline;
 
 void pc_baseline_clear(PcBaseline *base);

@@ -120,6 +120,8 @@ static void add_baseline(JsonBuilder *b, const PcBuildBaseline *bl)
 	pc_json_add_string(b, "verdict", bl->verdict);
 	json_builder_set_member_name(b, "cached");
 	json_builder_add_boolean_value(b, bl->cached);
+	json_builder_set_member_name(b, "duration_s");
+	json_builder_add_double_value(b, bl->duration_s);
 	pc_json_add_string(b, "config_rust", bl->config_rust);
 	pc_json_add_string(b, "first_error", bl->first_error);
 	pc_json_add_int(b, "errors_common", bl->errors_common);

@@ -110,16 +110,18 @@ check "base-broken: build.baseline" $([ "$(baseline base-broken commit) $(baseli
 check "base-broken: reply blames the base" $(reply base-broken | grep -c "already fails" >/dev/null; echo $?)
 check "base-broken: the sender's to know" $(reply base-broken | grep -c "^To: ann@example.org" >/dev/null; echo $?)
 reply base-broken >"$cache/base-broken.reply" 2>/dev/null
+stamp "base-broken: the base's build took $(baseline base-broken duration_s) s"
 cp "$work/base-broken.json" "$work/base-broken-1.json"
 kernel_case base-broken "$broken" c-on-broken-tag
 check "base-broken again: could-not-check" $([ "$(verdict base-broken)" = could-not-check ]; echo $?)
 check "base-broken again: the base from the cache" $([ "$(baseline base-broken cached)" = True ]; echo $?)
 
 kernel_case new-on-broken "$broken" new-on-broken-tag
+stamp "new-on-broken: the base's build took $(baseline new-on-broken duration_s) s"
 check "new-on-broken: exit 1" $([ $st -eq 1 ]; echo $?)
 check "new-on-broken: fail" $([ "$(verdict new-on-broken)" = fail ]; echo $?)
 check "new-on-broken: counts" $([ "$(baseline new-on-broken errors_common) $(baseline new-on-broken errors_new)" = "1 1" ]; echo $?)
-check "new-on-broken: cites only the new error" $([ "$(jget "$work/new-on-broken.json" '" ".join(d["message"] for d in j["build"]["diagnostics"])' | grep -c "E0061\|E0308")" = 1 ] &&
+check "new-on-broken: cites only the new error" $([ "$(jget "$work/new-on-broken.json" '"\n".join(d["message"] for d in j["build"]["diagnostics"])' | grep -c "E0061\|E0308")" = 1 ] &&
 	jget "$work/new-on-broken.json" 'j["build"]["diagnostics"][0]["message"]' | grep -c "E0308" >/dev/null; echo $?)
 check "new-on-broken: says how many were the base's" $(reason new-on-broken build-failed | grep -c "1 error the base, ${broken:0:12}, does not have (and 1 it has too)" >/dev/null; echo $?)
 

@@ -320,7 +320,9 @@ static void test_cache_hit(Fixture *f, gconstpointer data)
 	rustc(tip, "E0061", E0061, "rust/kernel/error.rs", 299);
 	result_init(f, &f->tip, "tip.log", tip, PC_VERDICT_FAIL);
 	result_init(f, &f->base, "base.log", base, PC_VERDICT_FAIL);
+	f->base.duration_s = 12.5;
 	pc_baseline_from_build(&f->baseline, BASE, &f->base);
+	g_assert_cmpfloat(f->baseline.duration_s, ==, 12.5);
 	key = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BUILD);
 	g_assert_cmpuint(strlen(key), ==, 64);
 	g_assert_false(pc_baseline_load(dir, key, &loaded));	/* no dir yet */
@@ -343,6 +345,7 @@ static void test_cache_hit(Fixture *f, gconstpointer data)
 	pc_baseline_judge(&f->tip, f->tip_errors, &loaded, NULL);
 	g_assert_cmpstr(f->tip.verdict, ==, PC_VERDICT_UNCHECKED);
 	g_assert_true(f->tip.baseline->cached);
+	g_assert_cmpfloat(f->tip.baseline->duration_s, ==, 0);	/* not built */
 	pc_baseline_clear(&loaded);
 }
 
