@@ -145,23 +145,6 @@ GPtrArray *pc_baseline_errors(GPtrArray *diags)
 	return errors;
 }
 
-static gboolean same_error(const PcBaselineError *a, const PcBaselineError *b)
-{
-	return !strcmp(a->tool, b->tool) && !strcmp(a->file, b->file) &&
-	       !strcmp(a->message, b->message) && !strcmp(a->code, b->code);
-}
-
-gboolean pc_baseline_has(const PcBaseline *base, const PcDiagnostic *diag)
-{
-	PcBaselineError *e = error_of(diag);
-	gboolean found = FALSE;
-
-	for (guint i = 0; !found && base->errors && i < base->errors->len; i++)
-		found = same_error(base->errors->pdata[i], e);
-	error_free(e);
-	return found;
-}
-
 GPtrArray *pc_baseline_read_log(const char *log_path, const char *src_prefix)
 {
 	g_autoptr(GMappedFile) log = g_mapped_file_new(log_path, FALSE, NULL);
@@ -519,19 +502,60 @@ static void keep_new(PcBuildResult *tip, GPtrArray *shown, guint common,
 		added == 1 ? "" : "s", commit, common, first);
 }
 
+/* An error as one string: tool, file, message and code. (transfer full) */
+static char *error_key(const PcBaselineError *e)
+{
+	return g_strjoin("\x1f", e->tool, e->file, e->message, e->code, NULL);
+}
+
+/* How many times the base has each error. (transfer full) */
+static GHashTable *count_errors(const PcBaseline *base)
+{
+	GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal,
+						   g_free, NULL);
+
+	for (guint i = 0; base->errors && i < base->errors->len; i++) {
+		char *key = error_key(base->errors->pdata[i]);
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, key));
+
+		g_hash_table_insert(counts, key, GUINT_TO_POINTER(n + 1));
+	}
+	return counts;
+}
+
+/*
+ * Whether @d is one of the base's errors not yet matched, which it then
+ * uses up: the same mistake made once more, elsewhere in the same file,
+ * is a new error, though no line number tells the two apart.
+ */
+static gboolean take_known(GHashTable *counts, const PcDiagnostic *d)
+{
+	PcBaselineError *e = error_of(d);
+	g_autofree char *key = error_key(e);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, key));
+
+	error_free(e);
+	if (!n)
+		return FALSE;
+	g_hash_table_replace(counts, g_steal_pointer(&key),
+			     GUINT_TO_POINTER(n - 1));
+	return TRUE;
+}
+
 static void judge_errors(PcBuildResult *tip, GPtrArray *tip_errors,
 			 const PcBaseline *base, PcBuildBaseline *bl)
 {
 	GPtrArray *errs = tip_errors ? tip_errors : tip->diagnostics;
 	g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)pc_diagnostic_free);
+	g_autoptr(GHashTable) counts = count_errors(base);
 
 	for (guint i = 0; errs && i < errs->len; i++) {
 		const PcDiagnostic *d = errs->pdata[i];
 
 		if (!is_error(d))
 			continue;
-		if (pc_baseline_has(base, d)) {
+		if (take_known(counts, d)) {
 			bl->errors_common++;
 			continue;
 		}

@@ -91,18 +91,16 @@ void pc_baseline_from_build(PcBaseline *out, const char *commit,
  */
 GPtrArray *pc_baseline_errors(GPtrArray *diags);
 
-/* Whether @base has @diag, an error, by tool, file, message and code. */
-gboolean pc_baseline_has(const PcBaseline *base, const PcDiagnostic *diag);
-
 /*
- * Judges @tip, a failed build, against @base, the base's build (NULL:
- * the base could not be built: @why says why) and records
- * @tip->baseline. @tip_errors: every error of the tip's log
+ * Judges @tip, a failed build, against @base, the base's build (its
+ * verdict could-not-check when it could not be built: @why says why)
+ * and records @tip->baseline. @tip_errors: every error of the tip's log
  * (PcDiagnostic*, from pc_buildlog_parse), or NULL to use
  * @tip->diagnostics.
  *
- * An error the base has too is not the pull request's. When the tip
- * adds none, its verdict becomes could-not-check (reason "base-broken",
+ * An error the base has too (by tool, file, message and code; each of
+ * the base's matches one of the tip's) is not the pull request's. When
+ * the tip adds none, its verdict becomes could-not-check (reason "base-broken",
  * the build's own "build-failed" kept as information); when it adds
  * some, it stays a fail and its diagnostics become the new errors only,
  * the reason counting the base's. When CONFIG_RUST is off on the tip

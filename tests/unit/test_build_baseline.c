@@ -212,6 +212,25 @@ static void test_new_and_old(Fixture *f, gconstpointer data)
 	g_assert_null(reason(&f->tip, "base-broken"));
 }
 
+/*
+ * The base's mistake made once more in the same file: one error in
+ * common, one new, though only the line tells them apart.
+ */
+static void test_same_error_twice(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GString) tip = g_string_new(NULL);
+	g_autoptr(GString) base = g_string_new(NULL);
+
+	rustc(base, "E0061", E0061, "rust/kernel/error.rs", 294);
+	rustc(tip, "E0061", E0061, "rust/kernel/error.rs", 294);
+	rustc(tip, "E0061", E0061, "rust/kernel/error.rs", 310);
+	judge(f, tip, base, PC_VERDICT_FAIL);
+	g_assert_cmpstr(f->tip.verdict, ==, PC_VERDICT_FAIL);
+	g_assert_cmpuint(f->tip.baseline->errors_common, ==, 1);
+	g_assert_cmpuint(f->tip.baseline->errors_new, ==, 1);
+	g_assert_null(reason(&f->tip, "base-broken"));
+}
+
 /* A base that builds: every error is the pull request's. */
 static void test_base_passes(Fixture *f, gconstpointer data)
 {
@@ -474,6 +493,7 @@ int main(int argc, char **argv)
 	ADD("/baseline/compare/code-differs", test_code_differs, NULL);
 	ADD("/baseline/compare/file-differs", test_file_differs, NULL);
 	ADD("/baseline/compare/new-and-old", test_new_and_old, NULL);
+	ADD("/baseline/compare/same-error-twice", test_same_error_twice, NULL);
 	ADD("/baseline/compare/base-passes", test_base_passes, NULL);
 	ADD("/baseline/compare/base-unchecked", test_base_unchecked, NULL);
 	ADD("/baseline/rust-off/base-on", test_rust_off, GINT_TO_POINTER(1));
