@@ -541,9 +541,9 @@ static char **fast_targets(PcBuildRun *b)
 	if (!listing)
 		return NULL;
 	pc_build_step_lap(b, "the kbuild listing");
-	pc_build_step_note(b, "kbuild listed %u directories; the .cmd files "
-			   "of earlier builds tie %u objects to the changed "
-			   "files", g_strv_length(dirs),
+	pc_build_step_note(b, "kbuild listed %u directories; objects the "
+			   ".cmd files of earlier builds tie to the changed "
+			   "files: %u", g_strv_length(dirs),
 			   g_strv_length(dependents));
 	return pc_kbuild_fast_targets(listing, rust, spec->changed,
 				      (const char *const *)dependents);
