@@ -316,6 +316,22 @@ static const char **thread_ids(const PcMail *mail)
 	return (const char **)g_ptr_array_free(out, FALSE);
 }
 
+/* A merge acknowledgement: its pull request was pulled (the digest). */
+static gboolean mark_pulled(PcQueue *q, const PcJobRun *run, GError **error)
+{
+	g_autofree const char **ids = thread_ids(&run->mail);
+	guint count;
+
+	if (!pc_store_mark_pulled(q->store, ids, now_s(), &count, error))
+		return FALSE;
+	if (count)
+		g_message("<%s>: says the pull request of its thread was "
+			  "merged: marked pulled", run->mail.message_id
+							? run->mail.message_id
+							: run->key);
+	return TRUE;
+}
+
 /* Mail recorded as ignored, with @why, under its own Message-ID. */
 static gboolean take_ignored(PcQueue *q, const PcSourceMessage *msg,
 			     const PcJobRun *run, const char *why,
@@ -481,6 +497,11 @@ gboolean pc_queue_take(PcQueue *q, const PcSourceMessage *msg,
 		ok = take_recheck(q, msg, &run, error);
 		pc_job_run_clear(&run);
 		return ok;
+	}
+	if (!run.pr.is_pull_request && pc_triage_merge_ack(&run.mail) &&
+	    !mark_pulled(q, &run, error)) {
+		pc_job_run_clear(&run);
+		return FALSE;
 	}
 	/*
 	 * What needs no store is decided before the message is recorded:

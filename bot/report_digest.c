@@ -43,8 +43,10 @@ static char *digest_line(const PcReportRow *row)
 	const PcStoreJob *job = row->job;
 	g_autofree char *from = pc_report_one_line(
 		job->from_addr ? job->from_addr : "unknown");
-	g_autofree char *subject = pc_report_one_line(
+	g_autofree char *one = pc_report_one_line(
 		job->subject ? job->subject : "(no subject)");
+	g_autofree char *subject = job->pulled_at
+		? g_strconcat(one, " (pulled)", NULL) : g_strdup(one);
 	const char *subj = g_ascii_strncasecmp(subject, "[GIT PULL] ", 11)
 				   ? subject : subject + 11;
 	g_autofree char *err = row->brief_error
@@ -69,8 +71,9 @@ static char *digest_line(const PcReportRow *row)
 }
 
 /*
- * The rows by verdict, fail first, and in each the oldest first: what
- * has waited longest is what a maintainer takes up next.
+ * The rows by verdict, fail first, and in each the oldest unpulled
+ * first: what has waited longest is what a maintainer takes up next;
+ * those a merge acknowledgement said were pulled come last, marked.
  */
 static char *digest_body(GPtrArray *rows, gint64 since, gint64 until,
 			 const guint *counts, gboolean top_level)
@@ -82,8 +85,8 @@ static char *digest_body(GPtrArray *rows, gint64 since, gint64 until,
 	g_string_append_printf(out, "Pull requests received from %s to %s UTC: "
 			       "%u.\n%s\n", from, to, rows->len,
 			       top_level ? "Only those to the [reply] top_level "
-					   "recipients, the oldest first."
-					 : "The oldest first.");
+					   "recipients; the oldest unpulled first."
+					 : "The oldest unpulled first.");
 	for (guint s = 0; s < PC_REPORT_N_SECTIONS; s++) {
 		g_autofree char *label = g_ascii_strup(
 			pc_report_section_label(s), -1);
@@ -96,15 +99,18 @@ static char *digest_body(GPtrArray *rows, gint64 since, gint64 until,
 					       pc_report_section_note(s));
 		if (!counts[s])
 			g_string_append(out, "  none\n");
-		for (guint i = rows->len; i-- > 0;) {	/* newest first */
-			const PcReportRow *row = rows->pdata[i];
-			g_autofree char *line = NULL;
+		/* The unpulled first, then those a merge ack said were. */
+		for (guint pulled = 0; pulled < 2; pulled++)
+			for (guint i = rows->len; i-- > 0;) {	/* newest first */
+				const PcReportRow *row = rows->pdata[i];
+				g_autofree char *line = NULL;
 
-			if (row->section != s)
-				continue;
-			line = digest_line(row);
-			g_string_append_printf(out, "%s\n", line);
-		}
+				if (row->section != s ||
+				    !row->job->pulled_at != !pulled)
+					continue;
+				line = digest_line(row);
+				g_string_append_printf(out, "%s\n", line);
+			}
 	}
 	g_string_append(out, "\n-- \npullcheck daily digest; the whole day is on "
 			     "the dashboard.\n");

@@ -54,6 +54,8 @@ static const char *const MIGRATIONS[] = {
 	/* 7: fetches tried again ([fetch] retry_window), and since when. */
 	("ALTER TABLE jobs ADD COLUMN fetch_tries INTEGER NOT NULL DEFAULT 0;"
 	 "ALTER TABLE jobs ADD COLUMN fetch_since INTEGER NOT NULL DEFAULT 0;"),
+	/* 8: when a merge acknowledgement said it was pulled (Unix s). */
+	"ALTER TABLE jobs ADD COLUMN pulled_at INTEGER;",
 };
 
 /*
@@ -403,7 +405,7 @@ gboolean pc_store_transition(PcStore *store, gint64 id, const char *from,
 	" state, reason, verdict, result_json, reply_message_id, reply,"    \
 	" attempts, received_at, updated_at, next_attempt_at, reply_sent_at," \
 	" topic, repo, reply_rcpts, recheck_by, top_level, fetch_tries,"    \
-	" fetch_since"
+	" fetch_since, pulled_at"
 
 static char *column_dup(sqlite3_stmt *stmt, int i)
 {
@@ -446,6 +448,7 @@ static PcStoreJob *job_from_row(sqlite3_stmt *stmt)
 					 : PC_STORE_TOP_LEVEL_NO;
 	job->fetch_tries = sqlite3_column_int(stmt, 23);
 	job->fetch_since = sqlite3_column_int64(stmt, 24);
+	job->pulled_at = sqlite3_column_int64(stmt, 25);
 	return job;
 }
 
@@ -963,6 +966,31 @@ PcStoreJob *pc_store_find_checked(PcStore *store,
 			return job;
 	}
 	return NULL;
+}
+
+gboolean pc_store_mark_pulled(PcStore *store, const char *const *message_ids,
+			      gint64 at, guint *count, GError **error)
+{
+	*count = 0;
+	/* The nearest pull request of the thread that has a verdict. */
+	for (const char *const *id = message_ids; id && *id && !*count; id++) {
+		/* step_done finalizes it. */
+		sqlite3_stmt *stmt = prepare(
+			store,
+			"UPDATE jobs SET pulled_at = ? WHERE message_id = ?"
+			" AND pulled_at IS NULL AND verdict IS NOT NULL"
+			" AND verdict != '" PC_VERDICT_NOT_PR "'",
+			error);
+
+		if (!stmt)
+			return FALSE;
+		sqlite3_bind_int64(stmt, 1, at);
+		bind_text(stmt, 2, *id);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+		*count = sqlite3_changes(store->db);
+	}
+	return TRUE;
 }
 
 gboolean pc_store_count_rechecks(PcStore *store, const char *message_id,

@@ -57,6 +57,7 @@ typedef struct {
 	char *recheck_by;	/* a re-check: the address that asked by
 				 * mail; NULL for a pull request's own job */
 	PcStoreTopLevel top_level;	/* addressed to the top level? */
+	gint64 pulled_at;	/* a merge acknowledgement came; 0: none */
 	guint attempts;
 	gint64 received_at;	/* Unix seconds */
 	gint64 updated_at;
@@ -204,6 +205,14 @@ gboolean pc_store_supersede(PcStore *store, const char *thread,
 PcStoreJob *pc_store_find_checked(PcStore *store,
 				  const char *const *message_ids,
 				  GError **error);
+
+/*
+ * A merge acknowledgement ("has been merged into") in the thread of
+ * @message_ids (nearest first): the jobs with a verdict of the first
+ * that has any are marked pulled at @at; *@count says how many.
+ */
+gboolean pc_store_mark_pulled(PcStore *store, const char *const *message_ids,
+			      gint64 at, guint *count, GError **error);
 
 /* The re-checks of the pull request @message_id received since @since. */
 gboolean pc_store_count_rechecks(PcStore *store, const char *message_id,

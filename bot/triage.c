@@ -79,6 +79,20 @@ gboolean pc_triage_asks_recheck(const PcMail *mail)
 	return mail->body && g_regex_match(re, mail->body, 0, NULL);
 }
 
+gboolean pc_triage_merge_ack(const PcMail *mail)
+{
+	static GRegex *re;
+
+	if (g_once_init_enter(&re))
+		g_once_init_leave(&re, g_regex_new(
+			"^[ \\t]*has[ \\t]+been[ \\t]+merged[ \\t]+into[ \\t]+\\S+",
+			G_REGEX_CASELESS | G_REGEX_MULTILINE | G_REGEX_OPTIMIZE,
+			0, NULL));
+	if (!mail->in_reply_to && !(mail->references && mail->references[0]))
+		return FALSE;
+	return mail->body && g_regex_match(re, mail->body, 0, NULL);
+}
+
 gboolean pc_triage_is_top_level(const PcConfig *config, const char *addr)
 {
 	g_autofree char *lower = addr ? g_ascii_strdown(addr, -1) : NULL;

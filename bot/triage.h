@@ -39,6 +39,14 @@ gboolean pc_triage_is_top_level(const PcConfig *config, const char *addr);
  */
 gboolean pc_triage_asks_recheck(const PcMail *mail);
 
+/*
+ * Whether @mail says a pull request of its thread was pulled: a reply
+ * whose own (unquoted) text says it "has been merged into" a tree, as
+ * pr-tracker-bot's acknowledgement does. For the digest's order only:
+ * anyone can write it.
+ */
+gboolean pc_triage_merge_ack(const PcMail *mail);
+
 /* The Message-ID of the thread's root: first of References, else
  * In-Reply-To, else the message's own. (transfer none) */
 const char *pc_triage_thread(const PcMail *mail);

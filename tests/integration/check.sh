@@ -286,6 +286,11 @@ check "watch --once: the sub-maintainer's pull request checked, with its verdict
 watch_once "$work/watch.conf"
 check "watch --once again: exit 0" $([ $st -eq 0 ]; echo $?)
 check "watch --once again: still one reply" $([ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
+# pr-tracker-bot's merge acknowledgement in the thread: the pull request
+# is marked pulled, for the digest's order; the ack itself gets nothing.
+printf 'From: pr-tracker-bot@kernel.org\nTo: ann@example.org\nSubject: Re: [GIT PULL] widget fixes (watched)\nDate: Mon, 2 Dec 2024 20:00:00 +0000\nMessage-ID: <ack-1.pr-tracker-bot@kernel.org>\nIn-Reply-To: <watched@example.org>\nReferences: <watched@example.org>\n\nThe pull request you sent on Mon, 2 Dec 2024:\n\n> %s tags/widget-fixes-1.1\n\nhas been merged into torvalds/linux.git:\nhttps://git.kernel.org/torvalds/c/0123456789abcdef\n\nThank you!\n' "$url" >"$work/wstate/inbox/new/4.ack"
+watch_once "$work/watch.conf"
+check "merge ack: the pull request marked pulled, no reply" $([ "$(sql "$work/wstate" "SELECT pulled_at > 0 FROM jobs WHERE message_id = 'watched@example.org'")" = 1 ] && [ "$(sql "$work/wstate" "SELECT state FROM jobs WHERE message_id = 'ack-1.pr-tracker-bot@kernel.org'")" = ignored ] && [ "$(ls "$work/wstate/outbox/new" | wc -l)" -eq 1 ]; echo $?)
 
 # 9. The per-sender limit where the reply is sent: two pull requests
 #    from Ann arrive together, so both pass the limit at triage (no

@@ -1012,6 +1012,8 @@ static void test_digest_top_level(void)
 	g_autoptr(GMimeMessage) msg = NULL;
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) lines = NULL;
+	g_autofree char *outbox_new = g_build_filename(T.outbox, "new", NULL);
+	g_autofree char *rm_new = g_strdup_printf("rm -rf '%s'", outbox_new);
 	sqlite3 *db;
 	int fail;
 
@@ -1039,14 +1041,15 @@ static void test_digest_top_level(void)
 	text = g_strconcat(base, "digest=top_level\n", NULL);
 	write_text(conf, text);
 	g_clear_pointer(&text, g_free);
+	g_assert_cmpint(system(rm_new), ==, 0);
 	g_assert_cmpint(pullcheck(conf, "--digest", NULL, NULL, NULL), ==, 0);
 	names = outbox_messages();
-	g_assert_cmpuint(names->len, >=, 1);
-	msg = read_message(names->pdata[names->len - 1]);
+	g_assert_cmpuint(names->len, ==, 1);
+	msg = read_message(names->pdata[0]);
 	text = body_of(msg);
 	g_test_message("top-level digest:\n%s", text);
 	g_assert_nonnull(strstr(text, "\nOnly those to the [reply] top_level "
-				"recipients, the oldest first.\n"));
+				"recipients; the oldest unpulled first.\n"));
 	g_assert_nonnull(strstr(text, "COULD NOT CHECK (0)\n  none\n"));
 	g_assert_null(strstr(text, "dave@example.net"));
 	lines = g_strsplit(text, "\n", -1);
@@ -1057,6 +1060,31 @@ static void test_digest_top_level(void)
 				       "early@example.org  OLDER-FAIL"));
 	g_assert_true(g_str_has_prefix(lines[fail + 2], "  deadbeef0123  "
 				       "attacker@example.org"));
+
+	/* Pulled (a merge acknowledgement came): last, and marked. */
+	g_assert_cmpint(sqlite3_open(db_path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "UPDATE jobs SET pulled_at = 1 WHERE"
+				     " message_id = 'older-1@example.org'",
+				     NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	/* The outbox's new/ emptied: its listing has no order to rely on. */
+	g_assert_cmpint(system(rm_new), ==, 0);
+	g_assert_cmpint(pullcheck(conf, "--digest", NULL, NULL, NULL), ==, 0);
+	g_ptr_array_unref(names);
+	names = outbox_messages();
+	g_assert_cmpuint(names->len, ==, 1);
+	g_clear_object(&msg);
+	msg = read_message(names->pdata[0]);
+	g_free(text);
+	text = body_of(msg);
+	g_test_message("with one pulled:\n%s", text);
+	g_strfreev(lines);
+	lines = g_strsplit(text, "\n", -1);
+	fail = line_index(lines, "FAIL (2)");
+	g_assert_true(g_str_has_prefix(lines[fail + 1], "  deadbeef0123  "
+				       "attacker@example.org"));
+	g_assert_true(g_str_has_prefix(lines[fail + 2], "  0ddba1100000  "
+				       "early@example.org  OLDER-FAIL (pulled)"));
 }
 
 /* --- the command line and [report] ----------------------------------- */

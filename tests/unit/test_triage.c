@@ -192,6 +192,30 @@ static void test_recheck(gconstpointer data)
 	pc_mail_clear(&mail);
 }
 
+/* pr-tracker-bot's "has been merged into": a reply's own line. */
+static void test_merge_ack(void)
+{
+	static const RecheckRow rows[] = {
+		{ "ack", IN_THREAD, "> git://x/y.git tags/t\n\nhas been merged "
+		  "into torvalds/linux.git:\nhttps://git.kernel.org/x\n", TRUE },
+		{ "not-a-reply", ANN, "has been merged into torvalds/linux.git\n",
+		  FALSE },
+		{ "quoted", IN_THREAD, "> has been merged into torvalds/linux.git\n",
+		  FALSE },
+		{ "in-a-sentence", IN_THREAD, "It has been merged into x, I hope.\n",
+		  FALSE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+		const Row row = { rows[i].name, rows[i].headers, rows[i].body, NULL };
+		PcMail mail;
+
+		read_mail(&row, &mail);
+		g_assert_cmpint(pc_triage_merge_ack(&mail), ==, rows[i].asks);
+		pc_mail_clear(&mail);
+	}
+}
+
 /* [reply] top_level: patterns, caseless, on To and Cc, each once. */
 static void test_top_level(void)
 {
@@ -238,5 +262,6 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, &RECHECK_ROWS[i], test_recheck);
 	}
 	g_test_add_func("/triage/top-level", test_top_level);
+	g_test_add_func("/triage/merge-ack", test_merge_ack);
 	return g_test_run();
 }
