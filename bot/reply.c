@@ -395,8 +395,6 @@ static void scope_set_fetch_shown(TmplScope *scope, const PcPullreq *pr,
 	scope_set_or_null(scope, "fetch_base_short", base_short);
 }
 
-static const char *cause_code(JsonObject *result);
-
 /*
  * "pullcheck fetched 6 times over 30m00s before this reply": a ref not
  * found, or a fetch that failed, is tried again over [fetch]
@@ -413,7 +411,8 @@ static char *retried_text(JsonObject *result)
 	over = duration_text(pc_json_get_int(fetch, "tried_s"));
 	return g_strdup_printf("pullcheck fetched %" G_GINT64_FORMAT " times "
 			       "over %s before this reply%s", tries, over,
-			       !g_strcmp0(cause_code(result), "ref-not-found")
+			       !g_strcmp0(pc_result_cause_code(result),
+					  "ref-not-found")
 				       ? ",\nas a mirror may lag minutes behind "
 					 "a push."
 				       : ".");
@@ -605,26 +604,6 @@ static const char *const SENDER_SIDE[] = { "url-not-allowed",
 					   "url-not-fetchable", "base-broken",
 					   "base-rust-disabled", NULL };
 
-/* The code of the reason that decided the verdict, as pc_result_cause. */
-static const char *cause_code(JsonObject *result)
-{
-	JsonArray *a = pc_json_get_array(result, "reasons");
-	guint n = a ? json_array_get_length(a) : 0;
-	const char *code = NULL;
-	int best = -1;
-
-	for (guint i = 0; i < n; i++) {
-		JsonObject *r = pc_json_array_object(a, i);
-		int rank = pc_severity_rank(pc_json_get_string(r, "severity"));
-
-		if (rank > best) {
-			best = rank;
-			code = pc_json_get_string(r, "code");
-		}
-	}
-	return code;
-}
-
 /*
  * Our own could-not-check: the cause is an infra finding of ours. A
  * pull request that could not be verified as sent (outcome unverified)
@@ -632,7 +611,7 @@ static const char *cause_code(JsonObject *result)
  */
 static gboolean our_side(JsonObject *result)
 {
-	const char *code = cause_code(result);
+	const char *code = pc_result_cause_code(result);
 
 	return pc_result_outcome(result) == PC_OUTCOME_UNCHECKED &&
 	       !(code && g_strv_contains(SENDER_SIDE, code));

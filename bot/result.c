@@ -284,21 +284,34 @@ gboolean pc_result_ran(JsonObject *result, PcCoverage *ran)
 	return TRUE;
 }
 
-/* Whether the finding that decided the verdict is a verification one. */
-static gboolean cause_unverified(JsonObject *result)
+/*
+ * The finding that decided the verdict: the first of the highest
+ * severity. NULL when there is none.
+ */
+static JsonObject *cause_reason(JsonObject *result)
 {
 	JsonArray *a = pc_json_get_array(result, "reasons");
 	guint n = a ? json_array_get_length(a) : 0;
-	const char *worst = NULL;
+	JsonObject *cause = NULL;
+	int best = -1;
 
 	for (guint i = 0; i < n; i++) {
-		const char *severity = pc_json_get_string(
-			pc_json_array_object(a, i), "severity");
+		JsonObject *r = pc_json_array_object(a, i);
+		int rank = pc_severity_rank(pc_json_get_string(r, "severity"));
 
-		if (pc_severity_rank(severity) > pc_severity_rank(worst))
-			worst = severity;
+		if (rank > best) {
+			best = rank;
+			cause = r;
+		}
 	}
-	return !g_strcmp0(worst, PC_SEVERITY_UNVERIFIED);
+	return cause;
+}
+
+/* Whether the finding that decided the verdict is a verification one. */
+static gboolean cause_unverified(JsonObject *result)
+{
+	return !g_strcmp0(pc_json_get_string(cause_reason(result), "severity"),
+			  PC_SEVERITY_UNVERIFIED);
 }
 
 PcOutcome pc_result_outcome(JsonObject *result)
@@ -318,21 +331,12 @@ PcOutcome pc_result_outcome(JsonObject *result)
 
 const char *pc_result_cause(JsonObject *result)
 {
-	JsonArray *a = pc_json_get_array(result, "reasons");
-	guint n = a ? json_array_get_length(a) : 0;
-	const char *text = NULL;
-	int best = -1;
+	return pc_json_get_string(cause_reason(result), "text");
+}
 
-	for (guint i = 0; i < n; i++) {
-		JsonObject *r = pc_json_array_object(a, i);
-		int rank = pc_severity_rank(pc_json_get_string(r, "severity"));
-
-		if (rank > best) {
-			best = rank;
-			text = pc_json_get_string(r, "text");
-		}
-	}
-	return text;
+const char *pc_result_cause_code(JsonObject *result)
+{
+	return pc_json_get_string(cause_reason(result), "code");
 }
 
 /* "file:line: message", as a compiler says it; @brief: file's base name. */

@@ -52,6 +52,8 @@ gboolean pc_result_ran(JsonObject *result, PcCoverage *ran);
  * happened to come first. (transfer none)
  */
 const char *pc_result_cause(JsonObject *result);
+/* The code of that finding, as pc_result_cause. */
+const char *pc_result_cause_code(JsonObject *result);
 
 /*
  * The first error: a compiler's ("file:line: message"; @brief: the
