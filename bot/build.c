@@ -62,6 +62,33 @@ char *pc_build_fragment(const PcConfig *config, GError **error)
 			   len && extra[len - 1] != '\n' ? "\n" : "", NULL);
 }
 
+/* "# CONFIG_FOO is not set": Kconfig's way to say =n, not a comment. */
+static gboolean is_not_set_line(const char *line)
+{
+	const char *p = line + strlen("# CONFIG_");
+
+	if (!g_str_has_prefix(line, "# CONFIG_"))
+		return FALSE;
+	while (g_ascii_isalnum(*p) || *p == '_')
+		p++;
+	return p > line + strlen("# CONFIG_") && !strcmp(p, " is not set");
+}
+
+char *pc_build_fragment_lines(const char *fragment)
+{
+	g_auto(GStrv) lines = g_strsplit(fragment ? fragment : "", "\n", -1);
+	GString *out = g_string_new(NULL);
+
+	for (char **l = lines; *l; l++) {
+		const char *t = *l + strspn(*l, " \t");
+
+		if (!*t || (*t == '#' && !is_not_set_line(*l)))
+			continue;
+		g_string_append_printf(out, "%s\n", *l);
+	}
+	return g_string_free(out, FALSE);
+}
+
 char *pc_build_out_dir(const PcConfig *config, const char *tree_kind)
 {
 	g_autofree char *fragment = NULL;
@@ -112,6 +139,7 @@ static void name_first_error(PcBuildResult *result)
 {
 	PcReason *failed = NULL;
 	const PcDiagnostic *d = NULL;
+	g_autofree char *where = NULL;
 	char *text;
 
 	for (guint i = 0; i < result->reasons->len; i++)
@@ -128,10 +156,15 @@ static void name_first_error(PcBuildResult *result)
 	}
 	if (!failed || !d)
 		return;
-	if (d->file)
+	where = pc_diagnostic_where(d);
+	if (where && d->line)
 		text = g_strdup_printf("%s; the first error, in %s code, is at "
 				       "%s:%u: %s", failed->text, d->language,
 				       d->file, d->line, d->message);
+	else if (where)	/* modpost: a module, no line in it */
+		text = g_strdup_printf("%s; the first error (%s) is in %s: %s",
+				       failed->text, d->tool, where,
+				       d->message);
 	else
 		text = g_strdup_printf("%s; the first error (%s): %s",
 				       failed->text, d->tool, d->message);

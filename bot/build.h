@@ -133,6 +133,13 @@ typedef struct {
 char *pc_build_fragment(const PcConfig *config, GError **error);
 
 /*
+ * The lines of @fragment that Kconfig reads, for a maintainer to type:
+ * its comments and blank lines left out, "# CONFIG_FOO is not set"
+ * kept (Kconfig reads it as =n). (transfer full)
+ */
+char *pc_build_fragment_lines(const char *fragment);
+
+/*
  * The output directory a build of @tree_kind ("tip", "merge") keeps
  * under [build] cache_dir: one per config for the kernel recipe (its
  * target and a hash of its fragment), so switching configs does not

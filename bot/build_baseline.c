@@ -354,9 +354,14 @@ gboolean pc_baseline_save(const char *dir, const char *key,
 
 static char *describe(const PcDiagnostic *d)
 {
-	if (d->file)
+	g_autofree char *where = pc_diagnostic_where(d);
+
+	if (where && d->line)
 		return g_strdup_printf("in %s code, %s:%u: %s", d->language,
 				       d->file, d->line, d->message);
+	if (where)	/* modpost: a module, no line in it */
+		return g_strdup_printf("%s, in %s: %s", d->tool, where,
+				       d->message);
 	return g_strdup_printf("%s: %s", d->tool, d->message);
 }
 

@@ -132,7 +132,8 @@ static char *printf_quoted(const char *text)
 static void set_reproduce(PcBuildRun *b, const PcBuildStage *stage)
 {
 	const PcBuildSpec *spec = b->spec;
-	g_autofree char *fragment = printf_quoted(b->result->fragment);
+	g_autofree char *lines = pc_build_fragment_lines(b->result->fragment);
+	g_autofree char *fragment = printf_quoted(lines);
 	GPtrArray *r = g_ptr_array_new();
 
 	pc_build_source_lines(spec, r);
@@ -156,6 +157,12 @@ static void set_reproduce(PcBuildRun *b, const PcBuildStage *stage)
 	b->result->reproduce = (char **)g_ptr_array_free(r, FALSE);
 }
 
+/* The config target that made the .config: [build] kconfig. */
+static const char *config_target(const PcBuildResult *result)
+{
+	return result->kconfig ? result->kconfig : "allmodconfig";
+}
+
 /*
  * The .config the build left in @out, read without following a link or
  * blocking on a FIFO: the tree's own Makefile ran there. NULL, with the
@@ -171,7 +178,8 @@ static char *read_config(const char *out, PcBuildResult *result)
 		return text;
 	if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 		pc_reasons_add(result->reasons, "config-missing",
-			       PC_SEVERITY_INFRA, "allmodconfig left no .config");
+			       PC_SEVERITY_INFRA, "make %s left no .config",
+			       config_target(result));
 	else
 		pc_reasons_add(result->reasons, "config-unreadable",
 			       PC_SEVERITY_INFRA,
@@ -193,10 +201,10 @@ gboolean pc_build_check_rust_config(const char *src, const char *out,
 		return TRUE;
 	why = pc_kbuild_explain_rust_off(src, text);
 	pc_reasons_add(result->reasons, "rust-disabled", PC_SEVERITY_ERROR,
-		       "CONFIG_RUST is %s in the .config allmodconfig made "
+		       "CONFIG_RUST is %s in the .config make %s made "
 		       "with CONFIG_RUST=y asked for, so Rust cannot be "
-		       "built: init/Kconfig: %s",
-		       result->config_rust, *why ? why : "(no config RUST)");
+		       "built: init/Kconfig: %s", result->config_rust,
+		       config_target(result), *why ? why : "(no config RUST)");
 	pc_build_step_verdict(result, PC_VERDICT_FAIL);
 	return FALSE;
 }

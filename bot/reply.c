@@ -15,6 +15,7 @@
 #include <tmpl-glib.h>
 
 #include "autocleanup.h"
+#include "buildlog.h"
 #include "json.h"
 #include "reason.h"
 #include "reply.h"
@@ -82,6 +83,19 @@ static char *indent_lines(const char *text, guint indent)
 	return g_string_free(out, FALSE);
 }
 
+/* A diagnostic's place as its tool gave it (buildlog.h); NULL: none. */
+static char *diagnostic_where(JsonObject *obj)
+{
+	PcDiagnostic d = {
+		.file = (char *)pc_json_get_string(obj, "file"),
+		.line = (guint)CLAMP(pc_json_get_int(obj, "line"), 0, G_MAXUINT),
+		.column = (guint)CLAMP(pc_json_get_int(obj, "column"), 0,
+				       G_MAXUINT),
+	};
+
+	return pc_diagnostic_where(&d);
+}
+
 static PcTemplateItem *item_from_object(JsonObject *obj)
 {
 	PcTemplateItem *item = pc_template_item_new();
@@ -93,6 +107,7 @@ static PcTemplateItem *item_from_object(JsonObject *obj)
 	severity = pc_template_item_get(item, "severity");
 	if (severity)
 		pc_template_item_set(item, "label", severity_label(severity));
+	pc_template_item_take(item, "where", diagnostic_where(obj));
 	excerpt = pc_template_item_get(item, "excerpt");
 	if (excerpt)
 		pc_template_item_take(item, "indented",

@@ -52,7 +52,7 @@ TmplTemplate *pc_template_load(const char *dir, const char *name,
 static const char *const ITEM_PROPS[] = {
 	/* the reply */
 	"code", "severity", "text", "tool", "language", "file", "line",
-	"column", "message", "excerpt", "indented", "path", "label",
+	"column", "message", "excerpt", "indented", "path", "label", "where",
 	/* the dashboard */
 	"job", "anchor", "subject", "sender", "date", "verdict", "tip",
 	"tip_short", "scope", "summary", "first_error", "reply", "log_href",

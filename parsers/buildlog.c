@@ -191,6 +191,17 @@ void pc_diagnostic_free(PcDiagnostic *d)
 	g_free(d);
 }
 
+char *pc_diagnostic_where(const PcDiagnostic *d)
+{
+	if (!d->file || !*d->file)
+		return NULL;
+	if (!d->line)
+		return g_strdup(d->file);
+	if (!d->column)
+		return g_strdup_printf("%s:%u", d->file, d->line);
+	return g_strdup_printf("%s:%u:%u", d->file, d->line, d->column);
+}
+
 void pc_diagnostics_clear(PcDiagnostics *diags)
 {
 	g_clear_pointer(&diags->items, g_ptr_array_unref);

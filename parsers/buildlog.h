@@ -91,6 +91,13 @@ void pc_buildlog_parse(PcBuildlogParser *parser, const char *log, gsize len,
 void pc_diagnostics_clear(PcDiagnostics *diags);
 
 void pc_diagnostic_free(PcDiagnostic *diag);
+
+/*
+ * Where @diag is, as its tool says it: "file:line:column", "file:line",
+ * or just "file" when the tool names no line (modpost names a module);
+ * NULL when it names no file. Never a made-up line 0. (transfer full)
+ */
+char *pc_diagnostic_where(const PcDiagnostic *diag);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcDiagnostic, pc_diagnostic_free)
 
 G_END_DECLS

@@ -111,6 +111,28 @@ static void test_command_fail(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(d->message, "nope"));
 }
 
+/*
+ * modpost names a module and no line in it: the verdict's first error
+ * says so, with no made-up line.
+ */
+static void test_command_modpost(Fixture *f, gconstpointer data)
+{
+	const PcReason *r;
+
+	write_file(f->src, "Makefile",
+		   "all:\n\t@echo 'ERROR: modpost: \"foo\" "
+		   "[drivers/x/x.ko] undefined!'\n\t@false\n");
+	build(f);
+	g_assert_cmpstr(f->result.verdict, ==, "fail");
+	r = pc_reasons_find(f->result.reasons, PC_SEVERITY_ERROR);
+	g_assert_nonnull(r);
+	g_test_message("%s", r->text);
+	g_assert_nonnull(strstr(r->text, "; the first error (modpost) is in "
+					 "drivers/x/x.ko: \"foo\" "
+					 "[drivers/x/x.ko] undefined!"));
+	g_assert_null(strstr(r->text, ".ko:0"));
+}
+
 static void test_command_timeout(Fixture *f, gconstpointer data)
 {
 	write_file(f->src, "Makefile", "all:\n\tsleep 100\n");
@@ -131,6 +153,63 @@ static void test_kernel_no_root(Fixture *f, gconstpointer data)
 			"toolchain-missing");
 	g_assert_nonnull(strstr(((PcReason *)f->result.reasons->pdata[0])->text,
 				"setup-root"));
+}
+
+/*
+ * The reproduce commands give the config target what Kconfig reads of
+ * the fragment, not the operator's comments in [build] kconfig_extra.
+ */
+static void test_kernel_reproduce_fragment(Fixture *f, gconstpointer data)
+{
+	const char *extra = "# [build] kconfig_extra: a comment\n"
+			    "\n"
+			    "CONFIG_64BIT=y\n"
+			    "  # an indented comment\n"
+			    "# CONFIG_SAMPLES is not set\n"
+			    "#CONFIG_NOSPACE is not set\n"
+			    "CONFIG_CRC_CCITT=y";
+	g_autofree char *path = g_build_filename(f->dir, "extra.config", NULL);
+	const char *printf_line = NULL;
+
+	write_file(f->dir, "extra.config", extra);
+	g_free(f->config->build_recipe);
+	f->config->build_recipe = g_strdup("kernel");
+	f->config->build_kconfig_extra = g_strdup(path);
+	build(f);
+	g_assert_cmpstr(f->result.verdict, ==, "could-not-check");
+	/* The record keeps the whole fragment given to Kconfig. */
+	g_assert_nonnull(strstr(f->result.fragment, "# [build] kconfig_extra"));
+	for (char **l = f->result.reproduce; l && *l; l++)
+		if (g_str_has_prefix(*l, "$ printf "))
+			printf_line = *l;
+	g_assert_cmpstr(printf_line, ==,
+			"$ printf 'CONFIG_RUST=y\\nCONFIG_RANDSTRUCT_NONE=y\\n"
+			"# CONFIG_MODVERSIONS is not set\\nCONFIG_64BIT=y\\n"
+			"# CONFIG_SAMPLES is not set\\nCONFIG_CRC_CCITT=y\\n' "
+			">rust.config");
+}
+
+static void test_fragment_lines(void)
+{
+	const char *const cases[][2] = {
+		{ "", "" },
+		{ NULL, "" },
+		{ "CONFIG_A=y", "CONFIG_A=y\n" },
+		{ "# CONFIG_A is not set\n", "# CONFIG_A is not set\n" },
+		{ "# CONFIG_ is not set\n", "" },
+		{ "# CONFIG_A is not set, really\n", "" },
+		{ "# CONFIG_A-B is not set\n", "" },
+		{ " # CONFIG_A is not set\n", "" },
+		{ "#\n\t\n \nCONFIG_B=m\n# x\n", "CONFIG_B=m\n" },
+		/* Not a comment: Kconfig warns about it; shown as given. */
+		{ "junk\n", "junk\n" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *got = pc_build_fragment_lines(cases[i][0]);
+
+		g_assert_cmpstr(got, ==, cases[i][1]);
+	}
 }
 
 /*
@@ -275,12 +354,27 @@ static void test_config_rust_not_set(Fixture *f, gconstpointer data)
 	g_assert_false(check_config(f, "rust-not-set.config"));
 	assert_rust_off(f);
 	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->text, ==,
-			"CONFIG_RUST is n in the .config allmodconfig made "
+			"CONFIG_RUST is n in the .config make allmodconfig made "
 			"with CONFIG_RUST=y asked for, so Rust cannot be "
 			"built: init/Kconfig: depends on HAVE_RUST "
 			"[HAVE_RUST=y]; depends on RUST_IS_AVAILABLE "
 			"[RUST_IS_AVAILABLE=y]; depends on !MODVERSIONS "
 			"[MODVERSIONS=y]");
+}
+
+/* Under another [build] kconfig, the text names that target, not ours. */
+static void test_config_rust_other_kconfig(Fixture *f, gconstpointer data)
+{
+	const char *text;
+
+	f->result.kconfig = g_strdup("allnoconfig");
+	g_assert_false(check_config(f, "rust-not-set.config"));
+	assert_rust_off(f);
+	text = ((PcReason *)f->result.reasons->pdata[0])->text;
+	g_assert_true(g_str_has_prefix(text, "CONFIG_RUST is n in the .config "
+					     "make allnoconfig made with "
+					     "CONFIG_RUST=y asked for"));
+	g_assert_null(strstr(text, "allmodconfig"));
 }
 
 /* Only CONFIG_RUST_IS_AVAILABLE and the like: not CONFIG_RUST itself. */
@@ -298,6 +392,16 @@ static void test_config_missing(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(f->result.verdict, ==, PC_VERDICT_UNCHECKED);
 	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->code, ==,
 			"config-missing");
+	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->text, ==,
+			"make allmodconfig left no .config");
+}
+
+static void test_config_missing_other_kconfig(Fixture *f, gconstpointer data)
+{
+	f->result.kconfig = g_strdup("tinyconfig");
+	g_assert_false(check_config(f, NULL));
+	g_assert_cmpstr(((PcReason *)f->result.reasons->pdata[0])->text, ==,
+			"make tinyconfig left no .config");
 }
 
 /*
@@ -587,12 +691,17 @@ int main(int argc, char **argv)
 	ADD("command-pass", test_command_pass);
 	ADD("command-fail", test_command_fail);
 	ADD("command-timeout", test_command_timeout);
+	ADD("command-modpost", test_command_modpost);
 	ADD("kernel-no-root", test_kernel_no_root);
+	ADD("kernel-reproduce-fragment", test_kernel_reproduce_fragment);
+	g_test_add_func("/build/fragment-lines", test_fragment_lines);
 	ADD("kernel-planted-out", test_kernel_planted_out);
 	ADD("kernel-fragment-replaced", test_kernel_fragment_replaced);
 	ADD("command-limits", test_command_limits);
 	ADD("config-rust-y", test_config_rust_y);
 	ADD("config-rust-not-set", test_config_rust_not_set);
+	ADD("config-rust-other-kconfig", test_config_rust_other_kconfig);
+	ADD("config-missing-other-kconfig", test_config_missing_other_kconfig);
 	ADD("config-rust-absent", test_config_rust_absent);
 	ADD("config-missing", test_config_missing);
 	ADD("config-fifo", test_config_fifo);

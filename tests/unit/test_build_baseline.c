@@ -137,6 +137,23 @@ static void test_same_error_other_line(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->tip.baseline->errors_new, ==, 0);
 }
 
+/* modpost names a module and no line: so does the base-broken text. */
+static void test_base_modpost(Fixture *f, gconstpointer data)
+{
+	const char *modpost = "ERROR: modpost: \"kobject_create_and_add\" "
+			      "[samples/kobject/kobject-example.ko] undefined!\n";
+	g_autoptr(GString) tip = g_string_new(modpost);
+	g_autoptr(GString) base = g_string_new(modpost);
+
+	judge(f, tip, base, PC_VERDICT_FAIL);
+	g_assert_cmpstr(f->tip.verdict, ==, PC_VERDICT_UNCHECKED);
+	g_assert_cmpstr(reason(&f->tip, "base-broken")->text, ==,
+			"the base, 0123456789ab, already fails: modpost, in "
+			"samples/kobject/kobject-example.ko: "
+			"\"kobject_create_and_add\" "
+			"[samples/kobject/kobject-example.ko] undefined!");
+}
+
 /* Another message in the same file: the pull request's own. */
 static void test_new_message(Fixture *f, gconstpointer data)
 {
@@ -490,6 +507,7 @@ int main(int argc, char **argv)
 	ADD("/baseline/compare/same-error-other-line",
 	    test_same_error_other_line, NULL);
 	ADD("/baseline/compare/new-message", test_new_message, NULL);
+	ADD("/baseline/compare/modpost", test_base_modpost, NULL);
 	ADD("/baseline/compare/code-differs", test_code_differs, NULL);
 	ADD("/baseline/compare/file-differs", test_file_differs, NULL);
 	ADD("/baseline/compare/new-and-old", test_new_and_old, NULL);

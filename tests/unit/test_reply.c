@@ -167,6 +167,65 @@ static void test_fail_reply(void)
 	pc_pullreq_clear(&pr);
 }
 
+/*
+ * Each diagnostic's place as its tool gave it: a compiler's file, line
+ * and column; modpost's module with no line; nothing for make's own.
+ */
+static void test_diagnostic_places(void)
+{
+	static const char DIAGS[] =
+		"{\"tool\": \"clang\", \"severity\": \"error\","
+		" \"language\": \"c\", \"file\": \"lib/w.c\", \"line\": 12,"
+		" \"column\": 5, \"message\": \"use of undeclared w\","
+		" \"excerpt\": null},"
+		"{\"tool\": \"ld.lld\", \"severity\": \"error\","
+		" \"language\": \"link\", \"file\": \"lib/w.c\", \"line\": 7,"
+		" \"column\": 0, \"message\": \"undefined symbol: w\","
+		" \"excerpt\": null},"
+		"{\"tool\": \"modpost\", \"severity\": \"error\","
+		" \"language\": \"link\","
+		" \"file\": \"samples/kobject/kobject-example.ko\","
+		" \"line\": 0, \"column\": 0,"
+		" \"message\": \"\\\"kobject_create_and_add\\\" undefined!\","
+		" \"excerpt\": null},"
+		"{\"tool\": \"make\", \"severity\": \"error\","
+		" \"language\": \"c\", \"file\": null, \"line\": 0,"
+		" \"column\": 0, \"message\": \"No rule to make target\","
+		" \"excerpt\": null}";
+	g_autoptr(PcConfig) config = config_with(
+		"[reply]\nfrom = Pull Check <bot@check.example.net>\n");
+	g_autofree char *text = NULL, *body = NULL;
+	g_autoptr(JsonObject) result = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *at = strstr(RESULT_FAIL, "\"diagnostics\": [],");
+	PcMail mail;
+	PcPullreq pr;
+
+	g_assert_nonnull(at);
+	text = g_strdup_printf("%.*s\"diagnostics\": [%s],"
+			       " \"diagnostics_total\": 4%s",
+			       (int)(at - RESULT_FAIL), RESULT_FAIL, DIAGS,
+			       strstr(at, ", \"reproduce\""));
+	result = parse_result(text);
+	init_mail(&mail, &pr);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_no_error(error);
+	body = body_of(msg);
+	g_test_message("%s", body);
+	g_assert_nonnull(strstr(body, "\n  lib/w.c:12:5: error (c, clang)\n"));
+	g_assert_nonnull(strstr(body, "\n  lib/w.c:7: error (link, ld.lld)\n"));
+	g_assert_nonnull(strstr(body, "\n  samples/kobject/kobject-example.ko: "
+				      "error (link, modpost)\n"));
+	g_assert_nonnull(strstr(body, "\n  error (c, make)\n"
+				      "    No rule to make target\n"));
+	g_assert_null(strstr(body, ".ko:0"));
+	g_assert_null(strstr(body, ":0:0"));
+	g_assert_null(strstr(body, "\n  :"));
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
 static void test_message_id_stable(void)
 {
 	g_autoptr(PcConfig) config = config_with("");
@@ -887,6 +946,7 @@ int main(int argc, char **argv)
 	g_mime_init();
 	g_test_add_func("/reply/injection", test_injection);
 	g_test_add_func("/reply/fail", test_fail_reply);
+	g_test_add_func("/reply/diagnostic-places", test_diagnostic_places);
 	g_test_add_func("/reply/message-id", test_message_id_stable);
 	g_test_add_func("/reply/operator-templates", test_operator_templates);
 	g_test_add_func("/reply/links", test_links);
