@@ -637,19 +637,32 @@ static gboolean fetch_failed(PcFetchRun *r, const Session *s)
 	const char *from = r->opts->local_repo ? r->opts->local_repo
 					       : r->out->url;
 	g_autofree char *host = offsite_redirect(session_error(s));
+	const char *key = s->limits.stop == PC_STREAM_STOP_TIME ? "timeout"
+			  : s->limits.stop == PC_STREAM_STOP_BYTES ? "max_bytes"
+								  : NULL;
 
 	/* Not worth a retry: the server will send it on again. */
-	if (host)
+	if (host) {
 		pc_fetch_add(r, "url-not-allowed", PC_SEVERITY_ERROR,
 			     "Fetching %s from %s failed: the server sent the "
 			     "fetch on to another host, %s, and pullcheck "
 			     "follows no redirect to another host.",
 			     name, from, host);
-	else
+	} else if (key) {
+		/*
+		 * Our own limit: another try would hit it again, so this is
+		 * said at once, not retried over [fetch] retry_window.
+		 */
+		pc_fetch_add(r, "fetch-limit", PC_SEVERITY_ERROR,
+			     "Fetching %s from %s stopped at this "
+			     "installation's limit: %s ([fetch] %s).", name,
+			     from, session_error(s), key);
+	} else {
 		pc_fetch_add(r, s->refused ? "url-not-allowed"
 					   : "fetch-failed",
 			     PC_SEVERITY_ERROR, "Fetching %s from %s failed: "
 			     "%s.", name, from, session_error(s));
+	}
 	return FALSE;
 }
 

@@ -23,11 +23,12 @@
 
 /*
  * Fetch findings that say nothing about the pull request itself: the
- * URL is outside what this installation may fetch, or the network
- * failed. They make the verdict "could not check".
+ * URL is outside what this installation may fetch, the network failed,
+ * or the fetch outgrew this installation's limits. They make the
+ * verdict "could not check".
  */
 static const char *const UNCHECKABLE[] = { "url-not-allowed", "fetch-failed",
-					   NULL };
+					   "fetch-limit", NULL };
 
 /* allmodconfig's .config is about 300 KiB; one past this is no kernel's. */
 #define PC_JOB_CONFIG_MAX_BYTES (4 << 20)

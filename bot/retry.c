@@ -7,6 +7,11 @@
 
 #include "retry.h"
 
+/*
+ * Transient: a mirror that lags behind a push, a network that fails.
+ * Not: our own limits (fetch-limit: [fetch] timeout, max_bytes), which
+ * the next try hits again; a URL or redirect the allow list refuses.
+ */
 static const char *const RETRIED[] = { "ref-not-found", "fetch-failed",
 				       NULL };
 

@@ -18,7 +18,9 @@ G_BEGIN_DECLS
 
 /*
  * The finding that decided the verdict, when it is one a later fetch
- * may not have: ref-not-found or fetch-failed. NULL: none. (transfer none)
+ * may not have: ref-not-found or fetch-failed. NULL: none, and for a
+ * fetch stopped by [fetch] timeout or max_bytes (fetch-limit), which the
+ * next try would hit again. (transfer none)
  */
 const PcReason *pc_retry_fetch_cause(GPtrArray *reasons);
 

@@ -41,33 +41,38 @@ void pc_stream_limits_clear(PcStreamLimits *limits)
 {
 	pc_stream_end(limits);
 	g_clear_pointer(&limits->why, g_free);
+	limits->stop = PC_STREAM_GOING;
 }
 
 /* --- limits -------------------------------------------------------------- */
 
 /* The first limit hit is the one reported; libgit2 gets it as its error. */
-static int limit_hit(PcStreamLimits *l, char *why)
+static int limit_hit(PcStreamLimits *l, PcStreamStop stop, char *why)
 {
-	if (l->why)
+	if (l->why) {
 		g_free(why);
-	else
+	} else {
 		l->why = why;
+		l->stop = stop;
+	}
 	git_error_set_str(GIT_ERROR_NET, l->why);
 	return -1;
 }
 
 int pc_stream_time_out(PcStreamLimits *l)
 {
-	return limit_hit(l, g_strdup_printf("the server did not finish within "
-					     "the time limit of %u seconds",
-					     l->timeout_s));
+	return limit_hit(l, PC_STREAM_STOP_TIME,
+			 g_strdup_printf("the server did not finish within "
+					 "the time limit of %u seconds",
+					 l->timeout_s));
 }
 
 int pc_stream_too_many_bytes(PcStreamLimits *l)
 {
-	return limit_hit(l, g_strdup_printf("the server sent more than the "
-					    "limit of %" G_GUINT64_FORMAT
-					    " bytes", l->max_bytes));
+	return limit_hit(l, PC_STREAM_STOP_BYTES,
+			 g_strdup_printf("the server sent more than the "
+					 "limit of %" G_GUINT64_FORMAT " bytes",
+					 l->max_bytes));
 }
 
 /* Milliseconds left before the deadline; -1 for none. */
@@ -200,10 +205,11 @@ static int check_request(const char *scheme, const char *host,
 	if (!path)
 		return 0;
 	if (len > MAX_REQUEST_URL)
-		return limit_hit(l, g_strdup("the request's URL is too long"));
+		return limit_hit(l, PC_STREAM_STOP_REFUSED,
+				 g_strdup("the request's URL is too long"));
 	url = request_url(scheme, host, port, path, len);
 	why = l->check_url(url, l->check_data);
-	return why ? limit_hit(l, why) : 0;
+	return why ? limit_hit(l, PC_STREAM_STOP_REFUSED, why) : 0;
 }
 
 /* --- the plain socket ---------------------------------------------------- */

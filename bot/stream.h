@@ -30,6 +30,17 @@ G_BEGIN_DECLS
  */
 typedef char *(*PcStreamCheckUrl)(const char *url, gpointer data);
 
+/*
+ * What stopped a fetch: a limit of its own (time, bytes), which another
+ * try would hit again, or a request it may not send.
+ */
+typedef enum {
+	PC_STREAM_GOING = 0,
+	PC_STREAM_STOP_TIME,	/* the timeout passed */
+	PC_STREAM_STOP_BYTES,	/* more than max_bytes came */
+	PC_STREAM_STOP_REFUSED,	/* a request the fetch may not send */
+} PcStreamStop;
+
 /* One fetch's limits. The caller owns it; zero it before use. */
 typedef struct {
 	gint64 deadline;	/* g_get_monotonic_time(); 0: none */
@@ -37,6 +48,7 @@ typedef struct {
 	guint64 max_bytes;	/* 0: none */
 	guint64 bytes;		/* read from the network so far */
 	char *why;		/* set when a limit stopped the fetch */
+	PcStreamStop stop;	/* which, with @why */
 	PcStreamCheckUrl check_url;	/* NULL: every request may go */
 	gpointer check_data;
 	const char *ca_file;	/* https: PEM to trust; NULL: the system's */

@@ -11,8 +11,10 @@ command -v git >/dev/null || { echo "SKIP: git missing"; exit 77; }
 command -v bwrap >/dev/null || { echo "SKIP: bwrap missing"; exit 77; }
 work=$(mktemp -d)
 daemon_pid=
+silent_pid=
 cleanup() {
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	[ -n "$silent_pid" ] && kill "$silent_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -472,6 +474,55 @@ never@example.org|replied|0|1|1" ]; echo $?)
 kw=$(sed -n 's/^\([0-9]*\) \$PullcheckUnverified$/\1/p' "$work/dstate/inbox/dovecot-keywords" 2>/dev/null)
 letter=$(printf "\\$(printf '%03o' $((97 + ${kw:-25})))")
 check "daemon window: \$PullcheckUnverified on the never mail" $([ -n "$kw" ] && ls "$work/dstate/inbox/cur/" | grep -q "^2\.never:2,.*$letter"; echo $?)
+
+# 15. Our own limits are not transient: a fetch over [fetch] max_bytes,
+#     or past [fetch] timeout (a server that accepts and never answers),
+#     is could-not-check at once, naming the limit, and goes to [reply]
+#     contact. It is not fetched again over [fetch] retry_window as a
+#     missing ref or a network error is (cases 10, 12).
+git -C "$work/maint" checkout -q -b bulky fixes
+head -c 300000 /dev/urandom >"$work/maint/blob.bin"
+git -C "$work/maint" add blob.bin
+git -C "$work/maint" commit -q -m 'widget: a blob'
+git -C "$work/maint" push -q "$srv/maint.git" bulky
+mail bulky bulky
+$py -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])' >"$work/silent.port" &
+silent_pid=$!
+for i in $(seq 50); do [ -s "$work/silent.port" ] && break; sleep 0.1; done
+silent=$(cat "$work/silent.port")
+mail stalled tags/widget-fixes-1.1 "s|$url|git://127.0.0.1:$silent/maint.git|"
+# limit_case NAME SED: `check` with a 60 s window, a 1 s first delay
+limit_case() {
+	sed -e "s|^allow_urls = .*|&git://127.0.0.1:$silent/;|" \
+		-e 's|^timeout = 60$|&\nretry_window = 60\nretry_delay = 1|' \
+		"$work/pullcheck.conf" | sed -e "$2" >"$work/$1.conf"
+	local start=$(date +%s)
+	"$pc" check --config "$work/$1.conf" --dry-run --json "$work/$1.eml" \
+		>"$work/$1.json" 2>"$work/$1.err"
+	st=$? took=$(($(date +%s) - start))
+	jget "$work/$1.json" 'j["reply"]' >"$work/$1.reply"
+}
+limit_case bulky 's|^timeout = 60$|max_bytes = 64K\n&|'
+check "byte cap: exit 3 in ${took} s, not the 60 s window" $([ $st -eq 3 ] && [ "$took" -lt 30 ]; echo $?)
+check "byte cap: fetch-limit decided it" $([ "$(jget "$work/bulky.json" '[r["code"] for r in j["reasons"] if r["severity"] == "infra"]')" = "['fetch-limit']" ]; echo $?)
+check "byte cap: fetched once, no wait said" $([ "$(jget "$work/bulky.json" 'j["fetch"]["tries"]')" = 1 ] && ! grep -q 'trying again' "$work/bulky.err"; echo $?)
+check "byte cap: the reply names the limit" $(tr '\n' ' ' <"$work/bulky.reply" | tr -s ' ' | grep -q "stopped at this installation's limit: the server sent more than the limit of 65536 bytes (\[fetch\] max_bytes)\."; echo $?)
+check "byte cap: our side: To [reply] contact alone" $(grep -qx 'To: keeper@example.org' "$work/bulky.reply" && grep -qx 'X-Pullcheck-Verdict: could-not-check' "$work/bulky.reply"; echo $?)
+limit_case stalled 's|^timeout = 60$|timeout = 2|'
+check "time limit: exit 3 in ${took} s, not the 60 s window" $([ $st -eq 3 ] && [ "$took" -lt 30 ]; echo $?)
+check "time limit: fetch-limit, fetched once, no wait said" $([ "$(jget "$work/stalled.json" '([r["code"] for r in j["reasons"] if r["severity"] == "infra"], j["fetch"]["tries"])')" = "(['fetch-limit'], 1)" ] && ! grep -q 'trying again' "$work/stalled.err"; echo $?)
+check "time limit: the reply names the limit" $(tr '\n' ' ' <"$work/stalled.reply" | tr -s ' ' | grep -q "stopped at this installation's limit: the server did not finish within the time limit of 2 seconds (\[fetch\] timeout)\."; echo $?)
+kill "$silent_pid" 2>/dev/null
+wait "$silent_pid" 2>/dev/null
+silent_pid=
+
 [ "$fail" -eq 0 ] || cat "$work/watch.err"
 
 echo "$pass passed, $fail failed"

@@ -1307,8 +1307,13 @@ static void test_never_answers(gconstpointer data)
 	g_test_message("%s: %.3f s wall, %.3f s CPU", kind,
 		       (g_get_monotonic_time() - start) / 1e6,
 		       cpu_seconds() - cpu);
-	x = expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
-	g_assert_nonnull(strstr(x->text, "time limit of 3 seconds"));
+	/* Our own limit, named: not fetch-failed, which is retried. */
+	x = expect(&r, "fetch-limit", PC_SEVERITY_ERROR);
+	g_assert_nonnull(strstr(x->text, "stopped at this installation's "
+					 "limit: the server did not finish "
+					 "within the time limit of 3 seconds "
+					 "([fetch] timeout)."));
+	g_assert_null(find(&r, "fetch-failed"));
 	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, >=,
 			  timeout - 0.1);
 	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, <,
@@ -1337,8 +1342,12 @@ static void test_byte_cap(void)
 	g_assert_true(pc_fetch_prime_mainline(&o.o, NULL));
 	o.o.max_bytes = 256 << 10;
 	fetch(&o, "big", "maint.git", "big", NULL, NULL, &r);
-	x = expect(&r, "fetch-failed", PC_SEVERITY_ERROR);
-	g_assert_nonnull(strstr(x->text, "limit of 262144 bytes"));
+	x = expect(&r, "fetch-limit", PC_SEVERITY_ERROR);
+	g_assert_nonnull(strstr(x->text, "stopped at this installation's "
+					 "limit: the server sent more than the "
+					 "limit of 262144 bytes ([fetch] "
+					 "max_bytes)."));
+	g_assert_null(find(&r, "fetch-failed"));
 	g_assert_null(r.tip_commit);
 	pc_fetch_result_clear(&r);
 	opts_clear(&o);
