@@ -87,7 +87,7 @@ static const Key KEYS[] = {
 	KEY_NUM("fetch", "timeout", T_UINT, fetch_timeout, "900", 1, 86400),
 	/*
 	 * Mainline's first fetch: the kernel's history is some 5 GB, and
-	 * libgit2 indexes it on one core, inside the same limit.
+	 * git's index-pack resolves its deltas inside the same limit.
 	 */
 	KEY_NUM("fetch", "mainline_timeout", T_UINT, fetch_mainline_timeout,
 		"21600", 1, 7 * 86400),

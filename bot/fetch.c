@@ -298,7 +298,7 @@ gboolean pc_fetch_check_options(const PcFetchOptions *opts, GError **error)
 	return fetch_init(error);
 }
 
-#define SEED_NS PC_FETCH_JOB_NS "seed/"
+#define SEED_NS PC_FETCH_SEED_NS
 #define FETCHED_KEY "pullcheck.mainlinefetched"
 
 static gboolean delete_refs(git_repository *repo, const char *glob,
@@ -355,6 +355,71 @@ static gboolean prime(git_repository *repo, const PcFetchOptions *opts,
 					 "cannot record mainline's HEAD");
 	s.progress.phase = PC_FETCH_PHASE_CONNECT;	/* so DONE is told */
 	tell(&s, PC_FETCH_PHASE_DONE, git_remote_stats(s.remote));
+	return mark_fetched(repo, error) && drop_seed(repo, error);
+}
+
+/* The refs a git fetch left under PC_FETCH_FETCHED_NS become mainline's. */
+static gboolean take_fetched(git_repository *repo, GError **error)
+{
+	g_autoptr(git_reference_iterator) it = NULL;
+	git_reference *ref;
+	int rc;
+
+	if (git_reference_iterator_glob_new(&it, repo,
+					    PC_FETCH_FETCHED_NS "*") < 0)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot list the fetched refs");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *id = git_reference_target(ref);
+		g_autofree char *local = g_strconcat(
+			MAINLINE_NS, name + strlen(PC_FETCH_FETCHED_NS), NULL);
+		g_autoptr(git_reference) made = NULL;
+
+		rc = id ? git_reference_create(&made, repo, local, id, 1,
+					       "pullcheck: fetch") : 0;
+		git_reference_free(ref);
+		if (rc < 0)
+			return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+						 "cannot write %s", local);
+	}
+	if (rc != GIT_ITEROVER)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot list the fetched refs");
+	return TRUE;
+}
+
+/*
+ * Mainline in full, through git (fetch_git.c says why): its refs land
+ * under PC_FETCH_FETCHED_NS and become mainline's only once the fetch
+ * is done within its limits.
+ */
+static gboolean prime_git(git_repository *repo, const PcFetchOptions *opts,
+			  guint timeout, guint64 max_bytes, GError **error)
+{
+	g_autoptr(git_reference) ref = NULL;
+	g_autoptr(git_odb) odb = NULL;
+	g_autofree char *head = NULL, *local = NULL;
+	guint dropped = 0;
+
+	head = pc_fetch_git_mainline(opts, timeout, max_bytes, NULL, error);
+	if (!head) {
+		delete_refs(repo, PC_FETCH_FETCHED_NS "*", &dropped, NULL);
+		g_prefix_error(error, "cannot fetch mainline from %s: ",
+			       opts->mainline_url);
+		return FALSE;
+	}
+	/* git wrote a pack behind libgit2's back. */
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot read the fetched pack");
+	if (!take_fetched(repo, error))
+		return FALSE;
+	local = g_strconcat(MAINLINE_NS, head + strlen("refs/"), NULL);
+	if (git_reference_symbolic_create(&ref, repo, MAINLINE_HEAD, local, 1,
+					  "pullcheck: mainline HEAD") < 0)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot record mainline's HEAD");
 	return mark_fetched(repo, error) && drop_seed(repo, error);
 }
 
@@ -426,7 +491,7 @@ gboolean pc_fetch_prime_mainline(const PcFetchOptions *opts, GError **error)
 	if (lock < 0)
 		return FALSE;
 	repo = pc_fetch_open_store(opts->store, error);
-	ok = repo && prime(repo, opts,
+	ok = repo && prime_git(repo, opts,
 			   or_else(opts->mainline_timeout, opts->timeout),
 			   opts->mainline_max_bytes ? opts->mainline_max_bytes
 						    : opts->max_bytes,
@@ -593,8 +658,9 @@ static gboolean ensure_mainline(PcFetchRun *r, GError **error)
 					    : o->max_bytes;
 
 	if (!take_mainline(r)) {
-		if (!prime(r->repo, o, or_else(o->mainline_timeout, o->timeout),
-			   max, error))
+		if (!prime_git(r->repo, o,
+			       or_else(o->mainline_timeout, o->timeout), max,
+			       error))
 			return FALSE;
 		r->out->mainline_refreshed = TRUE;
 		if (!take_mainline(r))

@@ -2,7 +2,8 @@
 /*
  * fetch: get what a pull request names into one shared object store,
  * check it against the mail and against mainline, and check out the tree
- * to build. libgit2 for git, GPGME for signed tags; no git subprocess.
+ * to build. libgit2 for git, GPGME for signed tags; git itself only for
+ * mainline's first fetch, from the operator's URL (fetch_git.c).
  *
  * The store is one bare repository for every job. Mainline lives under
  * refs/pullcheck/mainline/, each job under refs/pullcheck/<job>/, so a
@@ -143,9 +144,11 @@ void pc_fetch_options_init(PcFetchOptions *opts, const PcConfig *config);
  * (heads, tags, and HEAD as the remote's default branch), creating the
  * store if needed, bounded by @opts->mainline_timeout and
  * mainline_max_bytes (the kernel's whole history is some 5 GB), with
- * progress to @opts->on_progress. `pullcheck mainline` calls it; a run
- * calls it when the store has no mainline yet, and otherwise refreshes
- * mainline within @opts->refresh_timeout.
+ * progress to @opts->on_progress, through git (fetch_git.c); stopped
+ * by a limit, it leaves mainline as it was. `pullcheck mainline` calls
+ * it; a run does the same when the store has no mainline yet, and
+ * otherwise refreshes mainline with libgit2 within
+ * @opts->refresh_timeout.
  */
 gboolean pc_fetch_prime_mainline(const PcFetchOptions *opts, GError **error);
 

@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 
 #define PC_FETCH_JOB_NS "refs/pullcheck/"
 #define PC_FETCH_MAINLINE_NS PC_FETCH_JOB_NS "mainline/"
+#define PC_FETCH_SEED_NS PC_FETCH_JOB_NS "seed/"
+/* A mainline fetch's refs until it is known to be within its limits. */
+#define PC_FETCH_FETCHED_NS PC_FETCH_SEED_NS "fetched/"
 
 /* What one run knows; the result it fills is @out. */
 typedef struct {
@@ -52,6 +55,26 @@ gboolean pc_fetch_check_options(const PcFetchOptions *opts, GError **error);
 
 /* The store, created if missing. (transfer full) */
 git_repository *pc_fetch_open_store(const char *path, GError **error);
+
+/* --- fetch_git.c ------------------------------------------------------- */
+
+/*
+ * Fetches @opts->mainline_url's heads and tags with git itself into the
+ * store's PC_FETCH_FETCHED_NS, within @timeout seconds and @max_bytes
+ * (0: none), with progress to @opts->on_progress. The caller holds the
+ * store's lock. Returns the remote's HEAD branch ("refs/heads/x"), or
+ * NULL with @error; *@received: the bytes the server sent.
+ * (transfer full)
+ */
+char *pc_fetch_git_mainline(const PcFetchOptions *opts, guint timeout,
+			    guint64 max_bytes, guint64 *received,
+			    GError **error);
+
+/*
+ * One line of git's --progress output ("Receiving objects:  45% (1/2),
+ * 1.00 MiB | ...", "Resolving deltas: ...") into @p; FALSE: not one.
+ */
+gboolean pc_fetch_git_progress_line(const char *line, PcFetchProgress *p);
 
 /* --- fetch_checks.c: in the order the run calls them ------------------- */
 

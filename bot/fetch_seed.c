@@ -35,7 +35,7 @@
 #include "fetch_run.h"
 #include "gitutil.h"
 
-#define SEED_NS PC_FETCH_JOB_NS "seed/"
+#define SEED_NS PC_FETCH_SEED_NS
 #define MAX_BUNDLE_LINE 4096
 #define MAX_BUNDLE_REFS 1000000
 #define CHUNK (1 << 20)

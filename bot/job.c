@@ -75,8 +75,8 @@ char *pc_job_store_path(const PcConfig *config)
 	return g_build_filename(config->state_dir, "git", NULL);
 }
 
-static gboolean fetch_step(const PcConfig *config, const char *local_repo,
-			   PcJobRun *run)
+static gboolean fetch_step(const PcConfig *config,
+			   const PcJobOptions *options, PcJobRun *run)
 {
 	PcFetchOptions opts;
 	g_autofree char *store = pc_job_store_path(config);
@@ -88,7 +88,9 @@ static gboolean fetch_step(const PcConfig *config, const char *local_repo,
 	pc_fetch_options_init(&opts, config);
 	opts.store = store;
 	opts.worktree = worktree;
-	opts.local_repo = local_repo;
+	opts.local_repo = options->local_repo;
+	opts.on_progress = options->on_mainline;
+	opts.progress_data = options->on_mainline_data;
 	run->fetched = TRUE;
 	if (!pc_fetch_run(&opts, run->key, &run->pr, &run->fetch, &error))
 		pc_reasons_add(run->reasons, "fetch-infra", PC_SEVERITY_INFRA,
@@ -316,10 +318,10 @@ gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
 	return TRUE;
 }
 
-static gboolean fetch_from(const PcConfig *config, const char *local_repo,
-			   PcJobRun *run)
+static gboolean fetch_from(const PcConfig *config,
+			   const PcJobOptions *options, PcJobRun *run)
 {
-	if (verdict_of(run->reasons) || !fetch_step(config, local_repo, run))
+	if (verdict_of(run->reasons) || !fetch_step(config, options, run))
 		return FALSE;
 	if (!run->fetch.worktree) {
 		pc_reasons_add(run->reasons, "no-worktree", PC_SEVERITY_INFRA,
@@ -329,9 +331,10 @@ static gboolean fetch_from(const PcConfig *config, const char *local_repo,
 	return TRUE;
 }
 
-gboolean pc_job_fetch(const PcConfig *config, PcJobRun *run)
+gboolean pc_job_fetch(const PcConfig *config, const PcJobOptions *options,
+		      PcJobRun *run)
 {
-	return fetch_from(config, NULL, run);
+	return fetch_from(config, options, run);
 }
 
 void pc_job_build(const PcConfig *config, const PcJobOptions *options,
@@ -442,7 +445,7 @@ static gboolean fetch_retrying(const PcConfig *config, GMimeMessage *message,
 		if (!pc_job_read(config, message, flags, run, error))
 			return FALSE;
 		tries++;
-		if ((*fetched = fetch_from(config, options->local_repo, run)))
+		if ((*fetched = fetch_from(config, options, run)))
 			break;
 		first = first ? first : monotonic_s();
 		cause = pc_retry_fetch_cause(run->reasons);

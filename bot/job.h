@@ -39,6 +39,12 @@ typedef struct {
 	 */
 	void (*on_retry)(const PcReason *cause, guint tries, gint64 wait,
 			 gpointer data);
+	/*
+	 * Where a fetch of mainline is (its first, which can take an hour,
+	 * or its refresh before the pull request's fetch); NULL: not told.
+	 */
+	PcFetchProgressFunc on_mainline;
+	gpointer on_mainline_data;
 } PcJobOptions;
 
 /* Everything one run learned. Plain data; cleared with pc_job_run_clear. */
@@ -73,7 +79,8 @@ typedef struct {
  */
 gboolean pc_job_read(const PcConfig *config, GMimeMessage *message,
 		     PcMailFlags flags, PcJobRun *run, GError **error);
-gboolean pc_job_fetch(const PcConfig *config, PcJobRun *run);
+gboolean pc_job_fetch(const PcConfig *config, const PcJobOptions *options,
+		      PcJobRun *run);
 void pc_job_build(const PcConfig *config, const PcJobOptions *options,
 		  PcJobRun *run);
 gboolean pc_job_finish(const PcConfig *config, PcJobRun *run,

@@ -22,6 +22,7 @@
 #include "autocleanup.h"
 #include "diskspace.h"
 #include "job.h"
+#include "mainline_watch.h"
 #include "queue.h"
 #include "reason.h"
 #include "reply.h"
@@ -761,6 +762,38 @@ static gboolean defer_fetch(PcQueue *q, const PcStoreJob *job, PcJobRun *run,
 	return TRUE;
 }
 
+/*
+ * The store's "mainline" row, which the job's fetch of mainline kept up
+ * to date, says why it stopped when it did not get to the end: the
+ * refresh's finding, or the fetch's own failure.
+ */
+static void mainline_stopped(PcMainlineWatch *watch, const PcJobRun *run)
+{
+	const PcReason *stale = NULL, *infra = NULL;
+
+	for (guint i = 0; run->fetch.reasons && i < run->fetch.reasons->len;
+	     i++) {
+		const PcReason *r = run->fetch.reasons->pdata[i];
+
+		if (!strcmp(r->code, "mainline-stale"))
+			stale = r;
+	}
+	for (guint i = 0; run->reasons && i < run->reasons->len; i++) {
+		const PcReason *r = run->reasons->pdata[i];
+
+		if (!strcmp(r->code, "fetch-infra"))
+			infra = r;
+	}
+	if (stale)
+		pc_mainline_watch_failed(watch, "mainline not brought up to "
+					 "date", stale->text, TRUE);
+	else
+		pc_mainline_watch_failed(watch, "cannot fetch mainline",
+					 infra ? infra->text
+					       : "the job's fetch stopped",
+					 TRUE);
+}
+
 /* queued → fetching → building → reporting, or failed-infra. */
 static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 {
@@ -769,11 +802,14 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 		.cancellable = q->cancellable,
 		.on_line = q->on_line,
 		.on_line_data = q->data,
+		.on_mainline = pc_mainline_watch_progress,
 	};
+	g_autoptr(PcMainlineWatch) watch =
+		pc_mainline_watch_new(q->store, PC_MAINLINE_WATCH_LOG);
 	g_autoptr(GError) local = NULL;
 	const char *state = PC_STATE_FETCHING, *transient;
 	PcJobRun run;
-	gboolean ok = FALSE, waits, again = FALSE;
+	gboolean ok = FALSE, waits, again = FALSE, fetched;
 
 	if (!read_job(q, job, &run, &local)) {
 		g_autofree char *why = g_strdup_printf(
@@ -793,7 +829,10 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 		goto out;
 	activity(q, job->id, PC_QUEUE_FETCHING);
 	between_steps(q);
-	if (!pc_job_fetch(q->config, &run)) {
+	options.on_mainline_data = watch;
+	fetched = pc_job_fetch(q->config, &options, &run);
+	mainline_stopped(watch, &run);
+	if (!fetched) {
 		if (defer_fetch(q, job, &run, &ok, error)) {
 			again = TRUE;
 			goto out;

@@ -7,13 +7,15 @@
 # terminal and `pullcheck status` show, and the store.
 set -uo pipefail
 pc=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 command -v git >/dev/null || { echo "SKIP: git missing"; exit 77; }
 command -v bwrap >/dev/null || { echo "SKIP: bwrap missing"; exit 77; }
 work=$(mktemp -d)
-daemon_pid=
+daemon_pid= throttle_pid=
 cleanup() {
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	[ -n "$throttle_pid" ] && kill "$throttle_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -173,6 +175,73 @@ sed "s|$url|$work/linux|" "$work/rp.txt" >"$work/path.txt"
 check "a path in the mail: url-not-allowed" $(jget "$work/path.json" '[r["code"] for r in j["reasons"]]' | grep -q url-not-allowed; echo $?)
 "$pc" check --config "$work/own.conf" --repo "$work/nowhere" - <"$work/rp.txt" >/dev/null 2>&1
 check "check --repo on no directory: exit 2" $([ $? -eq 2 ]; echo $?)
+
+# 6. Progress while it runs, in `pullcheck status`: a 4 MiB mainline
+#    through a proxy that passes 512 KiB a second (slow_server.py).
+git init -q --bare "$srv/noise.git"
+blob=$(head -c 4M /dev/urandom | git --git-dir="$srv/noise.git" hash-object -w --stdin)
+tree=$(printf '100644 blob %s\tnoise\n' "$blob" | git --git-dir="$srv/noise.git" mktree)
+noise=$(git --git-dir="$srv/noise.git" commit-tree -m noise "$tree")
+git --git-dir="$srv/noise.git" update-ref refs/heads/master "$noise"
+git --git-dir="$srv/noise.git" symbolic-ref HEAD refs/heads/master
+tport=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+$py "$here/slow_server.py" throttle "$tport" "$port" 524288 >/dev/null 2>&1 &
+throttle_pid=$!
+for i in $(seq 50); do git ls-remote "git://127.0.0.1:$tport/noise.git" >/dev/null 2>&1 && break; sleep 0.1; done
+# seen_receiving CONF PID: polls `pullcheck status --json` while PID
+# runs until mainline's row says it is receiving, with bytes; keeps the
+# text status said then in $work/seen.txt.
+seen_receiving() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$2" 2>/dev/null || return 1
+		"$pc" status --json --config "$1" >"$work/live.json" 2>/dev/null
+		if [ "$(jget "$work/live.json" 'j["mainline"] and j["mainline"]["phase"] == "receiving" and j["mainline"]["bytes"] > 0')" = True ]; then
+			"$pc" status --config "$1" >"$work/seen.txt"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+sed -e "s|^state_dir = .*|state_dir = $work/pstate|" \
+	-e "s|^mainline_url = .*|mainline_url = git://127.0.0.1:$tport/noise.git|" \
+	"$work/pullcheck.conf" >"$work/progress.conf"
+"$pc" mainline --config "$work/progress.conf" >/dev/null 2>"$work/progress.err" &
+pid=$!
+seen_receiving "$work/progress.conf" $pid
+check "mainline: status shows it receiving while it runs" $?
+check "mainline: status's line names objects and bytes" $(grep -q '^mainline  fetch: receiving, [0-9]*/3 objects, [0-9.]*[^,]*[kM]B, ' "$work/seen.txt"; echo $?)
+wait $pid
+check "mainline (slow): exit 0" $?
+"$pc" status --config "$work/progress.conf" >"$work/status.out"
+check "mainline (slow): status says done, 4 MiB" $(grep -q '^mainline  fetch: done, 3/3 objects, 4\.[0-9][^,]*MB' "$work/status.out"; echo $?)
+
+# 7. No `pullcheck mainline` first: the daemon's first job fetches it,
+#    and status shows that fetch's progress too.
+mkdir -p "$work/jstate/inbox/new" "$work/jstate/inbox/cur" "$work/jstate/inbox/tmp"
+{
+	printf 'From: Ann Maintainer <ann@example.org>\n'
+	printf 'To: Linus Torvalds <torvalds@linux-foundation.org>\n'
+	printf 'Subject: [GIT PULL] widget for v1.1\n'
+	printf 'Message-ID: <widget-1@example.org>\n'
+	printf 'Date: Sun, 1 Dec 2024 10:00:00 +0100\n\n'
+	cat "$work/rp.txt"
+} >"$work/jstate/inbox/new/1.widget"
+sed -e "s|^state_dir = .*|state_dir = $work/jstate|" \
+	-e "s|^cache_dir = .*|cache_dir = $work/jcache|" \
+	-e "s|^mainline_url = .*|mainline_url = git://127.0.0.1:$tport/noise.git|" \
+	"$work/pullcheck.conf" >"$work/job.conf"
+"$pc" watch --once --config "$work/job.conf" >/dev/null 2>"$work/job.err" &
+pid=$!
+seen_receiving "$work/job.conf" $pid
+check "a job's first mainline fetch: status shows it receiving" $?
+check "a job's first mainline fetch: status's line" $(grep -q '^mainline  fetch: receiving, ' "$work/seen.txt"; echo $?)
+wait $pid
+check "watch --once: exit 0" $?
+check "a job's first mainline fetch: mainline in the store" $([ "$(git -C "$work/jstate/git" rev-parse refs/pullcheck/mainline/HEAD)" = "$noise" ]; echo $?)
+"$pc" status --config "$work/job.conf" >"$work/status.out"
+check "a job's first mainline fetch: status says done" $(grep -q '^mainline  fetch: done, ' "$work/status.out"; echo $?)
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

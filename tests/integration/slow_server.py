@@ -8,6 +8,10 @@ Usage: slow_server.py MODE PORT, listening on 127.0.0.1.
   tls-silent CERT KEY
           completes the TLS handshake with CERT, then reads what is
           sent and never answers.
+  throttle UPSTREAM RATE [STALL_AFTER]
+          a TCP proxy to 127.0.0.1:UPSTREAM (a git daemon) that passes
+          what the server sends at RATE bytes a second; with STALL_AFTER,
+          only that many bytes, and then nothing more, never closing.
 Prints "ready" once listening.
 """
 import socket
@@ -44,9 +48,42 @@ def tls_silent(conn):
         conn.close()
 
 
+def pump(src, dst, rate=0, stall_after=0):
+    sent = 0
+    try:
+        while True:
+            data = src.recv(min(4096, rate // 10) if rate else 65536)
+            if not data:
+                break
+            if stall_after and sent + len(data) > stall_after:
+                data = data[: stall_after - sent]
+                dst.sendall(data)
+                time.sleep(3600)
+            dst.sendall(data)
+            sent += len(data)
+            if rate:
+                time.sleep(len(data) / rate)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def throttle(conn):
+    upstream = socket.create_connection(("127.0.0.1", int(sys.argv[3])))
+    rate = int(sys.argv[4])
+    stall_after = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    threading.Thread(target=pump, args=(conn, upstream), daemon=True).start()
+    pump(upstream, conn, rate, stall_after)
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
-    handler = {"silent": silent, "drip": drip, "tls-silent": tls_silent}[mode]
+    handler = {"silent": silent, "drip": drip, "tls-silent": tls_silent,
+               "throttle": throttle}[mode]
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", port))

@@ -30,6 +30,7 @@
 
 #include "build.h"
 #include "fetch.h"
+#include "fetch_run.h"
 #include "harness.h"
 #include "urlpolicy.h"
 #include "worktree.h"
@@ -2440,6 +2441,295 @@ static void test_refresh(void)
 	opts_clear(&o);
 }
 
+/* --- mainline through git: limits, isolation, progress ----------------- */
+
+/* A mainline of one commit holding @mib MiB of noise, served by the git
+ * daemon as @name.git; its git:// URL. */
+static char *noisy_mainline(const char *name, guint mib)
+{
+	g_autofree char *dir = g_strdup_printf("%s/srv/%s.git", root, name);
+	g_autofree char *n = g_strdup_printf("%u", mib);
+	const char *argv[] = {
+		"/bin/bash", "-ec",
+		"export GIT_AUTHOR_NAME=T GIT_AUTHOR_EMAIL=t@example.org "
+		"GIT_COMMITTER_NAME=T GIT_COMMITTER_EMAIL=t@example.org\n"
+		"git init -q --bare \"$0\"\n"
+		"b=$(head -c \"${1}M\" /dev/urandom | "
+		"git --git-dir=\"$0\" hash-object -w --stdin)\n"
+		"t=$(printf '100644 blob %s\\tnoise\\n' \"$b\" | "
+		"git --git-dir=\"$0\" mktree)\n"
+		"c=$(git --git-dir=\"$0\" commit-tree -m noise \"$t\")\n"
+		"git --git-dir=\"$0\" update-ref refs/heads/master \"$c\"\n"
+		"git --git-dir=\"$0\" symbolic-ref HEAD refs/heads/master\n",
+		dir, n, NULL };
+
+	g_free(run_cmd(argv));
+	return g_strdup_printf("%s/%s.git", t.git, name);
+}
+
+/* slow_server.py throttle in front of the git daemon: @rate bytes a
+ * second, and only @stall_after bytes if not 0. Its port. */
+static guint16 start_throttle(guint rate, guint stall_after)
+{
+	guint16 port = pc_harness_free_port("127.0.0.1");
+	g_autofree char *script = g_build_filename(PC_INTEGRATION_DIR,
+						   "slow_server.py", NULL);
+	g_autofree char *port_arg = g_strdup_printf("%u", port);
+	g_autofree char *rate_arg = g_strdup_printf("%u", rate);
+	g_autofree char *stall_arg = g_strdup_printf("%u", stall_after);
+	g_autofree char *log = g_strdup_printf("throttle-%u.log", port);
+	const char *argv[] = { PYTHON, script, "throttle", port_arg,
+			       strrchr(t.git, ':') + 1, rate_arg, stall_arg,
+			       NULL };
+
+	spawn(argv, log);
+	for (int i = 0; i < 100 && !port_open(port); i++)
+		g_usleep(50 * 1000);
+	return port;
+}
+
+/* What a stopped fetch must not leave: mainline's refs, the fetch's own
+ * refs, a half-written pack, its index or the .keep of one. */
+static void expect_nothing_left(const char *store)
+{
+	g_autofree char *pack = g_build_filename(store, "objects", "pack",
+						 NULL);
+	g_autofree char *head = ref_target(store,
+					   "refs/pullcheck/mainline/HEAD");
+	g_autofree char *master = ref_target(
+		store, "refs/pullcheck/mainline/heads/master");
+	g_autofree char *fetched = ref_target(
+		store, "refs/pullcheck/seed/fetched/heads/master");
+	g_autoptr(GDir) dir = g_dir_open(pack, 0, NULL);
+	const char *name;
+
+	g_assert_null(head);
+	g_assert_null(master);
+	g_assert_null(fetched);
+	while (dir && (name = g_dir_read_name(dir))) {
+		g_test_message("left in objects/pack: %s", name);
+		g_assert_false(g_str_has_prefix(name, "tmp_"));
+		g_assert_false(g_str_has_suffix(name, ".keep"));
+	}
+}
+
+static void expect_mainline_error(const GError *error, const char *says)
+{
+	g_assert_error(error, PC_FETCH_ERROR, PC_FETCH_ERROR_MAINLINE);
+	g_test_message("%s", error->message);
+	if (!strstr(error->message, says))
+		g_error("\"%s\" does not say \"%s\"", error->message, says);
+}
+
+/*
+ * mainline_max_bytes smaller than mainline: git is stopped while the
+ * pack comes (8 MiB at 1 MiB/s, stopped past 1 MiB), or after it came
+ * when it came faster than the pack's size is read; either way nothing
+ * of it is mainline, and a fetch within the limit then works.
+ */
+static void test_git_byte_cap(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-gitcap", NULL);
+	g_autofree char *direct = NULL, *slow = NULL, *head = NULL;
+	g_autoptr(GError) error = NULL;
+	Seen seen = { 0 };
+	gint64 start;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	direct = noisy_mainline("ml-noise", 8);
+	slow = g_strdup_printf("git://127.0.0.1:%u/ml-noise.git",
+			       start_throttle(1 << 20, 0));
+	o.o.store = store;
+	o.o.mainline_url = slow;
+	o.o.mainline_timeout = 60;
+	o.o.mainline_max_bytes = 1 << 20;
+	o.o.on_progress = on_seen;
+	o.o.progress_data = &seen;
+	start = g_get_monotonic_time();
+	g_assert_false(pc_fetch_prime_mainline(&o.o, &error));
+	g_test_message("stopped after %.3f s, %" G_GUINT64_FORMAT " bytes",
+		       (g_get_monotonic_time() - start) / 1e6, seen.last.bytes);
+	expect_mainline_error(error, "the server sent more than the limit "
+				     "of 1048576 bytes");
+	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, <, 5);
+	g_assert_true(seen.phases[PC_FETCH_PHASE_RECEIVE]);
+	g_assert_cmpuint(seen.last.bytes, >, 1 << 20);
+	expect_nothing_left(store);
+	g_clear_error(&error);
+
+	/* At full speed on loopback: stopped, or refused when it is in. */
+	o.o.mainline_url = direct;
+	o.o.mainline_max_bytes = 64 << 10;
+	g_assert_false(pc_fetch_prime_mainline(&o.o, &error));
+	expect_mainline_error(error, "more than the limit of 65536 bytes");
+	expect_nothing_left(store);
+	g_clear_error(&error);
+
+	/*
+	 * A pack smaller than what is read in a tick: it is all in, with
+	 * its refs, before the count is checked; they are not mainline's.
+	 */
+	o.o.mainline_url = o.mainline;
+	o.o.mainline_max_bytes = 512;	/* of 1.2 KiB */
+	g_assert_false(pc_fetch_prime_mainline(&o.o, &error));
+	expect_mainline_error(error, "more than the limit of 512 bytes");
+	expect_nothing_left(store);
+	g_clear_error(&error);
+
+	o.o.mainline_url = direct;
+	o.o.mainline_max_bytes = 16 << 20;
+	g_assert_true(pc_fetch_prime_mainline(&o.o, &error));
+	g_assert_no_error(error);
+	head = ref_target(store, "refs/pullcheck/mainline/HEAD");
+	g_assert_nonnull(head);
+	g_assert_cmpuint(seen.last.phase, ==, PC_FETCH_PHASE_DONE);
+	g_assert_cmpuint(seen.last.bytes, >=, 8 << 20);
+	g_assert_cmpuint(seen.last.bytes, <, 9 << 20);
+	opts_clear(&o);
+}
+
+/* The server stops sending half-way through the pack: the time limit. */
+static void test_git_stall(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-gitstall",
+						  NULL);
+	g_autofree char *url = NULL, *direct = NULL;
+	g_autoptr(GError) error = NULL;
+	Seen seen = { 0 };
+	gint64 start;
+	double cpu;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	direct = noisy_mainline("ml-stall", 2);
+	url = g_strdup_printf("git://127.0.0.1:%u/ml-stall.git",
+			      start_throttle(1 << 20, 512 << 10));
+	o.o.store = store;
+	o.o.mainline_url = url;
+	o.o.mainline_timeout = 3;
+	o.o.on_progress = on_seen;
+	o.o.progress_data = &seen;
+	cpu = cpu_seconds();
+	start = g_get_monotonic_time();
+	g_assert_false(pc_fetch_prime_mainline(&o.o, &error));
+	expect_mainline_error(error, "the server did not finish within the "
+				     "time limit of 3 seconds");
+	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, >=, 2.9);
+	g_assert_cmpfloat((g_get_monotonic_time() - start) / 1e6, <, 8);
+	g_assert_cmpfloat(cpu_seconds() - cpu, <, 1.0);
+	g_assert_true(seen.phases[PC_FETCH_PHASE_RECEIVE]);
+	g_assert_cmpuint(seen.last.bytes, >, 0);
+	expect_nothing_left(store);
+	opts_clear(&o);
+}
+
+/*
+ * git takes nothing from outside: not the caller's ~/.gitconfig (whose
+ * insteadOf would send the fetch elsewhere), not a hook in the store,
+ * not a protocol but git, http(s) and file (ext:: runs a command, ssh
+ * would ask for keys).
+ */
+static void test_git_isolated(void)
+{
+	g_autofree char *store = g_build_filename(root, "store-gitiso", NULL);
+	g_autofree char *home = g_build_filename(root, "evil-home", NULL);
+	g_autofree char *rc = g_build_filename(home, ".gitconfig", NULL);
+	g_autofree char *hooks = g_build_filename(store, "hooks", NULL);
+	g_autofree char *hook = g_build_filename(hooks,
+						 "reference-transaction", NULL);
+	g_autofree char *mark = g_build_filename(root, "hook-ran", NULL);
+	g_autofree char *ext_mark = g_build_filename(root, "ext-ran", NULL);
+	g_autofree char *text = NULL, *script = NULL, *ext = NULL;
+	g_autofree char *old_home = g_strdup(g_getenv("HOME"));
+	g_autofree char *head = NULL;
+	g_autoptr(GError) error = NULL;
+	git_repository *repo;
+	Opts o;
+
+	need_servers();
+	opts_init(&o);
+	o.o.store = store;
+	g_assert_cmpint(g_mkdir_with_parents(home, 0755), ==, 0);
+	text = g_strdup_printf("[url \"git://127.0.0.1:1/\"]\n"
+			       "\tinsteadOf = %s/\n", t.git);
+	g_assert_true(g_file_set_contents(rc, text, -1, NULL));
+	repo = pc_fetch_open_store(store, &error);
+	g_assert_no_error(error);
+	git_repository_free(repo);
+	g_assert_cmpint(g_mkdir_with_parents(hooks, 0755), ==, 0);
+	script = g_strdup_printf("#!/bin/sh\ntouch %s\n", mark);
+	g_assert_true(g_file_set_contents(hook, script, -1, NULL));
+	g_assert_cmpint(chmod(hook, 0755), ==, 0);
+	g_setenv("HOME", home, TRUE);
+	g_setenv("XDG_CONFIG_HOME", home, TRUE);
+	g_assert_true(pc_fetch_prime_mainline(&o.o, &error));
+	g_setenv("HOME", old_home ? old_home : "/", TRUE);
+	g_unsetenv("XDG_CONFIG_HOME");
+	g_assert_no_error(error);
+	head = ref_target(store, "refs/pullcheck/mainline/HEAD");
+	g_assert_cmpstr(head, ==, id("M3"));
+	g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+
+	ext = g_strdup_printf("ext::sh -c touch%% %s", ext_mark);
+	o.o.mainline_url = ext;
+	g_assert_false(pc_fetch_prime_mainline(&o.o, &error));
+	expect_mainline_error(error, "transport 'ext' not allowed");
+	g_assert_false(g_file_test(ext_mark, G_FILE_TEST_EXISTS));
+	g_clear_error(&error);
+	/* git's own default allows ssh: refused before any connection. */
+	o.o.mainline_url = "ssh://127.0.0.1:1/x.git";
+	g_assert_false(pc_fetch_prime_mainline(&o.o, &error));
+	expect_mainline_error(error, "transport 'ssh' not allowed");
+	opts_clear(&o);
+}
+
+/* git's --progress lines, as fetch_git.c reads them. */
+static void test_git_progress_lines(void)
+{
+	static const struct {
+		const char *line;
+		gboolean is;
+		PcFetchPhase phase;
+		guint64 objects, total, bytes, deltas, total_deltas;
+	} cases[] = {
+		{ "Receiving objects:  45% (1234/5678), 12.34 MiB | 1.23 MiB/s",
+		  TRUE, PC_FETCH_PHASE_RECEIVE, 1234, 5678,
+		  (guint64)(12.34 * (1 << 20)), 0, 0 },
+		{ "Receiving objects: 100% (3/3), 243 bytes | 243.00 KiB/s, "
+		  "done.", TRUE, PC_FETCH_PHASE_RECEIVE, 3, 3, 243, 0, 0 },
+		{ "Receiving objects:   0% (1/2084977)", TRUE,
+		  PC_FETCH_PHASE_RECEIVE, 1, 2084977, 0, 0, 0 },
+		{ "Receiving objects:  12% (9/70), 1.50 GiB | 3 MiB/s", TRUE,
+		  PC_FETCH_PHASE_RECEIVE, 9, 70, 3ULL << 29, 0, 0 },
+		{ "Resolving deltas:  12% (34/567)", TRUE,
+		  PC_FETCH_PHASE_INDEX, 0, 0, 0, 34, 567 },
+		{ "remote: Counting objects: 100% (5/5), done.", FALSE },
+		{ "Receiving objects: (x/y)", FALSE },
+		{ "Resolving deltas: 12% (34/567", FALSE },
+		{ "fatal: the remote end hung up unexpectedly", FALSE },
+		{ "", FALSE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		PcFetchProgress p = { 0 };
+
+		g_test_message("%s", cases[i].line);
+		g_assert_cmpint(pc_fetch_git_progress_line(cases[i].line, &p),
+				==, cases[i].is);
+		if (!cases[i].is)
+			continue;
+		g_assert_cmpint(p.phase, ==, cases[i].phase);
+		g_assert_cmpuint(p.objects, ==, cases[i].objects);
+		g_assert_cmpuint(p.total_objects, ==, cases[i].total);
+		g_assert_cmpuint(p.bytes, ==, cases[i].bytes);
+		g_assert_cmpuint(p.deltas, ==, cases[i].deltas);
+		g_assert_cmpuint(p.total_deltas, ==, cases[i].total_deltas);
+	}
+}
+
 /* --- the base against mainline, and what reproduces the tree ----------- */
 
 /* Mainline moved on since the branch was based: said, and by how much. */
@@ -2664,6 +2954,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/fetch/mainline/seed-bundle", test_seed_bundle);
 	g_test_add_func("/fetch/mainline/seed-refused", test_seed_refused);
 	g_test_add_func("/fetch/mainline/refresh", test_refresh);
+	g_test_add_func("/fetch/mainline/git-byte-cap", test_git_byte_cap);
+	g_test_add_func("/fetch/mainline/git-stall", test_git_stall);
+	g_test_add_func("/fetch/mainline/git-isolated", test_git_isolated);
+	g_test_add_func("/fetch/refuse/git-progress-lines",
+			test_git_progress_lines);
 	g_test_add_func("/fetch/mainline/behind", test_behind);
 	g_test_add_data_func("/fetch/mainline/reproduce-tip",
 			     PC_FETCH_TREE_TIP, test_reproduce);
