@@ -134,6 +134,14 @@ static void on_line(const char *line, gpointer data)
 	pc_daemon_status_add_line(d->status, line);
 }
 
+static void on_mainline(const char *text, gpointer data)
+{
+	Daemon *d = data;
+	g_autofree char *line = g_strconcat("mainline ", text, NULL);
+
+	pc_daemon_status_set_detail(d->status, line);
+}
+
 /* The queue borrows what the configuration in force made. */
 static void use_conf(Daemon *d)
 {
@@ -151,6 +159,7 @@ static void init_queue(Daemon *d)
 		.between_steps = between_steps,
 		.activity = on_step,
 		.on_line = on_line,
+		.on_mainline = on_mainline,
 		.data = d,
 	};
 	use_conf(d);

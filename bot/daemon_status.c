@@ -76,6 +76,14 @@ void pc_daemon_status_add_line(PcDaemonStatus *s, const char *line)
 	g_mutex_unlock(&s->lock);
 }
 
+void pc_daemon_status_set_detail(PcDaemonStatus *s, const char *text)
+{
+	g_mutex_lock(&s->lock);
+	g_free(s->last_line);
+	s->last_line = g_strndup(text, 200);
+	g_mutex_unlock(&s->lock);
+}
+
 void pc_daemon_status_set_source(PcDaemonStatus *s, const char *state)
 {
 	g_mutex_lock(&s->lock);

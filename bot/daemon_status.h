@@ -36,6 +36,9 @@ void pc_daemon_status_set_step(PcDaemonStatus *s, gint64 job,
 /* A line of the build's output: shown when it is a make step. */
 void pc_daemon_status_add_line(PcDaemonStatus *s, const char *line);
 
+/* Where the step is, in words (a fetch of mainline): its last line. */
+void pc_daemon_status_set_detail(PcDaemonStatus *s, const char *text);
+
 /* The source in a few words: "disconnected", "imap://…, last UID 7". */
 void pc_daemon_status_set_source(PcDaemonStatus *s, const char *state);
 

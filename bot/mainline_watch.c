@@ -27,6 +27,8 @@ struct _PcMainlineWatch {
 	PcFetchPhase last_phase;
 	gboolean told;		/* progress since the step began */
 	gboolean shown;		/* a \r line is on the terminal */
+	void (*text_func)(const char *text, gpointer data);
+	gpointer text_data;
 };
 
 static const char *const PHASES[] = { "connecting", "receiving", "indexing",
@@ -47,6 +49,15 @@ PcMainlineWatch *pc_mainline_watch_new(PcStore *store,
 void pc_mainline_watch_free(PcMainlineWatch *w)
 {
 	g_free(w);
+}
+
+void pc_mainline_watch_set_text_func(PcMainlineWatch *w,
+				     void (*func)(const char *text,
+						  gpointer data),
+				     gpointer data)
+{
+	w->text_func = func;
+	w->text_data = data;
 }
 
 void pc_mainline_watch_set_step(PcMainlineWatch *w, const char *what)
@@ -145,6 +156,8 @@ void pc_mainline_watch_progress(const PcFetchProgress *p, gpointer data)
 		write_row(w, p, text, NULL);
 		if (w->flags & PC_MAINLINE_WATCH_NOTIFY)
 			sd_notifyf(0, "STATUS=mainline %s", text);
+		if (w->text_func)
+			w->text_func(text, w->text_data);
 		w->row_at = now;
 	}
 	if ((w->flags & PC_MAINLINE_WATCH_LOG) &&

@@ -30,6 +30,15 @@ PcMainlineWatch *pc_mainline_watch_new(PcStore *store,
 void pc_mainline_watch_free(PcMainlineWatch *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcMainlineWatch, pc_mainline_watch_free)
 
+/*
+ * Also tells @func the row's text whenever the row is written (every
+ * 2 s, and at each change of phase): the daemon's STATUS.
+ */
+void pc_mainline_watch_set_text_func(PcMainlineWatch *w,
+				     void (*func)(const char *text,
+						  gpointer data),
+				     gpointer data);
+
 /* What is being done: "seed" or "fetch" (static). */
 void pc_mainline_watch_set_step(PcMainlineWatch *w, const char *what);
 

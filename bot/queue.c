@@ -830,6 +830,8 @@ static gboolean run_job(PcQueue *q, const PcStoreJob *job, GError **error)
 	activity(q, job->id, PC_QUEUE_FETCHING);
 	between_steps(q);
 	options.on_mainline_data = watch;
+	if (q->on_mainline)
+		pc_mainline_watch_set_text_func(watch, q->on_mainline, q->data);
 	fetched = pc_job_fetch(q->config, &options, &run);
 	mainline_stopped(watch, &run);
 	if (!fetched) {

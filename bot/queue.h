@@ -44,6 +44,8 @@ typedef struct {
 			 gpointer data);
 	/* A build's output, a line at a time. */
 	void (*on_line)(const char *line, gpointer data);
+	/* Where a job's fetch of mainline is, in words, every few seconds. */
+	void (*on_mainline)(const char *text, gpointer data);
 	gpointer data;
 } PcQueue;
 

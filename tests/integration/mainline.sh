@@ -237,6 +237,13 @@ pid=$!
 seen_receiving "$work/job.conf" $pid
 check "a job's first mainline fetch: status shows it receiving" $?
 check "a job's first mainline fetch: status's line" $(grep -q '^mainline  fetch: receiving, ' "$work/seen.txt"; echo $?)
+#    The daemon's own row (and its STATUS) names it as the job's step.
+for ((i = 0; i < 100; i++)); do
+	"$pc" status --config "$work/job.conf" >"$work/seen.txt" 2>/dev/null
+	grep -q '^          last step: mainline fetch: receiving, ' "$work/seen.txt" && break
+	sleep 0.1
+done
+check "a job's first mainline fetch: the daemon's last step" $(grep -q '^          last step: mainline fetch: receiving, ' "$work/seen.txt"; echo $?)
 wait $pid
 check "watch --once: exit 0" $?
 check "a job's first mainline fetch: mainline in the store" $([ "$(git -C "$work/jstate/git" rev-parse refs/pullcheck/mainline/HEAD)" = "$noise" ]; echo $?)
