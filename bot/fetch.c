@@ -390,20 +390,27 @@ static gboolean take_fetched(git_repository *repo, GError **error)
 }
 
 /*
- * Mainline in full, through git (fetch_git.c says why): its refs land
- * under PC_FETCH_FETCHED_NS and become mainline's only once the fetch
- * is done within its limits.
+ * Mainline through git (fetch_git.c says why): cloned when the store has
+ * none yet, else fetched. Its refs land under PC_FETCH_FETCHED_NS and
+ * become mainline's only once it is done within its limits.
  */
 static gboolean prime_git(git_repository *repo, const PcFetchOptions *opts,
 			  guint timeout, guint64 max_bytes, GError **error)
 {
 	g_autoptr(git_reference) ref = NULL;
+	g_autoptr(git_object) have = NULL;
 	g_autoptr(git_odb) odb = NULL;
-	g_autofree char *head = NULL, *local = NULL;
+	g_autofree char *head = NULL, *local = NULL, *clone = NULL;
 	guint dropped = 0;
+	gboolean ok;
 
-	head = pc_fetch_git_mainline(opts, timeout, max_bytes, NULL, error);
-	if (!head) {
+	if (git_revparse_single(&have, repo, MAINLINE_HEAD "^{commit}") < 0)
+		clone = g_strconcat(opts->store, ".clone", NULL);
+	head = pc_fetch_git_mainline(opts, clone, timeout, max_bytes, error);
+	ok = head && (!clone || pc_fetch_take_clone(opts, repo, clone, error));
+	if (clone)
+		pc_fetch_git_remove_clone(clone);
+	if (!ok) {
 		delete_refs(repo, PC_FETCH_FETCHED_NS "*", &dropped, NULL);
 		g_prefix_error(error, "cannot fetch mainline from %s: ",
 			       opts->mainline_url);

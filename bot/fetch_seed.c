@@ -271,6 +271,57 @@ static gboolean seed_clone(Seed *s, const char *path, GError **error)
 	return seed_refs_of(s, src, error);
 }
 
+/* --- a clone git made for the first mainline fetch (fetch_git.c) -------- */
+
+gboolean pc_fetch_take_clone(const PcFetchOptions *opts,
+			     git_repository *store, const char *clone,
+			     GError **error)
+{
+	PcFetchOptions quiet = *opts;
+	Seed s = { .opts = &quiet, .store = store };
+	g_autoptr(git_repository) src = NULL;
+	g_autoptr(git_reference_iterator) it = NULL;
+	g_autofree char *from = g_build_filename(clone, "objects", NULL);
+	g_autofree char *to = g_build_filename(git_repository_path(store),
+					       "objects", NULL);
+	g_autofree char *from_pack = g_build_filename(from, "pack", NULL);
+	g_autofree char *to_pack = g_build_filename(to, "pack", NULL);
+	git_reference *ref;
+	int rc;
+
+	quiet.on_progress = NULL;
+	if (g_mkdir_with_parents(to_pack, 0755) < 0)
+		return seed_fail(error, "cannot create %s: %s", to_pack,
+				 g_strerror(errno));
+	if (!copy_packs(&s, from_pack, to_pack, error) ||
+	    !copy_loose(&s, from, to, error))
+		return FALSE;
+	if (git_repository_open_bare(&src, clone) < 0 ||
+	    git_reference_iterator_new(&it, src) < 0)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot read the clone %s", clone);
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *id = git_reference_target(ref);
+		g_autofree char *local = g_strconcat(
+			PC_FETCH_FETCHED_NS, name + strlen("refs/"), NULL);
+		g_autoptr(git_reference) made = NULL;
+
+		if (id && (g_str_has_prefix(name, "refs/heads/") ||
+			   g_str_has_prefix(name, "refs/tags/")))
+			rc = git_reference_create(&made, store, local, id, 1,
+						  "pullcheck: clone");
+		git_reference_free(ref);
+		if (rc < 0)
+			return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+						 "cannot write %s", local);
+	}
+	if (rc != GIT_ITEROVER)
+		return pc_fetch_git_fail(error, PC_FETCH_ERROR_STORE,
+					 "cannot list the refs of %s", clone);
+	return TRUE;
+}
+
 /* --- a bundle ---------------------------------------------------------- */
 
 typedef struct {
