@@ -3,7 +3,8 @@
  * fetch: get what a pull request names into one shared object store,
  * check it against the mail and against mainline, and check out the tree
  * to build. libgit2 for git, GPGME for signed tags; git itself only for
- * mainline's first fetch, from the operator's URL (fetch_git.c).
+ * `pullcheck mainline` and a job's first mainline fetch, from the
+ * operator's URL (fetch_git.c).
  *
  * The store is one bare repository for every job. Mainline lives under
  * refs/pullcheck/mainline/, each job under refs/pullcheck/<job>/, so a
