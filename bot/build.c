@@ -27,15 +27,52 @@ G_DEFINE_QUARK(pc-build-error-quark, pc_build_error)
 /* A few config lines; a file past this is not one. */
 #define MAX_KCONFIG_EXTRA_BYTES (64 * 1024)
 
+const char pc_build_boot_fragment[] =
+	"CONFIG_SAMPLES=y\n"
+	"CONFIG_SAMPLES_RUST=y\n"
+	"CONFIG_SAMPLE_RUST_MINIMAL=y\n"
+	"CONFIG_SAMPLE_RUST_PRINT=y\n";
+
+const char pc_build_boot_small_fragment[] =
+	"CONFIG_64BIT=y\n"
+	"CONFIG_MODULES=y\n"
+	"CONFIG_PRINTK=y\n"
+	"CONFIG_TTY=y\n"
+	"CONFIG_SERIAL_8250=y\n"
+	"CONFIG_SERIAL_8250_CONSOLE=y\n"
+	"CONFIG_BLK_DEV_INITRD=y\n"
+	"CONFIG_BINFMT_ELF=y\n";
+
+gboolean pc_build_boot_small(const PcConfig *config)
+{
+	return !g_strcmp0(config->boot_config, "small");
+}
+
+gboolean pc_build_boot_enabled(const PcConfig *config)
+{
+	return !g_strcmp0(config->boot_enabled, "true");
+}
+
 char *pc_build_fragment(const PcConfig *config, GError **error)
 {
+	return pc_build_fragment_for(config, config->build_kconfig, error);
+}
+
+char *pc_build_fragment_for(const PcConfig *config, const char *kconfig,
+			    GError **error)
+{
 	const char *path = config->build_kconfig_extra;
+	gboolean is_boot = !g_strcmp0(kconfig, PC_BUILD_KCONFIG_BOOT);
+	g_autofree char *boot = g_strconcat(
+		is_boot && pc_build_boot_small(config)
+			? pc_build_boot_small_fragment : "",
+		is_boot ? pc_build_boot_fragment : "", NULL);
 	g_autofree char *extra = NULL;
 	GStatBuf st;
 	gsize len;
 
 	if (!path)
-		return g_strdup(pc_build_rust_fragment);
+		return g_strconcat(pc_build_rust_fragment, boot, NULL);
 	if (g_stat(path, &st) < 0) {
 		g_set_error(error, PC_BUILD_ERROR, PC_BUILD_ERROR_SETUP,
 			    "[build] kconfig_extra %s: %s", path,
@@ -58,7 +95,7 @@ char *pc_build_fragment(const PcConfig *config, GError **error)
 			    "most %d bytes", path, MAX_KCONFIG_EXTRA_BYTES);
 		return NULL;
 	}
-	return g_strconcat(pc_build_rust_fragment, extra,
+	return g_strconcat(pc_build_rust_fragment, boot, extra,
 			   len && extra[len - 1] != '\n' ? "\n" : "", NULL);
 }
 
@@ -91,6 +128,12 @@ char *pc_build_fragment_lines(const char *fragment)
 
 char *pc_build_out_dir(const PcConfig *config, const char *tree_kind)
 {
+	return pc_build_out_dir_for(config, tree_kind, config->build_kconfig);
+}
+
+char *pc_build_out_dir_for(const PcConfig *config, const char *tree_kind,
+			   const char *kconfig)
+{
 	g_autofree char *fragment = NULL;
 	g_autofree char *sum = NULL;
 	g_autofree char *name = NULL;
@@ -100,11 +143,10 @@ char *pc_build_out_dir(const PcConfig *config, const char *tree_kind)
 		return g_build_filename(config->build_cache_dir, name, NULL);
 	}
 	/* Unreadable: the build says so; the name only has to be stable. */
-	fragment = pc_build_fragment(config, NULL);
+	fragment = pc_build_fragment_for(config, kconfig, NULL);
 	sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
 					    fragment ? fragment : "", -1);
-	name = g_strdup_printf("out-%s-%s-%.12s", tree_kind,
-			       config->build_kconfig, sum);
+	name = g_strdup_printf("out-%s-%s-%.12s", tree_kind, kconfig, sum);
 	return g_build_filename(config->build_cache_dir, name, NULL);
 }
 
@@ -370,6 +412,7 @@ void pc_build_result_clear(PcBuildResult *r)
 	g_free(r->log_path);
 	g_strfreev(r->reproduce);
 	g_clear_pointer(&r->baseline, pc_build_baseline_free);
+	g_clear_pointer(&r->boot, pc_boot_result_free);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -382,4 +425,23 @@ void pc_build_baseline_free(PcBuildBaseline *bl)
 	g_free(bl->config_rust);
 	g_free(bl->first_error);
 	g_free(bl);
+}
+
+void pc_boot_result_free(PcBootResult *boot)
+{
+	if (!boot)
+		return;
+	g_free(boot->status);
+	g_free(boot->reason);
+	g_free(boot->text);
+	g_free(boot->accel);
+	g_free(boot->accel_why);
+	g_free(boot->out_dir);
+	g_free(boot->first_bad);
+	g_free(boot->excerpt);
+	g_strfreev(boot->samples);
+	g_free(boot->console_path);
+	g_free(boot->sandbox);
+	g_strfreev(boot->reproduce);
+	g_free(boot);
 }

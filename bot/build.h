@@ -98,6 +98,32 @@ typedef struct {
 	char **targets;		/* what make was asked for after prepare */
 } PcBuildStage;
 
+/*
+ * The boot (issue 16): the bootable config (defconfig, kvm_guest.config,
+ * CONFIG_RUST=y and the Rust samples built in) built in its own output
+ * directory and booted in QEMU in the sandbox. Plain data for the job
+ * result's "boot".
+ */
+typedef struct {
+	char *status;		/* pass | fail | could-not-check */
+	char *reason;		/* the boot-* code; NULL for a pass */
+	char *text;		/* what happened, one line */
+	char *accel;		/* kvm | tcg; NULL: QEMU did not run */
+	char *accel_why;	/* why TCG though /dev/kvm opens; NULL: not so */
+	double seconds;		/* QEMU's run */
+	double build_seconds;	/* the bootable build */
+	char *out_dir;		/* its output directory, on the host */
+	char *first_bad;	/* the console's first bad line; NULL: none */
+	char *excerpt;		/* the console around it (bounded) */
+	char **samples;		/* each Rust sample's init line, as printed */
+	char *console_path;	/* the whole console (bounded) */
+	char *sandbox;		/* what the sandbox was seen to be */
+	char **reproduce;	/* shell lines: build, initramfs, QEMU */
+} PcBootResult;
+
+void pc_boot_result_free(PcBootResult *boot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcBootResult, pc_boot_result_free)
+
 typedef struct {
 	char *verdict;		/* pass | fail | could-not-check */
 	GPtrArray *reasons;	/* PcReason* */
@@ -123,6 +149,7 @@ typedef struct {
 	char *log_path;
 	char **reproduce;	/* shell lines, in order */
 	PcBuildBaseline *baseline;	/* NULL: no base was compared */
+	PcBootResult *boot;	/* NULL: no boot was tried ([boot] enabled) */
 } PcBuildResult;
 
 /*
@@ -138,6 +165,42 @@ char *pc_build_fragment(const PcConfig *config, GError **error);
  * kept (Kconfig reads it as =n). (transfer full)
  */
 char *pc_build_fragment_lines(const char *fragment);
+
+/*
+ * The same for the config target @kconfig: for PC_BUILD_KCONFIG_BOOT
+ * the Rust samples' lines (pc_build_boot_fragment) come between the two.
+ * (transfer full)
+ */
+char *pc_build_fragment_for(const PcConfig *config, const char *kconfig,
+			    GError **error);
+
+/*
+ * [build] kconfig = boot, and the boot's own config: make defconfig
+ * kvm_guest.config, the fragment merged in (merge_config.sh -m), make
+ * olddefconfig.
+ */
+#define PC_BUILD_KCONFIG_BOOT "boot"
+extern const char pc_build_boot_fragment[];
+
+/*
+ * [boot] config = small: allnoconfig with these lines (and the Rust
+ * fragment, the samples' lines, kconfig_extra) as KCONFIG_ALLCONFIG,
+ * instead of defconfig + kvm_guest.config: a kernel that boots to a
+ * serial console and an initramfs, for tests and small hosts.
+ */
+extern const char pc_build_boot_small_fragment[];
+gboolean pc_build_boot_small(const PcConfig *config);
+
+/* [boot] enabled = true. */
+gboolean pc_build_boot_enabled(const PcConfig *config);
+
+/*
+ * pc_build_out_dir() for the config target @kconfig: the boot's output
+ * directory is this with PC_BUILD_KCONFIG_BOOT, which is the build's
+ * own when [build] kconfig = boot. (transfer full)
+ */
+char *pc_build_out_dir_for(const PcConfig *config, const char *tree_kind,
+			   const char *kconfig);
 
 /*
  * The output directory a build of @tree_kind ("tip", "merge") keeps

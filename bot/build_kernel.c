@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "build_boot.h"
 #include "build_kernel.h"
 #include "fileio.h"
 #include "kbuild.h"
@@ -108,21 +109,32 @@ static gboolean make(PcBuildRun *b, const char *step, const char *const *targets
 				 (const char *const *)env->pdata, ok);
 }
 
-/* @text as the body of a printf '...' format: \, %, ' and newlines escaped. */
-static char *printf_quoted(const char *text)
+/*
+ * The lines that make the .config of @kconfig with @fragment (quoted
+ * for printf): the config target with KCONFIG_ALLCONFIG, or for the
+ * bootable config defconfig, kvm_guest.config and the fragment merged.
+ */
+static void config_lines(GPtrArray *r, const PcConfig *config,
+			 const char *kconfig, const char *fragment)
 {
-	GString *q = g_string_new(NULL);
-
-	for (const char *p = text; *p; p++) {
-		switch (*p) {
-		case '\\': g_string_append(q, "\\\\"); break;
-		case '%': g_string_append(q, "%%"); break;
-		case '\'': g_string_append(q, "'\\''"); break;
-		case '\n': g_string_append(q, "\\n"); break;
-		default: g_string_append_c(q, *p);
-		}
+	if (!strcmp(kconfig, PC_BUILD_KCONFIG_BOOT) &&
+	    pc_build_boot_small(config))
+		kconfig = "allnoconfig";
+	if (strcmp(kconfig, PC_BUILD_KCONFIG_BOOT)) {
+		g_ptr_array_add(r, g_strdup_printf("$ printf '%s' >rust.config",
+						   fragment));
+		g_ptr_array_add(r, g_strdup_printf(
+					   "$ make LLVM=1 O=out KCONFIG_ALLCONFIG="
+					   "$PWD/rust.config %s", kconfig));
+		return;
 	}
-	return g_string_free(q, FALSE);
+	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out defconfig "
+				    "kvm_guest.config"));
+	g_ptr_array_add(r, g_strdup_printf("$ printf '%s' >boot.config",
+					   fragment));
+	g_ptr_array_add(r, g_strdup("$ scripts/kconfig/merge_config.sh -m -O "
+				    "out out/.config boot.config"));
+	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out olddefconfig"));
 }
 
 /*
@@ -133,15 +145,11 @@ static void set_reproduce(PcBuildRun *b, const PcBuildStage *stage)
 {
 	const PcBuildSpec *spec = b->spec;
 	g_autofree char *lines = pc_build_fragment_lines(b->result->fragment);
-	g_autofree char *fragment = printf_quoted(lines);
+	g_autofree char *fragment = pc_build_step_printf_quoted(lines);
 	GPtrArray *r = g_ptr_array_new();
 
 	pc_build_source_lines(spec, r);
-	g_ptr_array_add(r, g_strdup_printf("$ printf '%s' >rust.config",
-					   fragment));
-	g_ptr_array_add(r, g_strdup_printf("$ make LLVM=1 O=out KCONFIG_ALLCONFIG="
-					   "$PWD/rust.config %s",
-					   b->result->kconfig));
+	config_lines(r, spec->config, b->result->kconfig, fragment);
 	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out rustavailable"));
 	g_ptr_array_add(r, g_strdup("$ grep CONFIG_RUST= out/.config"));
 	if (stage && !strcmp(stage->name, "rust")) {
@@ -375,6 +383,42 @@ static void rust_unavailable(PcBuildRun *b, const char *said)
 		       *said ? said : "(nothing)");
 }
 
+/*
+ * The bootable config: what `make defconfig kvm_guest.config` makes,
+ * with the fragment merged in by the kernel's own merge_config.sh (run
+ * in the output directory, where it writes its temporary files), then
+ * olddefconfig. [boot] config = small: allnoconfig with the fragment.
+ */
+static gboolean make_boot_config(PcBuildRun *b, gboolean *ok)
+{
+	const char *const base[] = { "defconfig", "kvm_guest.config", NULL };
+	const char *const merge[] = {
+		"sh", PC_BUILDROOT_SRC "/scripts/kconfig/merge_config.sh", "-m",
+		".config", PC_BUILD_FRAGMENT_NAME, NULL,
+	};
+	const char *const olddefconfig[] = { "olddefconfig", NULL };
+	const char *const small[] = { "allnoconfig", NULL };
+	g_autoptr(GPtrArray) env = kernel_env(b);
+	gboolean run;
+
+	if (pc_build_boot_small(b->spec->config))
+		return make(b, "config", small, ok);
+	if (!make(b, "config", base, ok) || !*ok)
+		return TRUE;
+	pc_build_step_note(b, "merge_config.sh -m .config %s",
+			   PC_BUILD_FRAGMENT_NAME);
+	b->chdir = PC_BUILDROOT_OUT;
+	run = pc_build_step_run(b, b->spec->config->build_root,
+				PC_BUILDROOT_SRC, PC_BUILDROOT_OUT, merge,
+				(const char *const *)env->pdata, ok);
+	b->chdir = NULL;
+	if (!run)
+		return FALSE;
+	if (!*ok)
+		return TRUE;
+	return make(b, "config", olddefconfig, ok);
+}
+
 static gboolean configure(PcBuildRun *b)
 {
 	const char *const kconfig[] = { b->result->kconfig, NULL };
@@ -383,8 +427,12 @@ static gboolean configure(PcBuildRun *b)
 	goffset from;
 	gboolean ok;
 
-	if (!make(b, "config", kconfig, &ok))
+	if (!strcmp(b->result->kconfig, PC_BUILD_KCONFIG_BOOT)) {
+		if (!make_boot_config(b, &ok))
+			return FALSE;
+	} else if (!make(b, "config", kconfig, &ok)) {
 		return FALSE;
+	}
 	if (!ok) {
 		pc_reasons_add(b->result->reasons, "config-failed",
 			       PC_SEVERITY_ERROR, "make %s failed",
@@ -662,6 +710,196 @@ static const PcBuildStage *compile_given(PcBuildRun *b)
 	return stage;
 }
 
+/* --- the boot (issue 16) ------------------------------------------------ */
+
+/*
+ * The bootable config's samples must be built in: their init lines are
+ * what the boot looks for. FALSE, with the boot's finding, when not.
+ */
+static gboolean boot_samples_built_in(PcBuildRun *bb, PcBootResult *boot)
+{
+	const char *const symbols[] = { "SAMPLE_RUST_MINIMAL",
+					"SAMPLE_RUST_PRINT" };
+	g_autofree char *text = read_config(bb->spec->out, bb->result);
+
+	for (gsize i = 0; text && i < G_N_ELEMENTS(symbols); i++) {
+		g_autofree char *v = pc_kbuild_config_value(text, symbols[i]);
+
+		if (strcmp(v, "y")) {
+			boot->status = g_strdup(PC_VERDICT_UNCHECKED);
+			boot->reason = g_strdup("boot-config");
+			boot->text = g_strdup_printf(
+				"the bootable config has CONFIG_%s=%s, not y, so "
+				"the boot could not show its init line",
+				symbols[i], v);
+			return FALSE;
+		}
+	}
+	if (text)
+		return TRUE;
+	boot->status = g_strdup(PC_VERDICT_UNCHECKED);
+	boot->reason = g_strdup("boot-config");
+	boot->text = g_strdup("the bootable config left no .config to read");
+	return FALSE;
+}
+
+/*
+ * Configures and builds the bootable config (bzImage) in its own output
+ * directory, in the run @bb (the build's, with that directory and a
+ * result of its own). FALSE, with the boot's status and finding in
+ * @boot and @bb->result, when there is nothing to boot.
+ */
+static gboolean build_bootable(PcBuildRun *bb, PcBootResult *boot)
+{
+	const char *const bzimage[] = { "bzImage", NULL };
+	gboolean ok;
+
+	if (!configure(bb)) {
+		const PcReason *worst = pc_reasons_worst(bb->result->reasons);
+
+		boot->status = g_strdup(!g_strcmp0(bb->result->verdict,
+						   PC_VERDICT_FAIL)
+						? PC_VERDICT_FAIL
+						: PC_VERDICT_UNCHECKED);
+		boot->reason = g_strdup(worst ? worst->code : "boot-config");
+		boot->text = g_strdup_printf("the bootable config could not be "
+					     "made: %s", worst ? worst->text
+							       : "(no reason)");
+		return FALSE;
+	}
+	if (!boot_samples_built_in(bb, boot))
+		return FALSE;
+	if (!make(bb, "bzImage", bzimage, &ok)) {
+		const PcReason *worst = pc_reasons_worst(bb->result->reasons);
+
+		boot->status = g_strdup(PC_VERDICT_UNCHECKED);
+		boot->reason = g_strdup(worst ? worst->code : "boot-build");
+		boot->text = g_strdup_printf("the bootable build did not run to "
+					     "its end: %s", worst ? worst->text
+								  : "(no reason)");
+		return FALSE;
+	}
+	if (ok)
+		return TRUE;
+	boot->status = g_strdup(PC_VERDICT_FAIL);
+	boot->reason = g_strdup("boot-build-failed");
+	boot->text = g_strdup("the bootable build (make bzImage of the "
+			      "bootable config, CONFIG_RUST=y and the Rust "
+			      "samples built in) failed");
+	return FALSE;
+}
+
+/* The bootable build's reproduce lines, which the boot's continue. */
+static char **boot_build_lines(PcBuildRun *bb)
+{
+	g_autofree char *lines = pc_build_fragment_lines(bb->fragment);
+	g_autofree char *fragment = pc_build_step_printf_quoted(lines);
+	GPtrArray *r = g_ptr_array_new();
+
+	config_lines(r, bb->spec->config, PC_BUILD_KCONFIG_BOOT, fragment);
+	g_ptr_array_add(r, g_strdup("$ make LLVM=1 O=out -j$(nproc) bzImage"));
+	g_ptr_array_add(r, NULL);
+	return (char **)g_ptr_array_free(r, FALSE);
+}
+
+/* Writes the boot's fragment where make_boot_config() reads it. */
+static gboolean write_boot_fragment(const char *out, const char *text,
+				    GError **error)
+{
+	g_autofree char *path = g_build_filename(out, PC_BUILD_FRAGMENT_NAME,
+						 NULL);
+
+	if (g_mkdir_with_parents(out, 0755) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+			    "%s: %s", out, g_strerror(errno));
+		return FALSE;
+	}
+	return g_file_set_contents_full(path, text, -1,
+					G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+					error);
+}
+
+/*
+ * The boot stage, after the fast stage passed: the bootable build in its
+ * own output directory (the build's own when [build] kconfig = boot),
+ * then QEMU. TRUE when it passed and the build goes on; otherwise the
+ * boot's finding decides the verdict: fail for the pull request's
+ * (a bad boot, or a bootable build that fails), could not check for
+ * ours.
+ */
+static gboolean boot_stage(PcBuildRun *b)
+{
+	const PcBuildSpec *spec = b->spec;
+	g_autofree char *out = pc_build_out_dir_for(spec->config,
+						    spec->config->fetch_tree,
+						    PC_BUILD_KCONFIG_BOOT);
+	g_autofree char *fragment = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 start = g_get_monotonic_time();
+	PcBuildStage *stage = stage_begin(b, "boot");
+	PcBootResult *boot = g_new0(PcBootResult, 1);
+	PcBuildSpec bs = *spec;
+	PcBuildResult br = { 0 };
+	PcBuildRun bb = *b;
+	gboolean ok = FALSE;
+
+	b->result->boot = boot;
+	boot->out_dir = g_strdup(out);
+	stage->targets = g_strdupv((char **)(const char *const[]){ "bzImage",
+								   NULL });
+	pc_build_step_note(b, "stage boot: %s with CONFIG_RUST=y and the Rust "
+			   "samples built in, in %s; then QEMU",
+			   pc_build_boot_small(spec->config)
+				   ? "allnoconfig + a serial console"
+				   : "defconfig + kvm_guest.config", out);
+	fragment = pc_build_fragment_for(spec->config, PC_BUILD_KCONFIG_BOOT,
+					 &error);
+	if (!fragment || !write_boot_fragment(out, fragment, &error)) {
+		boot->status = g_strdup(PC_VERDICT_UNCHECKED);
+		boot->reason = g_strdup("boot-setup");
+		boot->text = g_strdup_printf("the bootable build's fragment: %s",
+					     error->message);
+		goto out;
+	}
+	bs.out = out;
+	br.reasons = pc_reasons_new();
+	br.verdict = g_strdup(PC_VERDICT_UNCHECKED);
+	br.kconfig = g_strdup(PC_BUILD_KCONFIG_BOOT);
+	br.toolchain = b->result->toolchain;	/* borrowed, for rustavailable */
+	bb.spec = &bs;
+	bb.result = &br;
+	bb.fragment = fragment;
+	bb.stage = "boot";
+	if (build_bootable(&bb, boot)) {
+		boot->build_seconds = (g_get_monotonic_time() - start) / 1e6;
+		boot->reproduce = boot_build_lines(&bb);
+		pc_build_boot_qemu(&bb, boot);
+		ok = !g_strcmp0(boot->status, PC_VERDICT_PASS);
+	} else {
+		boot->build_seconds = (g_get_monotonic_time() - start) / 1e6;
+		boot->reproduce = boot_build_lines(&bb);
+	}
+	b->result->make_s += br.make_s;
+	memset(&br.toolchain, 0, sizeof(br.toolchain));
+out:
+	if (!ok && boot->reason) {
+		pc_reasons_add(b->result->reasons, boot->reason,
+			       !g_strcmp0(boot->status, PC_VERDICT_FAIL)
+				       ? PC_SEVERITY_ERROR
+				       : PC_SEVERITY_INFRA,
+			       "%s", boot->text);
+		pc_build_step_verdict(b->result,
+				      !g_strcmp0(boot->status, PC_VERDICT_FAIL)
+					      ? PC_VERDICT_FAIL
+					      : PC_VERDICT_UNCHECKED);
+	}
+	/* The bootable build's reasons are the boot's text now. */
+	pc_build_result_clear(&br);
+	stage_end(stage, start, ok);
+	b->stage = "rust";
+	return ok;
+}
+
 /* The verdict is the last stage's that ran to its end. */
 static const PcBuildStage *compile(PcBuildRun *b)
 {
@@ -677,6 +915,8 @@ static const PcBuildStage *compile(PcBuildRun *b)
 		stage_failed(b, stage);
 		return stage;
 	}
+	if (pc_build_boot_enabled(b->spec->config) && !boot_stage(b))
+		return stage;
 	if (!strcmp(b->result->scope, "rust")) {
 		pc_reasons_add(b->result->reasons, "scope", PC_SEVERITY_INFO,
 			       "scope rust: prepare, rust/, every Rust object "
@@ -687,7 +927,7 @@ static const PcBuildStage *compile(PcBuildRun *b)
 	}
 	if (!full_stage(b, &ok))
 		return stage;
-	stage = b->result->stages->pdata[1];
+	stage = b->result->stages->pdata[b->result->stages->len - 1];
 	g_free(b->result->coverage);
 	b->result->coverage = g_strdup("full");
 	g_strfreev(b->result->targets);

@@ -81,7 +81,7 @@ static guint seconds_left(PcBuildRun *b)
  * directory by default, are mounted on their own and stay visible.
  * (transfer full; NULL-terminated)
  */
-static GPtrArray *secret_paths(const PcConfig *config)
+GPtrArray *pc_build_step_secret_paths(const PcConfig *config)
 {
 	GPtrArray *p = g_ptr_array_new();
 
@@ -222,7 +222,7 @@ static gboolean run_step(PcBuildRun *b, const char *root,
 			 const char *quiet_log, gboolean *ok)
 {
 	const PcBuildSpec *spec = b->spec;
-	g_autoptr(GPtrArray) hide = secret_paths(spec->config);
+	g_autoptr(GPtrArray) hide = pc_build_step_secret_paths(spec->config);
 	PcSandboxSpec sb = {
 		.root = root,
 		.hide = (const char *const *)hide->pdata,
@@ -233,6 +233,7 @@ static gboolean run_step(PcBuildRun *b, const char *root,
 		.out_mount = out_mount,
 		.cache = b->cache,
 		.cache_mount = b->cache_mount,
+		.chdir = b->chdir,
 		.argv = argv,
 		.env = env,
 		.timeout_s = seconds_left(b),
@@ -306,3 +307,21 @@ void pc_build_step_verdict(PcBuildResult *result, const char *verdict)
 	g_free(result->verdict);
 	result->verdict = g_strdup(verdict);
 }
+
+/* @text as the body of a printf '...' format: \, %, ' and newlines escaped. */
+char *pc_build_step_printf_quoted(const char *text)
+{
+	GString *q = g_string_new(NULL);
+
+	for (const char *p = text; *p; p++) {
+		switch (*p) {
+		case '\\': g_string_append(q, "\\\\"); break;
+		case '%': g_string_append(q, "%%"); break;
+		case '\'': g_string_append(q, "'\\''"); break;
+		case '\n': g_string_append(q, "\\n"); break;
+		default: g_string_append_c(q, *p);
+		}
+	}
+	return g_string_free(q, FALSE);
+}
+

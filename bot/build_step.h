@@ -26,7 +26,15 @@ typedef struct {
 	/* A read-write directory kept between builds (ccache); NULL: none. */
 	const char *cache;
 	const char *cache_mount;
+	/* Where a step starts, inside; NULL: the tree. */
+	const char *chdir;
 } PcBuildRun;
+
+/*
+ * What no sandbox may show (the state directory, password files,
+ * credentials). (transfer container; NULL-terminated)
+ */
+GPtrArray *pc_build_step_secret_paths(const PcConfig *config);
 
 /* How long a step of our own took, for G_MESSAGES_DEBUG=pullcheck-build. */
 void pc_build_step_lap(PcBuildRun *b, const char *step);
@@ -63,6 +71,12 @@ gboolean pc_build_step_run_quiet(PcBuildRun *b, const char *root,
  * mount point); makes it if missing.
  */
 gboolean pc_build_step_empty_out(const char *out, GError **error);
+
+/*
+ * @text as the body of a printf '...' format: \, %, ' and newlines
+ * escaped. (transfer full)
+ */
+char *pc_build_step_printf_quoted(const char *text);
 
 /* Replaces @result's verdict with @verdict (verdict.h). */
 void pc_build_step_verdict(PcBuildResult *result, const char *verdict);

@@ -21,8 +21,15 @@ G_DEFINE_QUARK(pc-buildroot-error-quark, pc_buildroot_error)
 const char *const pc_buildroot_packages[] = {
 	"rustc", "rust-src", "bindgen", "clang", "lld", "llvm", "make", "bc",
 	"bison", "flex", "libelf-dev", "libssl-dev", "gcc", "libc6-dev",
-	"python3", "cpio", "kmod", "ccache", NULL,
+	"python3", "cpio", "kmod", "ccache", "qemu-system-x86", NULL,
 };
+
+/*
+ * Of those, what only the boot ([boot]) needs: a root without them
+ * still builds (the boot then says it could not check), and setup-root
+ * adds them.
+ */
+static const char *const BOOT_ONLY[] = { "qemu-system-x86", NULL };
 
 /* Written last, so its presence means the root was finished. */
 #define MARKER "etc/pullcheck-buildroot"
@@ -41,7 +48,7 @@ static char *marker_text(void)
  * The packages of today's list that the marker @have does not name.
  * NULL when @have is no marker of this suite. (transfer full)
  */
-static char **missing_packages(const char *have)
+static char **missing_packages(const char *have, gboolean all)
 {
 	g_autofree char *suite = g_strdup_printf("suite=%s\npackages=",
 						 PC_BUILDROOT_SUITE);
@@ -57,13 +64,18 @@ static char **missing_packages(const char *have)
 	listed = g_strsplit(line, ",", -1);
 	missing = g_ptr_array_new();
 	for (const char *const *p = pc_buildroot_packages; *p; p++)
-		if (!g_strv_contains((const char *const *)listed, *p))
+		if (!g_strv_contains((const char *const *)listed, *p) &&
+		    (all || !g_strv_contains(BOOT_ONLY, *p)))
 			g_ptr_array_add(missing, g_strdup(*p));
 	g_ptr_array_add(missing, NULL);
 	return (char **)g_ptr_array_free(missing, FALSE);
 }
 
-static gboolean check_marker(const char *root, char ***missing,
+/*
+ * Whether @root's marker names every package of the list (@all), or
+ * every one a build needs; *@missing (may be NULL): what it lacks.
+ */
+static gboolean check_marker(const char *root, gboolean all, char ***missing,
 			     GError **error)
 {
 	g_autofree char *marker = g_build_filename(root, MARKER, NULL);
@@ -78,7 +90,7 @@ static gboolean check_marker(const char *root, char ***missing,
 			    "setup-root)", root);
 		return FALSE;
 	}
-	lacks = missing_packages(have);
+	lacks = missing_packages(have, all);
 	if (!lacks) {
 		g_set_error(error, PC_BUILDROOT_ERROR,
 			    PC_BUILDROOT_ERROR_MISSING,
@@ -101,7 +113,7 @@ gboolean pc_buildroot_check(const char *root, GError **error)
 {
 	const char *const points[] = { PC_BUILDROOT_SRC, PC_BUILDROOT_OUT };
 
-	if (!check_marker(root, NULL, error))
+	if (!check_marker(root, FALSE, NULL, error))
 		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(points); i++) {
 		g_autofree char *p = g_build_filename(root, points[i], NULL);
@@ -247,9 +259,10 @@ gboolean pc_buildroot_create(const char *root, gboolean *made,
 	g_auto(GStrv) missing = NULL;
 
 	*made = FALSE;
-	if (pc_buildroot_check(root, NULL))
+	if (pc_buildroot_check(root, NULL) &&
+	    check_marker(root, TRUE, NULL, NULL))
 		return TRUE;
-	if (!check_marker(root, &missing, NULL) && missing) {
+	if (!check_marker(root, TRUE, &missing, NULL) && missing) {
 		if (!upgrade_root(root, missing, error))
 			return FALSE;
 		*made = TRUE;

@@ -24,8 +24,8 @@ int pc_cmd_setup_root(int argc, char **argv)
 		"Debian mirror apt uses on this host (about 2 GB,\na few "
 		"minutes), then prints the toolchain versions in it. A second "
 		"run on a\ncomplete root changes nothing; a root made before a "
-		"package joined the list\n(ccache) gets it, with apt in the "
-		"root.",
+		"package joined the list\n(ccache, qemu-system-x86 for [boot]) "
+		"gets it, with apt in the root.",
 		NULL, &status);
 	if (!config)
 		return status;

@@ -135,6 +135,16 @@ static const Key KEYS[] = {
 	KEY_NUM("build", "retry_delay", T_UINT, build_retry_delay, "300", 1,
 		86400),
 
+	/* The QEMU boot of the bootable config (issue 16); off by default. */
+	KEY_ENUM("boot", "enabled", boot_enabled, "false", "false|true"),
+	KEY_NUM("boot", "timeout", T_UINT, boot_timeout, "300", 5, 7200),
+	KEY_NUM("boot", "memory", T_SIZE, boot_memory, "1G", 128 << 20,
+		G_GUINT64_CONSTANT(64) << 30),
+	KEY_ENUM("boot", "accel", boot_accel, "auto", "auto|kvm|tcg"),
+	/* defconfig + kvm_guest.config; small: allnoconfig, for tests. */
+	KEY_ENUM("boot", "config", boot_config, "defconfig",
+		 "defconfig|small"),
+
 	KEY("reply", "from", T_STRING, reply_from,
 	    "pullcheck <pullcheck@localhost>"),
 	/* The policy binds pull requests to Linus: only those get its reply. */

@@ -72,6 +72,12 @@ typedef struct {
 	guint build_retries;	/* infra failures retried before reporting */
 	guint build_retry_delay;	/* seconds before the first retry */
 
+	char *boot_enabled;	/* true | false: boot the bootable config */
+	guint boot_timeout;	/* seconds QEMU may run */
+	guint64 boot_memory;	/* bytes of the guest's RAM */
+	char *boot_accel;	/* auto | kvm | tcg */
+	char *boot_config;	/* defconfig | small: the bootable config */
+
 	char *reply_from;
 	char **reply_top_level;	/* patterns: whom the policy reply is for */
 	char *reply_other;	/* all | none: check the other pull requests */

@@ -346,6 +346,39 @@ static void scope_set_build_texts(TmplScope *scope, JsonObject *result)
 }
 
 /*
+ * The boot's line in "What was checked" (without the result's "boot: "),
+ * and for a failed boot the console excerpt, indented by two.
+ */
+static void scope_set_boot_texts(TmplScope *scope, JsonObject *result)
+{
+	g_autofree char *line = pc_result_boot_line(result);
+	JsonObject *boot = pc_json_get_object(result, "boot");
+	const char *excerpt = pc_json_get_string(boot, "console_excerpt");
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *joined = NULL, *block = NULL;
+
+	if (!line)
+		return;
+	tmpl_scope_set_string(scope, "boot_line",
+			      g_str_has_prefix(line, "boot: ")
+				      ? line + strlen("boot: ") : line);
+	if (g_strcmp0(pc_result_boot_status(result), PC_VERDICT_FAIL))
+		return;
+	tmpl_scope_set_string(scope, "boot_failed", "yes");
+	if (!excerpt || !*excerpt)
+		return;
+	lines = g_strsplit(excerpt, "\n", -1);
+	if (lines[0] && g_strv_length(lines) > 1 &&
+	    !*lines[g_strv_length(lines) - 1]) {
+		g_free(lines[g_strv_length(lines) - 1]);
+		lines[g_strv_length(lines) - 1] = NULL;
+	}
+	joined = g_strjoinv("\n  ", lines);
+	block = g_strconcat("  ", joined, NULL);
+	tmpl_scope_set_string(scope, "boot_excerpt_text", block);
+}
+
+/*
  * The links to the report's pages for this job, under [report] base_url:
  * the dashboard entry, the build log and the .config built, as
  * `pullcheck report` names them (index.html#job-ID, logs/ID.log,
@@ -477,7 +510,8 @@ static const char *const ALWAYS[] = {
 	"fetch_base_commit", "fetch_diffstat", "recheck_by", "build_merge",
 	"build_config_rust", "build_toolchain_text", "fetch_tag_object",
 	"build_kconfig", "retried_text", "mail_ref", "mail_end_commit",
-	"mail_tag_commit", "mail_base_commit",
+	"mail_tag_commit", "mail_base_commit", "boot_line", "boot_failed",
+	"boot_excerpt_text", "boot_accel", "boot_reproduce_text",
 };
 
 static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
@@ -494,6 +528,7 @@ static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
 	scope_set_object(scope, NULL, result);
 	scope_set_fetch_texts(scope, result);
 	scope_set_build_texts(scope, result);
+	scope_set_boot_texts(scope, result);
 	scope_set_outcome(scope, config, result);
 	scope_set_mail_facts(scope, pr);
 	url_line = g_strjoin(" ", pr->repo_url ? pr->repo_url : "(no URL)",
@@ -873,6 +908,10 @@ static void set_verdict_headers(GMimeMessage *msg, JsonObject *result,
 					 ran.kconfig, NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Scope",
 				 scope ? scope : "none", NULL);
+	g_mime_object_set_header(obj, "X-Pullcheck-Boot",
+				 is_atom(pc_result_boot_status(result))
+					 ? pc_result_boot_status(result)
+					 : "not-run", NULL);
 	g_mime_object_set_header(obj, "X-Pullcheck-Tip", tip ? tip : "unknown",
 				 NULL);
 }

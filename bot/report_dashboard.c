@@ -55,6 +55,7 @@ static PcTemplateItem *row_item(const PcReportRow *row)
 	item_set(item, "tip_short", tip_short);
 	item_set(item, "scope", row->scope);
 	item_set(item, "summary", row->summary);
+	item_set(item, "boot", row->boot);
 	item_set(item, "first_error", row->first_error);
 	item_set(item, "reply", row->reply_text);
 	item_set(item, "log_href", row->log_href);

@@ -44,10 +44,11 @@ static char *entry_id(const char *domain, const PcReportRow *row)
 
 static char *entry_summary(const PcReportRow *row)
 {
-	return g_strdup_printf("Verdict: %s\nTip: %s\nScope: %s\n"
+	return g_strdup_printf("Verdict: %s\n%s%sTip: %s\nScope: %s\n"
 			       "First diagnostic: %s",
 			       row->summary ? row->summary
 					    : pc_report_section_label(row->section),
+			       row->boot ? row->boot : "", row->boot ? "\n" : "",
 			       row->tip ? row->tip : "unknown",
 			       row->scope ? row->scope : "none",
 			       row->first_diag ? row->first_diag : "none");

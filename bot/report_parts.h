@@ -40,6 +40,7 @@ typedef struct {
 	char *tip;
 	char *scope;
 	char *summary;		/* the outcome and what ran, one line */
+	char *boot;		/* the boot's line; NULL: no boot ran */
 	char *brief;		/* a partial pass: what passed, in brief */
 	char *first_error;	/* the first error, else NULL */
 	char *brief_error;	/* the same with the file's base name only */

@@ -73,6 +73,7 @@ static void row_free(PcReportRow *row)
 	g_free(row->tip);
 	g_free(row->scope);
 	g_free(row->summary);
+	g_free(row->boot);
 	g_free(row->brief);
 	g_free(row->first_error);
 	g_free(row->brief_error);
@@ -173,6 +174,7 @@ static void read_result(PcReportRow *row, JsonObject *result)
 	built = pc_result_ran(result, &ran);
 	row->summary = pc_outcome_summary(pc_result_outcome(result),
 					  built ? &ran : NULL);
+	row->boot = pc_result_boot_line(result);
 	row->brief = pc_outcome_brief(pc_result_outcome(result),
 				      built ? &ran : NULL);
 	row->tip = g_strdup(pc_result_tip(result));

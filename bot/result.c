@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "bootlog.h"
 #include "buildlog.h"
 #include "json.h"
 #include "reason.h"
@@ -187,6 +188,34 @@ static void add_build(JsonBuilder *b, const PcBuildResult *r,
 	json_builder_end_object(b);
 }
 
+/*
+ * The top-level "boot" (issue 16): status pass, fail, could-not-check
+ * or not-run, and what the boot saw. Every member every time.
+ */
+static void add_boot(JsonBuilder *b, const PcBootResult *boot)
+{
+	json_builder_set_member_name(b, "boot");
+	json_builder_begin_object(b);
+	pc_json_add_string(b, "status", boot ? boot->status : "not-run");
+	pc_json_add_string(b, "reason", boot ? boot->reason : NULL);
+	pc_json_add_string(b, "text", boot ? boot->text : NULL);
+	pc_json_add_string(b, "accel", boot ? boot->accel : NULL);
+	pc_json_add_string(b, "accel_why", boot ? boot->accel_why : NULL);
+	json_builder_set_member_name(b, "seconds");
+	json_builder_add_double_value(b, boot ? boot->seconds : 0);
+	json_builder_set_member_name(b, "build_seconds");
+	json_builder_add_double_value(b, boot ? boot->build_seconds : 0);
+	pc_json_add_string(b, "kconfig", boot ? PC_BUILD_KCONFIG_BOOT : NULL);
+	pc_json_add_string(b, "out_dir", boot ? boot->out_dir : NULL);
+	pc_json_add_string(b, "first_bad_line", boot ? boot->first_bad : NULL);
+	pc_json_add_string(b, "console_excerpt", boot ? boot->excerpt : NULL);
+	add_strv(b, "samples", boot ? boot->samples : NULL);
+	pc_json_add_string(b, "console_path", boot ? boot->console_path : NULL);
+	pc_json_add_string(b, "sandbox", boot ? boot->sandbox : NULL);
+	add_strv(b, "reproduce", boot ? boot->reproduce : NULL);
+	json_builder_end_object(b);
+}
+
 /* The outcome of what @parts hold: verdict.c's table decides. */
 static const char *outcome_of(const PcResultParts *parts)
 {
@@ -196,6 +225,7 @@ static const char *outcome_of(const PcResultParts *parts)
 		.recipe = build ? build->recipe : NULL,
 		.coverage = build ? build->coverage : NULL,
 		.kconfig = build ? build->kconfig : NULL,
+		.boot = build && build->boot ? build->boot->status : NULL,
 	};
 
 	return pc_outcome_token(pc_outcome_of(
@@ -224,6 +254,7 @@ JsonObject *pc_result_new(const PcResultParts *parts)
 		add_build(b, parts->build, parts->fetch);
 	else
 		json_builder_add_null_value(b);
+	add_boot(b, parts->build ? parts->build->boot : NULL);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	return json_object_ref(json_node_get_object(root));
@@ -276,6 +307,7 @@ gboolean pc_result_ran(JsonObject *result, PcCoverage *ran)
 	ran->recipe = pc_json_get_string(build, "recipe");
 	ran->coverage = pc_json_get_string(build, "coverage");
 	ran->kconfig = pc_json_get_string(build, "kconfig");
+	ran->boot = pc_result_boot_status(result);
 	/* Written before build.coverage was: the scope it mirrored. */
 	if (!ran->coverage && !json_object_has_member(build, "coverage"))
 		ran->coverage = !g_strcmp0(ran->recipe, "command")
@@ -516,4 +548,40 @@ char *pc_result_reproduce(JsonObject *result)
 	}
 	return out->len ? g_string_free(out, FALSE)
 			: (g_string_free(out, TRUE), NULL);
+}
+
+const char *pc_result_boot_status(JsonObject *result)
+{
+	const char *status = pc_json_get_string(
+		pc_json_get_object(result, "boot"), "status");
+
+	return status && strcmp(status, "not-run") ? status : NULL;
+}
+
+char *pc_result_boot_line(JsonObject *result)
+{
+	JsonObject *boot = pc_json_get_object(result, "boot");
+	const char *status = pc_result_boot_status(result);
+	const char *accel = pc_json_get_string(boot, "accel");
+	const char *how = !g_strcmp0(accel, "kvm")   ? "QEMU with KVM"
+			  : !g_strcmp0(accel, "tcg") ? "QEMU with TCG"
+						     : "QEMU";
+	double seconds = boot ? json_object_get_double_member_with_default(
+					boot, "seconds", 0)
+			      : 0;
+
+	if (!status)
+		return NULL;
+	if (!strcmp(status, PC_VERDICT_PASS))
+		return g_strdup_printf("boot: pass (%s, %.0f s, the Rust "
+				       "samples' init lines seen)", how,
+				       seconds);
+	if (!strcmp(status, PC_VERDICT_FAIL))
+		return g_strdup_printf("boot: FAIL (%s): %s", how,
+				       pc_bootlog_reason_words(
+					       pc_json_get_string(boot, "reason")));
+	return g_strdup_printf("boot: could not check (%s)",
+			       pc_json_get_string(boot, "reason")
+				       ? pc_json_get_string(boot, "reason")
+				       : "our side");
 }

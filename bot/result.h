@@ -82,6 +82,15 @@ gboolean pc_result_diffstat(JsonObject *result, gint64 *files,
 gboolean pc_result_built(JsonObject *result);
 const char *pc_result_recipe(JsonObject *result);
 const char *pc_result_scope(JsonObject *result);
+/* boot.status: pass, fail, could-not-check; NULL when not run. */
+const char *pc_result_boot_status(JsonObject *result);
+/*
+ * One line on the boot for the feed and the dashboard, beside the
+ * build's: "boot: pass (QEMU with KVM, 3 s, ...)"; NULL when no boot
+ * ran. (transfer full)
+ */
+char *pc_result_boot_line(JsonObject *result);
+
 /* build.coverage: full, rust, command; NULL when nothing was built. */
 const char *pc_result_coverage(JsonObject *result);
 /* build.kconfig: the config target, NULL for recipe command. */

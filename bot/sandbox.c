@@ -197,11 +197,14 @@ static void add_tmpfs(GPtrArray *a, const char *path, guint64 size)
  * [build] tmp_size. /dev/shm gets the bound of /tmp, and /dev itself
  * goes read-only; the device nodes bound into it still work.
  */
-static void add_dev(GPtrArray *a, guint64 tmp_size)
+static void add_dev(GPtrArray *a, guint64 tmp_size,
+		    const char *const *devices)
 {
 	ADD(a, "--dev");
 	ADD(a, "/dev");
 	add_tmpfs(a, "/dev/shm", tmp_size);
+	for (const char *const *d = devices; d && *d; d++)
+		add3(a, "--dev-bind", *d, *d);
 	ADD(a, "--remount-ro");
 	ADD(a, "/dev");
 }
@@ -228,7 +231,7 @@ static GPtrArray *bwrap_argv(const PcSandboxSpec *spec)
 		add_mount(a, mounts, "--ro-bind", spec->root, "/");
 	else
 		add_host_system(a, mounts);
-	add_dev(a, spec->tmp_size);
+	add_dev(a, spec->tmp_size, spec->devices);
 	for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
 		ADD(a, fixed[i]);
 	add_tmpfs(a, "/tmp", spec->tmp_size);

@@ -51,6 +51,12 @@ typedef struct {
 	const char *cache;
 	const char *cache_mount;
 	const char *chdir;	/* inside; NULL: @src_mount */
+	/*
+	 * Device nodes of the host bound at the same path under the
+	 * sandbox's own /dev (the boot's /dev/kvm); NULL: none. Each must
+	 * exist on the host.
+	 */
+	const char *const *devices;
 	const char *const *argv;
 	const char *const *env;	/* "K=V", the whole environment */
 	guint timeout_s;

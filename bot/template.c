@@ -55,9 +55,9 @@ static const char *const ITEM_PROPS[] = {
 	"column", "message", "excerpt", "indented", "path", "label", "where",
 	/* the dashboard */
 	"job", "anchor", "subject", "sender", "date", "verdict", "tip",
-	"tip_short", "scope", "summary", "first_error", "reply", "log_href",
-	"config_href", "reproduce", "lists", "link", "name", "count", "empty",
-	"href", "address",
+	"tip_short", "scope", "summary", "boot", "first_error", "reply",
+	"log_href", "config_href", "reproduce", "lists", "link", "name",
+	"count", "empty", "href", "address",
 	"current",
 };
 

@@ -205,6 +205,9 @@ static char *config_words(const PcCoverage *ran)
 
 	if (!strcmp(kconfig, PC_KCONFIG_POLICY))
 		return g_strdup("x86-64 " PC_KCONFIG_POLICY);
+	if (!strcmp(kconfig, "boot"))
+		return g_strdup("the bootable x86-64 config of [boot] (not "
+				"the policy's " PC_KCONFIG_POLICY ")");
 	return g_strdup_printf("x86-64 %s (not the policy's %s)", kconfig,
 			       PC_KCONFIG_POLICY);
 }
@@ -278,6 +281,10 @@ static char *fail_headline(const PcCoverage *ran, const char *const *command)
 	}
 	if (!is_kernel(ran))
 		return g_strdup("FAILS the checks made before any build:");
+	if (!g_strcmp0(ran->boot, PC_VERDICT_FAIL))
+		return g_strdup("FAILS to boot: its bootable build (x86-64, "
+				"CONFIG_RUST=y, the Rust samples built in) does "
+				"not boot to init in QEMU, or does not build:");
 	if (strcmp(kconfig_of(ran), PC_KCONFIG_POLICY)) {
 		config = config_words(ran);
 		return g_strdup_printf("FAILS to build as %s with "
@@ -386,6 +393,10 @@ char *pc_outcome_summary(PcOutcome outcome, const PcCoverage *ran)
 		return g_strdup_printf("%s: the build command passed; no "
 				       "allmodconfig build", label);
 	case PC_OUTCOME_FAIL:
+		if (ran && !g_strcmp0(ran->boot, PC_VERDICT_FAIL))
+			return g_strdup_printf("%s (the boot in QEMU, after %s "
+					       "passed)", label,
+					       what ? what : "the build");
 		return what ? g_strdup_printf("%s (%s)", label, what)
 			    : g_strdup(label);
 	case PC_OUTCOME_UNVERIFIED:

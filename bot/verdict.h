@@ -83,6 +83,7 @@ typedef struct {
 	const char *recipe;	/* kernel | command; NULL: no build */
 	const char *coverage;	/* full | rust | command; NULL: none */
 	const char *kconfig;	/* the config target; NULL: not a kernel build */
+	const char *boot;	/* the boot's status; NULL: no boot ran */
 } PcCoverage;
 
 #define PC_COVERAGE_FULL "full"

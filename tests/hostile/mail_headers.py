@@ -61,7 +61,8 @@ REPLY_HEADERS = {
     "date", "from", "to", "cc", "subject", "message-id", "in-reply-to",
     "references", "auto-submitted", "x-pullcheck-verdict",
     "x-pullcheck-coverage", "x-pullcheck-kconfig",
-    "x-pullcheck-scope", "x-pullcheck-tip", "mime-version",
+    "x-pullcheck-scope", "x-pullcheck-tip", "x-pullcheck-boot",
+    "mime-version",
     "content-type", "content-transfer-encoding",
 }
 SINK_HEADERS = {"x-peer", "x-mailfrom", "x-rcptto"}

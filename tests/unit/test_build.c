@@ -663,6 +663,16 @@ static void test_buildroot_packages(Fixture *f, gconstpointer data)
 						"pullcheck setup-root to add "
 						"them"));
 	g_clear_error(&error);
+	/* Only the boot's QEMU missing: it still builds (the boot says). */
+	g_string_truncate(old, 0);
+	for (const char *const *p = pc_buildroot_packages; *p; p++)
+		if (strcmp(*p, "qemu-system-x86"))
+			g_string_append_printf(old, "%s%s", old->len ? "," : "", *p);
+	g_free(text);
+	text = g_strdup_printf("suite=trixie\npackages=%s\n", old->str);
+	write_file(etc, "pullcheck-buildroot", text);
+	g_assert_true(pc_buildroot_check(root, &error));
+	g_assert_no_error(error);
 	g_free(text);
 	text = g_strdup_printf("suite=trixie\npackages=%s,qemu\n", all);
 	write_file(etc, "pullcheck-buildroot", text);
@@ -674,6 +684,47 @@ static void test_buildroot_packages(Fixture *f, gconstpointer data)
 	g_assert_false(pc_buildroot_check(root, &error));
 	g_assert_error(error, PC_BUILDROOT_ERROR, PC_BUILDROOT_ERROR_MISSING);
 	g_assert_nonnull(strstr(error->message, "remove it"));
+}
+
+/*
+ * The bootable config's fragment: the Rust fragment, the samples built
+ * in (and with [boot] config = small its own lines), kconfig_extra last;
+ * [build] kconfig = boot gives the build the boot's own output
+ * directory, so the fast stage and the boot share one cold build.
+ */
+static void test_boot_fragment(Fixture *f, gconstpointer data)
+{
+	g_autofree char *text = NULL, *boot = NULL, *plain = NULL;
+	g_autofree char *build_out = NULL, *boot_out = NULL, *other = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PcConfig) config = NULL;
+
+	write_file(f->dir, "extra.config", "CONFIG_CRC_CCITT=y\n");
+	text = g_strdup_printf("[pullcheck]\nstate_dir = %s\n[build]\n"
+			       "kconfig = boot\nkconfig_extra = %s/extra.config\n"
+			       "[boot]\nenabled = true\nconfig = small\n",
+			       f->dir, f->dir);
+	write_file(f->dir, "boot.conf", text);
+	g_free(text);
+	text = g_build_filename(f->dir, "boot.conf", NULL);
+	config = pc_config_load(text, &error);
+	g_assert_no_error(error);
+	g_assert_true(pc_build_boot_enabled(config));
+	g_assert_true(pc_build_boot_small(config));
+	boot = pc_build_fragment_for(config, PC_BUILD_KCONFIG_BOOT, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_prefix(boot, pc_build_rust_fragment));
+	g_assert_nonnull(strstr(boot, "CONFIG_SERIAL_8250_CONSOLE=y\n"));
+	g_assert_nonnull(strstr(boot, "CONFIG_SAMPLE_RUST_MINIMAL=y\n"
+					"CONFIG_SAMPLE_RUST_PRINT=y\n"));
+	g_assert_true(g_str_has_suffix(boot, "CONFIG_CRC_CCITT=y\n"));
+	plain = pc_build_fragment_for(config, "allnoconfig", &error);
+	g_assert_null(strstr(plain, "SAMPLE_RUST"));
+	build_out = pc_build_out_dir(config, "tip");
+	boot_out = pc_build_out_dir_for(config, "tip", PC_BUILD_KCONFIG_BOOT);
+	other = pc_build_out_dir_for(config, "tip", "allnoconfig");
+	g_assert_cmpstr(build_out, ==, boot_out);
+	g_assert_cmpstr(build_out, !=, other);
 }
 
 int main(int argc, char **argv)
@@ -712,5 +763,6 @@ int main(int argc, char **argv)
 	ADD("kbuild-paths", test_kbuild_paths);
 	ADD("kbuild-cmd", test_kbuild_cmd);
 	ADD("buildroot-packages", test_buildroot_packages);
+	ADD("boot-fragment", test_boot_fragment);
 	return g_test_run();
 }

@@ -168,6 +168,55 @@ static void test_fail_reply(void)
 }
 
 /*
+ * A boot that failed (issue 16): the headline says boot, the boot's line
+ * in "What was checked" says QEMU with KVM, the console around the first
+ * bad line and the QEMU command are quoted, X-Pullcheck-Boot says fail.
+ */
+static void test_boot_fail_reply(void)
+{
+	g_autoptr(PcConfig) config = config_with(
+		"[reply]\nfrom = Pull Check <bot@check.example.net>\n");
+	g_autoptr(JsonObject) result = parse_result(RESULT_FAIL);
+	g_autoptr(JsonObject) boot = parse_result(
+		"{\"status\": \"fail\", \"reason\": \"boot-bug\", "
+		"\"accel\": \"kvm\", \"seconds\": 2.4, "
+		"\"console_excerpt\": \"[ 0.8] rust_kernel: panicked at "
+		"samples/rust/rust_minimal.rs:22:13:\\n[ 0.8] kernel BUG at "
+		"rust/helpers/bug.c:7!\\n\", "
+		"\"reproduce\": [\"$ qemu-system-x86_64 -nic none\"]}");
+	g_autoptr(JsonArray) reasons = json_array_new();
+	g_autoptr(JsonObject) reason = parse_result(
+		"{\"code\": \"boot-bug\", \"severity\": \"error\", "
+		"\"text\": \"the boot in QEMU (KVM) failed: a kernel BUG\"}");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autofree char *body = NULL;
+	PcMail mail;
+	PcPullreq pr;
+
+	json_array_add_object_element(reasons, json_object_ref(reason));
+	json_object_set_array_member(result, "reasons", json_array_ref(reasons));
+	json_object_set_object_member(result, "boot", json_object_ref(boot));
+	init_mail(&mail, &pr);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(msg),
+						 "X-Pullcheck-Boot"), ==, "fail");
+	body = body_of(msg);
+	g_test_message("%s", body);
+	g_assert_nonnull(strstr(body, "\nFAILS to boot: "));
+	g_assert_nonnull(strstr(body, "the boot in QEMU (KVM) failed: a kernel"));
+	g_assert_nonnull(strstr(body, "  boot        FAIL (QEMU with KVM): a "
+				"kernel BUG\n"));
+	g_assert_nonnull(strstr(body, "\n  [ 0.8] rust_kernel: panicked at "
+				"samples/rust/rust_minimal.rs:22:13:\n"));
+	g_assert_nonnull(strstr(body, "\n  $ qemu-system-x86_64 -nic none\n"));
+	g_assert_null(strstr(body, "{{"));
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
+/*
  * Each diagnostic's place as its tool gave it: a compiler's file, line
  * and column; modpost's module with no line; nothing for make's own.
  */
@@ -320,7 +369,7 @@ static void test_injection(void)
 		"In-Reply-To", "References", "Auto-Submitted",
 		"X-Pullcheck-Verdict", "X-Pullcheck-Coverage",
 		"X-Pullcheck-Kconfig", "X-Pullcheck-Scope", "X-Pullcheck-Tip",
-		"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+		"X-Pullcheck-Boot", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
 	};
 	PcMail mail;
 	PcPullreq pr;
@@ -946,6 +995,7 @@ int main(int argc, char **argv)
 	g_mime_init();
 	g_test_add_func("/reply/injection", test_injection);
 	g_test_add_func("/reply/fail", test_fail_reply);
+	g_test_add_func("/reply/boot-fail", test_boot_fail_reply);
 	g_test_add_func("/reply/diagnostic-places", test_diagnostic_places);
 	g_test_add_func("/reply/message-id", test_message_id_stable);
 	g_test_add_func("/reply/operator-templates", test_operator_templates);

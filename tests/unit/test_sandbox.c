@@ -5,6 +5,7 @@
  * that limits and timeouts end the whole process tree.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -436,6 +437,30 @@ static void test_dev_bounded(Fixture *f, gconstpointer data)
  * capability and could mount a tmpfs of any size over the bounded one.
  * As another uid, as the systemd unit runs pullcheck; as root too.
  */
+/*
+ * A device is in the sandbox only when the spec names it (the boot's
+ * /dev/kvm), and then it opens; /dev stays read-only around it.
+ */
+static void test_devices(Fixture *f, gconstpointer data)
+{
+	const char *const kvm[] = { "/dev/kvm", NULL };
+	const char *script = "test -c /dev/kvm && echo there;"
+			     "(exec 3<>/dev/kvm) 2>/dev/null && echo opens;"
+			     "touch /dev/x 2>/dev/null && echo dev-writable;"
+			     "echo done";
+	g_autofree char *without = NULL, *with = NULL;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	without = run_sh(f, script);
+	g_assert_cmpstr(without, ==, "done\n");
+	if (fd < 0)
+		return;	/* no KVM here: only that nothing is bound unasked */
+	close(fd);
+	f->spec.devices = kvm;
+	with = run_sh(f, script);
+	g_assert_cmpstr(with, ==, "there\nopens\ndone\n");
+}
+
 static void test_no_user_namespace(Fixture *f, gconstpointer data)
 {
 	const char *script =
@@ -490,6 +515,7 @@ int main(int argc, char **argv)
 	ADD("hidden", test_hidden);
 	ADD("host-system", test_host_system);
 	ADD("dev-bounded", test_dev_bounded);
+	ADD("devices", test_devices);
 	ADD("no-user-namespace", test_no_user_namespace);
 	return g_test_run();
 }
