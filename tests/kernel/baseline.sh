@@ -75,11 +75,8 @@ rust_off=$(git --git-dir="$maint" rev-parse rust-off-base)
 
 kernel_serve "$maint"
 kernel_conf "$work/pullcheck.conf" "$cache/root"
-verdict() { jget "$work/$1.json" 'j.get("verdict")'; }
-codes() { jget "$work/$1.json" '" ".join(r["code"] for r in j.get("reasons", []))'; }
 reason() { jget "$work/$1.json" '[r["text"] for r in j["reasons"] if r["code"] == "'"$2"'"][0]'; }
 baseline() { jget "$work/$1.json" '(j["build"]["baseline"] or {}).get("'"$2"'")'; }
-reply() { jget "$work/$1.json" 'j["reply"]'; }
 
 kernel_case toolchain v6.12 toolchain-tag
 check "toolchain: exit 3" $([ $st -eq 3 ]; echo $?)

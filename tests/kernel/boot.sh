@@ -94,8 +94,6 @@ conf "$work/auto.conf" "$cache/root" auto 300
 conf "$work/tcg.conf" "$cache/root" tcg 600
 conf "$work/hang.conf" "$cache/root" auto 45
 boot() { jget "$work/$1.json" "(j.get('boot') or {}).get('$2')"; }
-reply() { jget "$work/$1.json" 'j["reply"]'; }
-codes() { jget "$work/$1.json" '" ".join(r["code"] for r in j.get("reasons", []))'; }
 
 kernel_case boot-pass v6.12 boot-pass-tag "$work/auto.conf"
 check "boot-pass: exit 0" $([ $st -eq 0 ]; echo $?)

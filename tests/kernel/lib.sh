@@ -5,15 +5,19 @@
 #                       the git identity and dates of the branches
 # kernel_serve REPO     a real git daemon serving mainline and REPO as
 #                       maint.git; sets $url (maint.git) and $port
-# kernel_conf FILE ROOT a pullcheck.conf for the cache, scope rust; the
-#                       mails' To is its top level, and a could-not-check
-#                       of ours goes to its contact
+# kernel_conf FILE ROOT [SCOPE [KCONFIG [EXTRA]]]
+#                       a pullcheck.conf for the cache: scope rust and
+#                       allmodconfig unless given, EXTRA its kconfig_extra;
+#                       the mails' To is its top level, and a could-not-
+#                       check of ours goes to its contact
 # kernel_case NAME BASE TAG [CONFIG]
 #                       a mail from `git request-pull BASE $url tags/TAG`,
 #                       then `pullcheck check --dry-run --json`: sets $st,
 #                       writes $work/NAME.json and NAME.err
 # check NAME STATUS     counts a PASS (STATUS 0) or a FAIL
 # jget FILE EXPR        EXPR on the JSON in FILE (as j), printed
+# verdict NAME, codes NAME, reply NAME
+#                       case NAME's verdict; its reasons' codes; its reply
 # kernel_done           the summary; the exit status
 py=/usr/bin/python3
 pass=0 fail=0
@@ -25,6 +29,9 @@ check() {
 }
 jget() { $py -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 stamp() { printf '[kernel %s] %s\n' "$(date +%T)" "$*"; }
+verdict() { jget "$work/$1.json" 'j.get("verdict")'; }
+codes() { jget "$work/$1.json" '" ".join(r["code"] for r in j.get("reasons", []))'; }
+reply() { jget "$work/$1.json" 'j["reply"]'; }
 
 kernel_cleanup() {
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
@@ -71,7 +78,9 @@ timeout = 1800
 max_bytes = 8G
 [build]
 root = $2
-scope = rust
+scope = ${3:-rust}
+kconfig = ${4:-allmodconfig}
+${5:+kconfig_extra = $5}
 cache_dir = $cache/build
 timeout = 3600
 [reply]

@@ -36,32 +36,8 @@ set -uo pipefail
 pc=$(realpath "$1")
 cache=$(realpath -m "${2:-${PULLCHECK_TEST_CACHE:-/var/tmp/pullcheck-kernel}}")
 here=$(dirname "$(realpath "$0")")
-py=/usr/bin/python3
-for tool in git bwrap mmdebstrap; do
-	command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
-done
-
-"$here/prepare.sh" "$pc" "$cache" || { echo "FAIL prepare"; exit 1; }
-
-work=$(mktemp -d)
-daemon_pid=
-cleanup() {
-	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-pass=0 fail=0
-check() {
-	if [ "$2" -eq 0 ]; then echo "PASS $1"; pass=$((pass + 1))
-	else echo "FAIL $1"; fail=$((fail + 1)); fi
-}
-jget() { $py -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
-stamp() { printf '[kernel %s] %s\n' "$(date +%T)" "$*"; }
-
-export GIT_AUTHOR_NAME='Ann Maintainer' GIT_AUTHOR_EMAIL=ann@example.org
-export GIT_COMMITTER_NAME='Ann Maintainer' GIT_COMMITTER_EMAIL=ann@example.org
-export GIT_AUTHOR_DATE='2024-12-01T10:00:00+0100'
-export GIT_COMMITTER_DATE='2024-12-01T10:00:00+0100'
+. "$here/lib.sh"
+kernel_setup
 
 # The maintainer's repository: branches from v6.12, one per case. Made
 # once into the cache (again when a case was added); the branches are
@@ -119,73 +95,19 @@ if ! git --git-dir="$maint" rev-parse -q --verify refs/tags/sched-rt-tag >/dev/n
 	cd / && rm -rf "$work/m"
 fi
 
-srv=$work/srv
-mkdir -p "$srv"
-ln -s "$cache/mainline.git" "$srv/mainline.git"
-ln -s "$maint" "$srv/maint.git"
-port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# git-daemon itself, not the git wrapper: a kill of the wrapper leaves it.
-"$(git --exec-path)/git-daemon" --export-all --base-path="$srv" --listen=127.0.0.1 --port="$port" \
-	--reuseaddr "$srv" >/dev/null 2>&1 &
-daemon_pid=$!
-url=git://127.0.0.1:$port/maint.git
-for i in $(seq 100); do git ls-remote "$url" >/dev/null 2>&1 && break; sleep 0.1; done
+kernel_serve "$maint"
+kernel_conf "$work/pullcheck.conf" "$cache/root"
+kernel_conf "$work/no-root.conf" "$cache/no-such-root"
+kernel_conf "$work/small-full.conf" "$cache/root" full allnoconfig "$here/small.config"
+kernel_conf "$work/small-rust.conf" "$cache/root" rust allnoconfig "$here/small.config"
 
-conf() {	# conf FILE ROOT [SCOPE [KCONFIG [EXTRA]]]
-	cat >"$1" <<CONF
-[pullcheck]
-state_dir = $cache/state
-[fetch]
-mainline_url = git://127.0.0.1:$port/mainline.git
-allow_urls = git://127.0.0.1:$port/;
-timeout = 1800
-max_bytes = 8G
-[build]
-root = $2
-scope = ${3:-rust}
-kconfig = ${4:-allmodconfig}
-${5:+kconfig_extra = $5}
-cache_dir = $cache/build
-timeout = 3600
-[reply]
-from = pullcheck <pullcheck@checker.example.org>
-CONF
-}
-conf "$work/pullcheck.conf" "$cache/root"
-conf "$work/no-root.conf" "$cache/no-such-root"
-conf "$work/small-full.conf" "$cache/root" full allnoconfig "$here/small.config"
-conf "$work/small-rust.conf" "$cache/root" rust allnoconfig "$here/small.config"
-
-# case NAME TAG [CONFIG]: mail from git request-pull, then pullcheck check.
-case_run() {
-	local name=$1 tag=$2 config=${3:-$work/pullcheck.conf}
-	{
-		printf 'From: Ann Maintainer <ann@example.org>\n'
-		printf 'To: Linus Torvalds <torvalds@linux-foundation.org>\n'
-		printf 'Subject: [GIT PULL] %s\n' "$name"
-		printf 'Date: Mon, 2 Dec 2024 10:00:00 +0100\n'
-		printf 'Message-ID: <%s@example.org>\n\n' "$name"
-		printf 'Hi Linus,\n\nPlease pull.\n\n'
-		git --git-dir="$maint" request-pull v6.12 "$url" "tags/$tag" 2>/dev/null
-	} >"$work/$name.eml"
-	local t0=$(date +%s)
-	stamp "case $name"
-	"$pc" check --config "$config" --dry-run --json "$work/$name.eml" \
-		>"$work/$name.json" 2>"$work/$name.err"
-	st=$?
-	stamp "case $name: exit $st in $(($(date +%s) - t0)) s"
-	check "$name: no sanitizer report" $(! grep -q "Sanitizer\|runtime error:" "$work/$name.err"; echo $?)
-	[ -s "$work/$name.json" ] || { tail -20 "$work/$name.err"; echo '{}' >"$work/$name.json"; }
-}
-verdict() { jget "$work/$1.json" 'j.get("verdict")'; }
-codes() { jget "$work/$1.json" '" ".join(r["code"] for r in j.get("reasons", []))'; }
 coverage() { jget "$work/$1.json" '(j.get("build") or {}).get("coverage")'; }
 stages() { jget "$work/$1.json" '" ".join("%s:%s" % (s["name"], "ok" if s["ok"] else "failed") for s in (j.get("build") or {}).get("stages", []))'; }
 targets() { jget "$work/$1.json" '"\n".join((j.get("build") or {}).get("targets") or [])'; }
 diags() { jget "$work/$1.json" '"\n".join("%s %s %s %s" % (d["tool"], d["language"], d["file"], d["message"]) for d in j["build"]["diagnostics"])'; }
 first_diag() { jget "$work/$1.json" '(lambda d: "%s %s %s %s" % (d["tool"], d["language"], d["file"], d["message"]))(j["build"]["diagnostics"][0])'; }
 
-case_run pass pass-tag
+kernel_case pass v6.12 pass-tag
 check "pass: exit 0" $([ $st -eq 0 ]; echo $?)
 check "pass: verdict pass" $([ "$(verdict pass)" = pass ]; echo $?)
 check "pass: CONFIG_RUST=y in the .config built" $([ "$(jget "$work/pass.json" 'j["build"]["config"]["rust"]')" = y ]; echo $?)
@@ -202,45 +124,45 @@ check "pass: kconfig allmodconfig" $([ "$(jget "$work/pass.json" 'j["build"]["kc
 check "pass: the build log names the stage" $(grep -c "^### pullcheck: stage rust passed" "$(jget "$work/pass.json" 'j["build"]["log_path"]')" >/dev/null; echo $?)
 check "pass: reproduce without ccache" $(! jget "$work/pass.json" '"\n".join(j["build"]["reproduce"])' | grep ccache >/dev/null; echo $?)
 
-case_run rust-break rust-break-tag
+kernel_case rust-break v6.12 rust-break-tag
 check "rust-break: exit 1" $([ $st -eq 1 ]; echo $?)
 check "rust-break: verdict fail" $([ "$(verdict rust-break)" = fail ]; echo $?)
 check "rust-break: first diagnostic rustc in rust/kernel/" $(first_diag rust-break | grep -c "^rustc rust rust/kernel/" >/dev/null; echo $?)
 check "rust-break: reply names the file" $(jget "$work/rust-break.json" 'j["reply"]' | grep -c "rust/kernel/" >/dev/null; echo $?)
 
-case_run bindgen-break bindgen-break-tag
+kernel_case bindgen-break v6.12 bindgen-break-tag
 check "bindgen-break: verdict fail" $([ "$(verdict bindgen-break)" = fail ]; echo $?)
 check "bindgen-break: a bindgen diagnostic" $(jget "$work/bindgen-break.json" '" ".join(d["tool"] for d in j["build"]["diagnostics"])' | grep -cw bindgen >/dev/null; echo $?)
 check "bindgen-break: in include/linux/errname.h" $(first_diag bindgen-break | grep -c "include/linux/errname.h" >/dev/null; echo $?)
 
-case_run kconfig-break kconfig-break-tag
+kernel_case kconfig-break v6.12 kconfig-break-tag
 check "kconfig-break: verdict fail" $([ "$(verdict kconfig-break)" = fail ]; echo $?)
 check "kconfig-break: rust-disabled" $(codes kconfig-break | grep -cw rust-disabled >/dev/null; echo $?)
 check "kconfig-break: explains with BROKEN" $(jget "$work/kconfig-break.json" '[r["text"] for r in j["reasons"] if r["code"] == "rust-disabled"][0]' | grep -c "BROKEN=n" >/dev/null; echo $?)
 
-case_run no-root pass-tag "$work/no-root.conf"
+kernel_case no-root v6.12 pass-tag "$work/no-root.conf"
 check "no-root: exit 3" $([ $st -eq 3 ]; echo $?)
 check "no-root: could-not-check" $([ "$(verdict no-root)" = could-not-check ]; echo $?)
 check "no-root: toolchain-missing" $(codes no-root | grep -cw toolchain-missing >/dev/null; echo $?)
 
-case_run arm64 arm64-tag
+kernel_case arm64 v6.12 arm64-tag
 check "arm64: not a fail" $([ "$(verdict arm64)" != fail ]; echo $?)
 check "arm64: exit 0" $([ $st -eq 0 ]; echo $?)
 check "arm64: no target under arch/arm64" $(! targets arm64 | grep "^arch/arm64" >/dev/null; echo $?)
 check "arm64: targets recorded" $(targets arm64 | grep -x "rust/" >/dev/null; echo $?)
 
-case_run crc-rust crc-break-tag
+kernel_case crc-rust v6.12 crc-break-tag
 check "crc-rust: no policy pass" $([ "$(verdict crc-rust)" != pass ] || [ "$(coverage crc-rust)" = rust ]; echo $?)
 check "crc-rust: coverage rust" $([ "$(coverage crc-rust)" = rust ]; echo $?)
 
-case_run crc-full crc-break-tag "$work/small-full.conf"
+kernel_case crc-full v6.12 crc-break-tag "$work/small-full.conf"
 check "crc-full: verdict fail" $([ "$(verdict crc-full)" = fail ]; echo $?)
 check "crc-full: kconfig allnoconfig" $([ "$(jget "$work/crc-full.json" 'j["build"]["kconfig"]')" = allnoconfig ]; echo $?)
 check "crc-full: the error is in crc-ccitt.h, C" $(first_diag crc-full | grep -c "^clang c include/linux/crc-ccitt.h" >/dev/null; echo $?)
 check "crc-full: the reply names it" $(jget "$work/crc-full.json" 'j["reply"]' | grep -c "crc-ccitt" >/dev/null; echo $?)
 echo "crc-full: stages $(stages crc-full)"
 
-case_run small-pass pass-tag "$work/small-full.conf"
+kernel_case small-pass v6.12 pass-tag "$work/small-full.conf"
 check "small-pass: verdict pass" $([ "$(verdict small-pass)" = pass ]; echo $?)
 check "small-pass: coverage full" $([ "$(coverage small-pass)" = full ]; echo $?)
 check "small-pass: both stages ran" $([ "$(stages small-pass)" = "rust:ok full:ok" ]; echo $?)
@@ -248,18 +170,25 @@ check "small-pass: progress names the stages" $(grep -q '^\[rust\] ### pullcheck
 check "small-pass: targets all" $([ "$(targets small-pass)" = all ]; echo $?)
 check "small-pass: reproduce is plain make" $(jget "$work/small-pass.json" 'j["build"]["reproduce"][-1]' | grep -xF '$ make LLVM=1 O=out -j$(nproc)' >/dev/null; echo $?)
 check "small-pass: reproduce names allnoconfig" $(jget "$work/small-pass.json" '"\n".join(j["build"]["reproduce"])' | grep -c "rust.config allnoconfig$" >/dev/null; echo $?)
+# What Kconfig reads of small.config, not its comments.
+jget "$work/small-pass.json" '"\n".join(j["build"]["reproduce"])' | grep '^\$ printf' >"$work/small-pass.printf"
+check "small-pass: reproduce gives small.config's settings, not its comments" $(grep -qF 'CONFIG_SAMPLE_KOBJECT=m\n' "$work/small-pass.printf" &&
+	grep -qF '# CONFIG_MODVERSIONS is not set\n' "$work/small-pass.printf" && ! grep -qF '# [build]' "$work/small-pass.printf"; echo $?)
 
-case_run modpost-break modpost-break-tag "$work/small-full.conf"
+kernel_case modpost-break v6.12 modpost-break-tag "$work/small-full.conf"
 check "modpost-break: verdict fail" $([ "$(verdict modpost-break)" = fail ]; echo $?)
 check "modpost-break: the fast stage passed, the full one failed" $([ "$(stages modpost-break)" = "rust:ok full:failed" ]; echo $?)
 check "modpost-break: a modpost error names the symbol" $(diags modpost-break | grep -c '^modpost link .*kobject_create_and_add' >/dev/null; echo $?)
 check "modpost-break: the reply says modpost" $(jget "$work/modpost-break.json" 'j["reply"]' | grep -c "modpost" >/dev/null; echo $?)
+jget "$work/modpost-break.json" 'j["reply"]' >"$work/modpost-break.reply"
+check "modpost-break: the module as modpost names it, no line 0" $(grep -qx '  samples/kobject/kobject-example.ko: error (link, modpost)' "$work/modpost-break.reply" &&
+	! grep -q '\.ko:0' "$work/modpost-break.reply"; echo $?)
 
-case_run crc-small crc-break-tag "$work/small-rust.conf"
+kernel_case crc-small v6.12 crc-break-tag "$work/small-rust.conf"
 check "crc-small: verdict fail in the fast stage" $([ "$(verdict crc-small)" = fail ] && [ "$(stages crc-small)" = rust:failed ]; echo $?)
 check "crc-small: lib/crc-ccitt.o a target" $(targets crc-small | grep -x lib/crc-ccitt.o >/dev/null; echo $?)
 
-case_run sched-rt sched-rt-tag "$work/small-rust.conf"
+kernel_case sched-rt v6.12 sched-rt-tag "$work/small-rust.conf"
 check "sched-rt: verdict pass" $([ "$(verdict sched-rt)" = pass ]; echo $?)
 check "sched-rt: build_policy.o a target" $(targets sched-rt | grep -x kernel/sched/build_policy.o >/dev/null; echo $?)
 check "sched-rt: rt.o not a target" $(! targets sched-rt | grep "kernel/sched/rt.o" >/dev/null; echo $?)
@@ -270,5 +199,4 @@ for c in small-pass pass crc-full modpost-break; do
 	jget "$work/$c.json" 'j["reply"]' >"$cache/$c.reply" 2>/dev/null
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+kernel_done
