@@ -226,6 +226,8 @@ static const char *outcome_of(const PcResultParts *parts)
 		.coverage = build ? build->coverage : NULL,
 		.kconfig = build ? build->kconfig : NULL,
 		.boot = build && build->boot ? build->boot->status : NULL,
+		.boot_reason = build && build->boot ? build->boot->reason
+						    : NULL,
 	};
 
 	return pc_outcome_token(pc_outcome_of(
@@ -308,6 +310,9 @@ gboolean pc_result_ran(JsonObject *result, PcCoverage *ran)
 	ran->coverage = pc_json_get_string(build, "coverage");
 	ran->kconfig = pc_json_get_string(build, "kconfig");
 	ran->boot = pc_result_boot_status(result);
+	if (ran->boot)
+		ran->boot_reason = pc_json_get_string(
+			pc_json_get_object(result, "boot"), "reason");
 	/* Written before build.coverage was: the scope it mirrored. */
 	if (!ran->coverage && !json_object_has_member(build, "coverage"))
 		ran->coverage = !g_strcmp0(ran->recipe, "command")

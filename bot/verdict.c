@@ -281,10 +281,15 @@ static char *fail_headline(const PcCoverage *ran, const char *const *command)
 	}
 	if (!is_kernel(ran))
 		return g_strdup("FAILS the checks made before any build:");
+	if (!g_strcmp0(ran->boot, PC_VERDICT_FAIL) &&
+	    !g_strcmp0(ran->boot_reason, "boot-build-failed"))
+		return g_strdup("FAILS to build its bootable config (x86-64, "
+				"CONFIG_RUST=y, the Rust samples built in), so "
+				"nothing was booted:");
 	if (!g_strcmp0(ran->boot, PC_VERDICT_FAIL))
 		return g_strdup("FAILS to boot: its bootable build (x86-64, "
-				"CONFIG_RUST=y, the Rust samples built in) does "
-				"not boot to init in QEMU, or does not build:");
+				"CONFIG_RUST=y, the Rust samples built in) did "
+				"not boot to init in QEMU:");
 	if (strcmp(kconfig_of(ran), PC_KCONFIG_POLICY)) {
 		config = config_words(ran);
 		return g_strdup_printf("FAILS to build as %s with "

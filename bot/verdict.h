@@ -84,6 +84,7 @@ typedef struct {
 	const char *coverage;	/* full | rust | command; NULL: none */
 	const char *kconfig;	/* the config target; NULL: not a kernel build */
 	const char *boot;	/* the boot's status; NULL: no boot ran */
+	const char *boot_reason; /* its boot-* code; NULL for none */
 } PcCoverage;
 
 #define PC_COVERAGE_FULL "full"

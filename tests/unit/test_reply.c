@@ -205,6 +205,8 @@ static void test_boot_fail_reply(void)
 	body = body_of(msg);
 	g_test_message("%s", body);
 	g_assert_nonnull(strstr(body, "\nFAILS to boot: "));
+	g_assert_nonnull(strstr(body, "did not boot to init in QEMU:"));
+	g_assert_null(strstr(body, "does not build"));
 	g_assert_nonnull(strstr(body, "the boot in QEMU (KVM) failed: a kernel"));
 	g_assert_nonnull(strstr(body, "  boot        FAIL (QEMU with KVM): a "
 				"kernel BUG\n"));
@@ -212,6 +214,37 @@ static void test_boot_fail_reply(void)
 				"samples/rust/rust_minimal.rs:22:13:\n"));
 	g_assert_nonnull(strstr(body, "\n  $ qemu-system-x86_64 -nic none\n"));
 	g_assert_null(strstr(body, "{{"));
+	pc_mail_clear(&mail);
+	pc_pullreq_clear(&pr);
+}
+
+/*
+ * The bootable build failed, so nothing booted: the headline says so and
+ * does not say it failed to boot.
+ */
+static void test_boot_build_failed_reply(void)
+{
+	g_autoptr(PcConfig) config = config_with(
+		"[reply]\nfrom = Pull Check <bot@check.example.net>\n");
+	g_autoptr(JsonObject) result = parse_result(RESULT_FAIL);
+	g_autoptr(JsonObject) boot = parse_result(
+		"{\"status\": \"fail\", \"reason\": \"boot-build-failed\", "
+		"\"text\": \"the bootable build failed\"}");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autofree char *body = NULL;
+	PcMail mail;
+	PcPullreq pr;
+
+	json_object_set_object_member(result, "boot", json_object_ref(boot));
+	init_mail(&mail, &pr);
+	msg = pc_reply_build(config, &mail, &pr, result, &error);
+	g_assert_no_error(error);
+	body = body_of(msg);
+	g_test_message("%s", body);
+	g_assert_nonnull(strstr(body, "\nFAILS to build its bootable config "));
+	g_assert_nonnull(strstr(body, "so nothing was booted:"));
+	g_assert_null(strstr(body, "FAILS to boot"));
 	pc_mail_clear(&mail);
 	pc_pullreq_clear(&pr);
 }
@@ -996,6 +1029,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/reply/injection", test_injection);
 	g_test_add_func("/reply/fail", test_fail_reply);
 	g_test_add_func("/reply/boot-fail", test_boot_fail_reply);
+	g_test_add_func("/reply/boot-build-failed",
+			test_boot_build_failed_reply);
 	g_test_add_func("/reply/diagnostic-places", test_diagnostic_places);
 	g_test_add_func("/reply/message-id", test_message_id_stable);
 	g_test_add_func("/reply/operator-templates", test_operator_templates);
