@@ -432,6 +432,7 @@ void pc_boot_result_free(PcBootResult *boot)
 	if (!boot)
 		return;
 	g_free(boot->status);
+	g_free(boot->config);
 	g_free(boot->reason);
 	g_free(boot->text);
 	g_free(boot->accel);

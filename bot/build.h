@@ -106,6 +106,7 @@ typedef struct {
  */
 typedef struct {
 	char *status;		/* pass | fail | could-not-check */
+	char *config;		/* [boot] config: defconfig | small */
 	char *reason;		/* the boot-* code; NULL for a pass */
 	char *text;		/* what happened, one line */
 	char *accel;		/* kvm | tcg; NULL: QEMU did not run */

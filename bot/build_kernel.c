@@ -844,6 +844,7 @@ static gboolean boot_stage(PcBuildRun *b)
 	gboolean ok = FALSE;
 
 	b->result->boot = boot;
+	boot->config = g_strdup(spec->config->boot_config);
 	boot->out_dir = g_strdup(out);
 	stage->targets = g_strdupv((char **)(const char *const[]){ "bzImage",
 								   NULL });

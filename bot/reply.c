@@ -15,6 +15,7 @@
 #include <tmpl-glib.h>
 
 #include "autocleanup.h"
+#include "build.h"
 #include "buildlog.h"
 #include "json.h"
 #include "reason.h"
@@ -322,6 +323,27 @@ static char *scope_text(JsonObject *result)
 	return g_strdup("not recorded");
 }
 
+/*
+ * [build] kconfig = boot is no make target a maintainer knows: name the
+ * bootable config the boot object says was used.
+ */
+static void scope_set_boot_kconfig(TmplScope *scope, JsonObject *result)
+{
+	const char *kconfig = pc_json_get_string(
+		pc_json_get_object(result, "build"), "kconfig");
+	const char *config = pc_json_get_string(
+		pc_json_get_object(result, "boot"), "config");
+
+	if (g_strcmp0(kconfig, PC_BUILD_KCONFIG_BOOT))
+		return;
+	tmpl_scope_set_string(scope, "build_kconfig",
+			      !g_strcmp0(config, "defconfig")
+				      ? "bootable defconfig"
+			      : !g_strcmp0(config, "small")
+				      ? "bootable small config"
+				      : "bootable config of [boot]");
+}
+
 static void scope_set_build_texts(TmplScope *scope, JsonObject *result)
 {
 	g_autofree char *tools = NULL, *dur = NULL, *what = NULL;
@@ -343,6 +365,7 @@ static void scope_set_build_texts(TmplScope *scope, JsonObject *result)
 	tmpl_scope_set_string(scope, "build_tree", tree);
 	scope_set_or_null(scope, "build_merge",
 			  !g_strcmp0(kind, "merge") ? "yes" : NULL);
+	scope_set_boot_kconfig(scope, result);
 }
 
 /*

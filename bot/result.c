@@ -206,6 +206,7 @@ static void add_boot(JsonBuilder *b, const PcBootResult *boot)
 	json_builder_set_member_name(b, "build_seconds");
 	json_builder_add_double_value(b, boot ? boot->build_seconds : 0);
 	pc_json_add_string(b, "kconfig", boot ? PC_BUILD_KCONFIG_BOOT : NULL);
+	pc_json_add_string(b, "config", boot ? boot->config : NULL);
 	pc_json_add_string(b, "out_dir", boot ? boot->out_dir : NULL);
 	pc_json_add_string(b, "first_bad_line", boot ? boot->first_bad : NULL);
 	pc_json_add_string(b, "console_excerpt", boot ? boot->excerpt : NULL);

@@ -229,6 +229,7 @@ static void test_boot_build_failed_reply(void)
 	g_autoptr(JsonObject) result = parse_result(RESULT_FAIL);
 	g_autoptr(JsonObject) boot = parse_result(
 		"{\"status\": \"fail\", \"reason\": \"boot-build-failed\", "
+		"\"config\": \"small\", "
 		"\"text\": \"the bootable build failed\"}");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GMimeMessage) msg = NULL;
@@ -237,11 +238,17 @@ static void test_boot_build_failed_reply(void)
 	PcPullreq pr;
 
 	json_object_set_object_member(result, "boot", json_object_ref(boot));
+	json_object_set_string_member(
+		json_object_get_object_member(result, "build"), "kconfig",
+		"boot");
 	init_mail(&mail, &pr);
 	msg = pc_reply_build(config, &mail, &pr, result, &error);
 	g_assert_no_error(error);
 	body = body_of(msg);
 	g_test_message("%s", body);
+	/* Not "x86-64 boot": the config a maintainer can make. */
+	g_assert_nonnull(strstr(body, "  config      x86-64 bootable small "
+				"config, LLVM=1"));
 	g_assert_nonnull(strstr(body, "\nFAILS to build its bootable config "));
 	g_assert_nonnull(strstr(body, "so nothing was booted:"));
 	g_assert_null(strstr(body, "FAILS to boot"));
