@@ -18,8 +18,12 @@
 #                 target under arch/arm64 (kbuild does not list it)
 #   crc-rust      a syntax error in include/linux/crc-ccitt.h, which only
 #                 C uses: no policy pass (coverage rust at most)
-# With the small config (allnoconfig + small.config: vmlinux, a Rust
-# sample module, a C sample module, modpost) and scope full:
+# With the small bootable config of tests/kernel/boot.sh ([build] kconfig
+# = boot, [boot] config = small, boot.config: allnoconfig + a serial
+# console + the Rust samples built in + rnull and a C sample module, so
+# vmlinux with Rust in it, a Rust module and modpost; one output
+# directory for this script's full builds and boot.sh's boots, so one
+# cold build serves both) and scope full:
 #   crc-full      the header break: fail, naming crc-ccitt
 #   small-pass    pass with coverage full, both stages recorded
 #   modpost-break the export a sample module needs removed: fail, modpost
@@ -98,8 +102,9 @@ fi
 kernel_serve "$maint"
 kernel_conf "$work/pullcheck.conf" "$cache/root"
 kernel_conf "$work/no-root.conf" "$cache/no-such-root"
-kernel_conf "$work/small-full.conf" "$cache/root" full allnoconfig "$here/small.config"
-kernel_conf "$work/small-rust.conf" "$cache/root" rust allnoconfig "$here/small.config"
+kernel_conf "$work/small-full.conf" "$cache/root" full boot "$here/boot.config"
+kernel_conf "$work/small-rust.conf" "$cache/root" rust boot "$here/boot.config"
+printf '[boot]\nconfig = small\n' | tee -a "$work/small-full.conf" >>"$work/small-rust.conf"
 
 coverage() { jget "$work/$1.json" '(j.get("build") or {}).get("coverage")'; }
 stages() { jget "$work/$1.json" '" ".join("%s:%s" % (s["name"], "ok" if s["ok"] else "failed") for s in (j.get("build") or {}).get("stages", []))'; }
@@ -157,7 +162,7 @@ check "crc-rust: coverage rust" $([ "$(coverage crc-rust)" = rust ]; echo $?)
 
 kernel_case crc-full v6.12 crc-break-tag "$work/small-full.conf"
 check "crc-full: verdict fail" $([ "$(verdict crc-full)" = fail ]; echo $?)
-check "crc-full: kconfig allnoconfig" $([ "$(jget "$work/crc-full.json" 'j["build"]["kconfig"]')" = allnoconfig ]; echo $?)
+check "crc-full: kconfig boot" $([ "$(jget "$work/crc-full.json" 'j["build"]["kconfig"]')" = boot ]; echo $?)
 check "crc-full: the error is in crc-ccitt.h, C" $(first_diag crc-full | grep -c "^clang c include/linux/crc-ccitt.h" >/dev/null; echo $?)
 check "crc-full: the reply names it" $(jget "$work/crc-full.json" 'j["reply"]' | grep -c "crc-ccitt" >/dev/null; echo $?)
 echo "crc-full: stages $(stages crc-full)"
@@ -167,12 +172,13 @@ check "small-pass: verdict pass" $([ "$(verdict small-pass)" = pass ]; echo $?)
 check "small-pass: coverage full" $([ "$(coverage small-pass)" = full ]; echo $?)
 check "small-pass: both stages ran" $([ "$(stages small-pass)" = "rust:ok full:ok" ]; echo $?)
 check "small-pass: progress names the stages" $(grep -q '^\[rust\] ### pullcheck: stage rust passed' "$work/small-pass.err" && grep -q '^\[full\]   LD ' "$work/small-pass.err"; echo $?)
+check "small-pass: a Rust module and a C module linked" $(compgen -G "$cache/build/check/out-tip-boot-*/drivers/block/rnull_mod.ko" >/dev/null && compgen -G "$cache/build/check/out-tip-boot-*/samples/kobject/kobject-example.ko" >/dev/null; echo $?)
 check "small-pass: targets all" $([ "$(targets small-pass)" = all ]; echo $?)
 check "small-pass: reproduce is plain make" $(jget "$work/small-pass.json" 'j["build"]["reproduce"][-1]' | grep -xF '$ make LLVM=1 O=out -j$(nproc)' >/dev/null; echo $?)
 check "small-pass: reproduce names allnoconfig" $(jget "$work/small-pass.json" '"\n".join(j["build"]["reproduce"])' | grep -c "rust.config allnoconfig$" >/dev/null; echo $?)
-# What Kconfig reads of small.config, not its comments.
+# What Kconfig reads of boot.config, not its comments.
 jget "$work/small-pass.json" '"\n".join(j["build"]["reproduce"])' | grep '^\$ printf' >"$work/small-pass.printf"
-check "small-pass: reproduce gives small.config's settings, not its comments" $(grep -qF 'CONFIG_SAMPLE_KOBJECT=m\n' "$work/small-pass.printf" &&
+check "small-pass: reproduce gives boot.config's settings, not its comments" $(grep -qF 'CONFIG_SAMPLE_KOBJECT=m\n' "$work/small-pass.printf" &&
 	grep -qF '# CONFIG_MODVERSIONS is not set\n' "$work/small-pass.printf" && ! grep -qF '# [build]' "$work/small-pass.printf"; echo $?)
 
 kernel_case modpost-break v6.12 modpost-break-tag "$work/small-full.conf"
