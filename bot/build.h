@@ -66,6 +66,12 @@ typedef struct {
 	 * check: whether the base has Rust on is all job.c asks then.
 	 */
 	gboolean configure_only;
+	/*
+	 * Only the boot ([boot]): the bootable build in its own output
+	 * directory and QEMU, no config or stage of [build]; for the base
+	 * of a pull request whose boot failed (job.c).
+	 */
+	gboolean boot_only;
 } PcBuildSpec;
 
 /*

@@ -71,6 +71,9 @@ PcBaselineNeed pc_baseline_need(const PcBuildResult *tip)
 		return PC_BASELINE_BUILD;
 	if (find_reason(tip->reasons, "rust-disabled"))
 		return PC_BASELINE_CONFIGURE;
+	if (tip->boot && !g_strcmp0(tip->boot->status, PC_VERDICT_FAIL) &&
+	    tip->boot->reason && find_reason(tip->reasons, tip->boot->reason))
+		return PC_BASELINE_BOOT;
 	return PC_BASELINE_NONE;
 }
 
@@ -81,6 +84,18 @@ static void key_add(GChecksum *sum, const char *field)
 	g_checksum_update(sum, (const guchar *)"\x1f", 1);
 }
 
+static const char *need_name(PcBaselineNeed need)
+{
+	switch (need) {
+	case PC_BASELINE_CONFIGURE:
+		return "configure";
+	case PC_BASELINE_BOOT:
+		return "boot";
+	default:
+		return "build";
+	}
+}
+
 char *pc_baseline_key(const char *commit, const PcBuildResult *tip,
 		      PcBaselineNeed need)
 {
@@ -88,7 +103,7 @@ char *pc_baseline_key(const char *commit, const PcBuildResult *tip,
 	g_autofree char *version = g_strdup_printf("%d", CACHE_VERSION);
 
 	key_add(sum, version);
-	key_add(sum, need == PC_BASELINE_CONFIGURE ? "configure" : "build");
+	key_add(sum, need_name(need));
 	key_add(sum, commit);
 	key_add(sum, tip->recipe);
 	key_add(sum, tip->toolchain.rustc);
@@ -100,6 +115,16 @@ char *pc_baseline_key(const char *commit, const PcBuildResult *tip,
 	key_add(sum, tip->coverage);
 	for (char **t = tip->targets; t && *t; t++)
 		key_add(sum, *t);
+	if (need == PC_BASELINE_BOOT && tip->boot) {
+		g_autofree char *out =
+			tip->boot->out_dir
+				? g_path_get_basename(tip->boot->out_dir)
+				: NULL;
+
+		key_add(sum, tip->boot->config);
+		key_add(sum, out);
+		key_add(sum, tip->boot->accel);
+	}
 	return g_strdup(g_checksum_get_string(sum));
 }
 
@@ -406,6 +431,24 @@ void pc_baseline_from_build(PcBaseline *out, const char *commit,
 	out->errors = pc_baseline_errors(diags ? diags : result->diagnostics);
 }
 
+void pc_baseline_from_boot(PcBaseline *out, const char *commit,
+			   const PcBuildResult *result)
+{
+	const PcBootResult *boot = result->boot;
+	const char *text =
+		boot && boot->text ? boot->text : "its boot was not checked";
+
+	memset(out, 0, sizeof(*out));
+	out->commit = g_strdup(commit);
+	out->verdict = g_strdup(boot && boot->status ? boot->status
+						     : PC_VERDICT_UNCHECKED);
+	out->duration_s = result->duration_s;
+	if (!boot || g_strcmp0(boot->status, PC_VERDICT_PASS))
+		out->first_error = g_utf8_make_valid(
+			text, MIN(strlen(text), MAX_FIRST_ERROR));
+	out->errors = errors_new();
+}
+
 static void set_verdict(PcBuildResult *result, const char *verdict)
 {
 	g_free(result->verdict);
@@ -583,6 +626,46 @@ static void judge_errors(PcBuildResult *tip, GPtrArray *tip_errors,
 	set_verdict(tip, PC_VERDICT_UNCHECKED);
 }
 
+/*
+ * A failed boot against the base's: the base boots, so the failure is
+ * the pull request's (its reason says so), or it does not, or it could
+ * not be tried, and whether the pull request's tree boots is not known.
+ */
+static void judge_boot(PcBuildResult *tip, const PcBaseline *base,
+		       gboolean usable, const char *why)
+{
+	const char *code = tip->boot->reason;
+	PcReason *own = (PcReason *)find_reason(tip->reasons, code);
+	char *text;
+
+	if (usable && !strcmp(base->verdict, PC_VERDICT_PASS)) {
+		text = g_strdup_printf("%s; the base, %.12s, boots to init "
+				       "the same way",
+				       own->text, base->commit);
+		g_free(own->text);
+		own->text = text;
+		return;
+	}
+	set_severity(tip->reasons, code, PC_SEVERITY_INFO);
+	if (usable)
+		pc_reasons_add(
+			tip->reasons, "base-boot-broken", PC_SEVERITY_INFRA,
+			"the base, %.12s, already fails to boot, so "
+			"whether this pull request boots is not known: %s",
+			base->commit,
+			base->first_error ? base->first_error
+					  : "its boot fails too");
+	else
+		pc_reasons_add(tip->reasons, "base-unchecked",
+			       PC_SEVERITY_INFRA,
+			       "the base, %.12s, could not be booted to tell "
+			       "whether this boot failure is the pull "
+			       "request's: %s",
+			       base->commit ? base->commit : "(unknown)",
+			       why ? why : "its boot could not be checked");
+	set_verdict(tip, PC_VERDICT_UNCHECKED);
+}
+
 void pc_baseline_judge(PcBuildResult *tip, GPtrArray *tip_errors,
 		       const PcBaseline *base, const char *why)
 {
@@ -596,7 +679,9 @@ void pc_baseline_judge(PcBuildResult *tip, GPtrArray *tip_errors,
 
 	if (need == PC_BASELINE_NONE)
 		return;
-	if (!usable)
+	if (need == PC_BASELINE_BOOT)
+		judge_boot(tip, base, usable, why);
+	else if (!usable)
 		unchecked(tip, base, why);
 	else if (need == PC_BASELINE_CONFIGURE)
 		judge_config(tip, base);

@@ -25,9 +25,10 @@ G_BEGIN_DECLS
 
 /* What a failed build of the tip needs from its base. */
 typedef enum {
-	PC_BASELINE_NONE,	/* nothing: it passed, or failed before a build */
-	PC_BASELINE_BUILD,	/* the base built the same way, to compare errors */
-	PC_BASELINE_CONFIGURE,	/* only whether the base has CONFIG_RUST=y */
+	PC_BASELINE_NONE,  /* nothing: it passed, or failed before a build */
+	PC_BASELINE_BUILD, /* the base built the same way, to compare errors */
+	PC_BASELINE_CONFIGURE, /* only whether the base has CONFIG_RUST=y */
+	PC_BASELINE_BOOT,      /* the base booted the same way ([boot]) */
 } PcBaselineNeed;
 
 /* One error, as compared: all four fields are owned. */
@@ -41,7 +42,12 @@ typedef struct {
 /* The base's build as far as the comparison needs it. */
 typedef struct {
 	char *commit;		/* hex */
-	char *verdict;		/* pass | fail | could-not-check */
+	/*
+	 * pass | fail | could-not-check: its build's, or for
+	 * PC_BASELINE_BOOT its boot's, first_error then the boot's own
+	 * words for how it failed
+	 */
+	char *verdict;
 	char *config_rust;	/* NULL: no .config was read */
 	char *first_error;	/* one line; NULL: none */
 	GPtrArray *errors;	/* PcBaselineError*, at most PC_BASELINE_MAX_ERRORS */
@@ -57,7 +63,9 @@ PcBaselineNeed pc_baseline_need(const PcBuildResult *tip);
 /*
  * The cache key of the base @commit built as @tip was: the commit, the
  * build root's toolchain, the config target and fragment, the coverage,
- * the targets and @need. 64 hex digits. (transfer full)
+ * the targets and @need; for PC_BASELINE_BOOT also the bootable config
+ * (its output directory's name holds its fragment's digest) and the
+ * accelerator the tip's boot ran with. 64 hex digits. (transfer full)
  */
 char *pc_baseline_key(const char *commit, const PcBuildResult *tip,
 		      PcBaselineNeed need);
@@ -86,6 +94,14 @@ void pc_baseline_from_build(PcBaseline *out, const char *commit,
 			    const PcBuildResult *result);
 
 /*
+ * Fills @out (zeroed or cleared) from @result, the base @commit's boot
+ * (its build run with PcBuildSpec.boot_only): the boot's status as the
+ * verdict, and for one that did not pass, its text as the first error.
+ */
+void pc_baseline_from_boot(PcBaseline *out, const char *commit,
+			   const PcBuildResult *result);
+
+/*
  * The errors among @diags (PcDiagnostic*), each split into message and
  * code. (transfer full: PcBaselineError*)
  */
@@ -108,6 +124,14 @@ GPtrArray *pc_baseline_errors(GPtrArray *diags);
  * ("base-rust-disabled"). A base that could not be built makes the
  * verdict could-not-check ("base-unchecked"): which errors are whose
  * is then not known.
+ *
+ * A failed boot (PC_BASELINE_BOOT) against the base's boot: a base that
+ * boots leaves the fail the pull request's, and its boot reason says
+ * so; a base that fails to boot too makes it could-not-check
+ * ("base-boot-broken": whether the pull request's tree would boot on a
+ * base that does is not known); a base whose boot could not be tried,
+ * could-not-check ("base-unchecked"). The tip's own boot reason is kept
+ * as information in both.
  */
 void pc_baseline_judge(PcBuildResult *tip, GPtrArray *tip_errors,
 		       const PcBaseline *base, const char *why);

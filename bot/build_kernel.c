@@ -901,6 +901,16 @@ out:
 	return ok;
 }
 
+/*
+ * PcBuildSpec.boot_only: the boot stage alone, its verdict the build's;
+ * the base of a pull request whose boot failed (job.c) is booted so.
+ */
+static void boot_only(PcBuildRun *b)
+{
+	if (boot_stage(b))
+		pc_build_step_verdict(b->result, PC_VERDICT_PASS);
+}
+
 /* The verdict is the last stage's that ran to its end. */
 static const PcBuildStage *compile(PcBuildRun *b)
 {
@@ -991,7 +1001,9 @@ void pc_build_kernel_recipe(PcBuildRun *b)
 	}
 	b->cache = cache;
 	b->cache_mount = CCACHE_MOUNT;
-	if (configure(b) && !b->spec->configure_only)
+	if (b->spec->boot_only)
+		boot_only(b);
+	else if (configure(b) && !b->spec->configure_only)
 		stage = b->spec->targets ? compile_given(b) : compile(b);
 	set_reproduce(b, stage);
 	b->cache = NULL;

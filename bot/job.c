@@ -146,6 +146,7 @@ static void build_base(const PcConfig *config, const PcBuildSpec *tip_spec,
 	spec.targets = (const char *const *)run->build.targets;
 	spec.coverage = run->build.coverage;
 	spec.configure_only = need == PC_BASELINE_CONFIGURE;
+	spec.boot_only = need == PC_BASELINE_BOOT;
 	if (!pc_build_run(&spec, &result, &error)) {
 		base->commit = g_strdup(commit);
 		base->verdict = g_strdup(PC_VERDICT_UNCHECKED);
@@ -153,7 +154,10 @@ static void build_base(const PcConfig *config, const PcBuildSpec *tip_spec,
 		pc_build_result_clear(&result);
 		return;
 	}
-	pc_baseline_from_build(base, commit, &result);
+	if (need == PC_BASELINE_BOOT)
+		pc_baseline_from_boot(base, commit, &result);
+	else
+		pc_baseline_from_build(base, commit, &result);
 	*why = worst_text(&result);
 	pc_build_result_clear(&result);
 }
@@ -194,8 +198,10 @@ static void baseline_step(const PcConfig *config, const PcBuildSpec *tip_spec,
 		g_message("job %s: the base %s, built before: %s", run->key,
 			  commit, base.verdict);
 	} else {
-		g_message("job %s: the build failed; building the base %s",
-			  run->key, commit);
+		g_message("job %s: the %s failed; %s the base %s", run->key,
+			  need == PC_BASELINE_BOOT ? "boot" : "build",
+			  need == PC_BASELINE_BOOT ? "booting" : "building",
+			  commit);
 		build_base(config, tip_spec, run, commit, need, &base, &why);
 		if (!pc_baseline_save(dir, key, &base, &error))
 			g_warning("job %s: the base's build is not cached: %s",

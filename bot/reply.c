@@ -668,14 +668,15 @@ static gboolean is_list(const PcConfig *config, const char *addr)
 /*
  * A could-not-check whose cause is the pull request as sent: a URL this
  * installation does not fetch from, or none it can use, or a base that
- * already fails (or has CONFIG_RUST off) the way its tip does, which
- * the sender chose and may not know about (build_baseline.h). The
- * sender can do something about those; every other could-not-check is
- * ours.
+ * already fails (or has CONFIG_RUST off, or does not boot) the way its
+ * tip does, which the sender chose and may not know about
+ * (build_baseline.h). The sender can do something about those; every
+ * other could-not-check is ours.
  */
 static const char *const SENDER_SIDE[] = { "url-not-allowed",
 					   "url-not-fetchable", "base-broken",
-					   "base-rust-disabled", NULL };
+					   "base-rust-disabled",
+					   "base-boot-broken", NULL };
 
 /*
  * Our own could-not-check: the cause is an infra finding of ours. A

@@ -498,6 +498,164 @@ static void test_cache_unchecked_not_kept(Fixture *f, gconstpointer data)
 	g_assert_false(pc_baseline_load(dir, key, &loaded));
 }
 
+/* --- the boot ---------------------------------------------------------- */
+
+#define PANIC_TEXT "the boot in QEMU (TCG) failed: a kernel BUG before the " \
+		   "init marker, line 90 of the console: kernel BUG at " \
+		   "rust/helpers/bug.c:7!"
+
+/*
+ * A tip whose fast stage passed and whose boot went as @status says, as
+ * build_kernel.c leaves it: a failed boot's reason an error, the
+ * verdict fail.
+ */
+static void boot_tip(Fixture *f, const char *status)
+{
+	g_autoptr(GString) log = g_string_new(NULL);
+
+	result_init(f, &f->tip, "tip.log", log, PC_VERDICT_PASS);
+	f->tip.boot = g_new0(PcBootResult, 1);
+	f->tip.boot->status = g_strdup(status);
+	f->tip.boot->config = g_strdup("small");
+	f->tip.boot->accel = g_strdup("tcg");
+	f->tip.boot->out_dir = g_strdup("/var/cache/out-tip-boot-0123456789ab");
+	if (strcmp(status, PC_VERDICT_FAIL))
+		return;
+	f->tip.boot->reason = g_strdup("boot-bug");
+	f->tip.boot->text = g_strdup(PANIC_TEXT);
+	pc_reasons_add(f->tip.reasons, "boot-bug", PC_SEVERITY_ERROR, "%s",
+		       PANIC_TEXT);
+	g_free(f->tip.verdict);
+	f->tip.verdict = g_strdup(PC_VERDICT_FAIL);
+}
+
+/* The base's boot, as job.c reads it from a boot_only build. */
+static void boot_base(Fixture *f, const char *status, const char *text)
+{
+	memset(&f->base, 0, sizeof(f->base));
+	f->base.reasons = pc_reasons_new();
+	f->base.verdict = g_strdup(status);
+	f->base.boot = g_new0(PcBootResult, 1);
+	f->base.boot->status = g_strdup(status);
+	f->base.boot->text = g_strdup(text);
+	pc_baseline_from_boot(&f->baseline, BASE, &f->base);
+}
+
+/* Only a failed boot needs the base's boot; a boot that passed none. */
+static void test_boot_need(Fixture *f, gconstpointer data)
+{
+	boot_tip(f, PC_VERDICT_PASS);
+	g_assert_cmpint(pc_baseline_need(&f->tip), ==, PC_BASELINE_NONE);
+	pc_build_result_clear(&f->tip);
+	boot_tip(f, PC_VERDICT_FAIL);
+	g_assert_cmpint(pc_baseline_need(&f->tip), ==, PC_BASELINE_BOOT);
+}
+
+/* The base boots: the fail is the pull request's, and says so. */
+static void test_boot_base_boots(Fixture *f, gconstpointer data)
+{
+	const PcReason *r;
+
+	boot_tip(f, PC_VERDICT_FAIL);
+	boot_base(f, PC_VERDICT_PASS, "booted to init");
+	g_assert_cmpstr(f->baseline.verdict, ==, PC_VERDICT_PASS);
+	g_assert_null(f->baseline.first_error);
+	pc_baseline_judge(&f->tip, NULL, &f->baseline, NULL);
+	g_assert_cmpstr(f->tip.verdict, ==, PC_VERDICT_FAIL);
+	r = reason(&f->tip, "boot-bug");
+	g_assert_cmpstr(r->severity, ==, PC_SEVERITY_ERROR);
+	g_assert_true(g_str_has_prefix(r->text, PANIC_TEXT));
+	g_assert_nonnull(strstr(r->text, "the base, 0123456789ab, boots to "
+					 "init the same way"));
+	g_assert_null(reason(&f->tip, "base-boot-broken"));
+	g_assert_cmpstr(f->tip.baseline->verdict, ==, PC_VERDICT_PASS);
+}
+
+/* The base does not boot either: not the pull request's to answer for. */
+static void test_boot_base_broken(Fixture *f, gconstpointer data)
+{
+	const PcReason *r;
+
+	boot_tip(f, PC_VERDICT_FAIL);
+	boot_base(f, PC_VERDICT_FAIL, "the boot in QEMU (TCG) failed: no "
+				      "init marker in 300 s");
+	pc_baseline_judge(&f->tip, NULL, &f->baseline, NULL);
+	g_assert_cmpstr(f->tip.verdict, ==, PC_VERDICT_UNCHECKED);
+	g_assert_cmpstr(reason(&f->tip, "boot-bug")->severity, ==,
+			PC_SEVERITY_INFO);
+	r = reason(&f->tip, "base-boot-broken");
+	g_assert_nonnull(r);
+	g_assert_cmpstr(r->severity, ==, PC_SEVERITY_INFRA);
+	g_assert_nonnull(strstr(r->text, "the base, 0123456789ab, already "
+					 "fails to boot"));
+	g_assert_nonnull(strstr(r->text, "no init marker in 300 s"));
+	g_assert_cmpstr(f->tip.baseline->verdict, ==, PC_VERDICT_FAIL);
+}
+
+/* The base's boot could not be tried (QEMU refused, say): unknown. */
+static void test_boot_base_unchecked(Fixture *f, gconstpointer data)
+{
+	const PcReason *r;
+
+	boot_tip(f, PC_VERDICT_FAIL);
+	boot_base(f, PC_VERDICT_UNCHECKED, "QEMU did not start");
+	pc_baseline_judge(&f->tip, NULL, &f->baseline, "QEMU did not start");
+	g_assert_cmpstr(f->tip.verdict, ==, PC_VERDICT_UNCHECKED);
+	g_assert_cmpstr(reason(&f->tip, "boot-bug")->severity, ==,
+			PC_SEVERITY_INFO);
+	r = reason(&f->tip, "base-unchecked");
+	g_assert_nonnull(r);
+	g_assert_nonnull(strstr(r->text, "could not be booted"));
+	g_assert_nonnull(strstr(r->text, "QEMU did not start"));
+}
+
+/*
+ * A base's boot is cached apart from its build, and per bootable config
+ * and accelerator: a TCG boot says nothing of a KVM one.
+ */
+static void test_boot_key(Fixture *f, gconstpointer data)
+{
+	g_autofree char *boot = NULL, *build = NULL, *kvm = NULL;
+	g_autofree char *other = NULL, *again = NULL;
+
+	boot_tip(f, PC_VERDICT_FAIL);
+	boot = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BOOT);
+	build = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BUILD);
+	g_assert_cmpstr(boot, !=, build);
+	g_free(f->tip.boot->accel);
+	f->tip.boot->accel = g_strdup("kvm");
+	kvm = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BOOT);
+	g_assert_cmpstr(kvm, !=, boot);
+	g_free(f->tip.boot->out_dir);
+	f->tip.boot->out_dir = g_strdup("/var/cache/out-tip-boot-fedcba987654");
+	other = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BOOT);
+	g_assert_cmpstr(other, !=, kvm);
+	/* the build's key takes nothing of the boot */
+	again = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BUILD);
+	g_assert_cmpstr(again, ==, build);
+}
+
+/* A failed boot of the base, kept and read back. */
+static void test_boot_cache(Fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = cache_dir(f), *key = NULL;
+	g_autoptr(GError) error = NULL;
+	PcBaseline loaded = { 0 };
+
+	boot_tip(f, PC_VERDICT_FAIL);
+	boot_base(f, PC_VERDICT_FAIL, "no init marker in 300 s");
+	key = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BOOT);
+	g_assert_true(pc_baseline_save(dir, key, &f->baseline, &error));
+	g_assert_no_error(error);
+	g_assert_true(pc_baseline_load(dir, key, &loaded));
+	g_assert_cmpstr(loaded.verdict, ==, PC_VERDICT_FAIL);
+	g_assert_cmpstr(loaded.first_error, ==, "no init marker in 300 s");
+	pc_baseline_judge(&f->tip, NULL, &loaded, NULL);
+	g_assert_cmpstr(f->tip.verdict, ==, PC_VERDICT_UNCHECKED);
+	g_assert_true(f->tip.baseline->cached);
+	pc_baseline_clear(&loaded);
+}
+
 #define ADD(path, fn, data)                                                \
 	g_test_add(path, Fixture, data, setup, fn, teardown)
 
@@ -517,6 +675,12 @@ int main(int argc, char **argv)
 	ADD("/baseline/rust-off/base-on", test_rust_off, GINT_TO_POINTER(1));
 	ADD("/baseline/rust-off/base-off", test_rust_off, GINT_TO_POINTER(0));
 	ADD("/baseline/need", test_need, NULL);
+	ADD("/baseline/boot/need", test_boot_need, NULL);
+	ADD("/baseline/boot/base-boots", test_boot_base_boots, NULL);
+	ADD("/baseline/boot/base-broken", test_boot_base_broken, NULL);
+	ADD("/baseline/boot/base-unchecked", test_boot_base_unchecked, NULL);
+	ADD("/baseline/boot/key", test_boot_key, NULL);
+	ADD("/baseline/boot/cache", test_boot_cache, NULL);
 	ADD("/baseline/cache/hit", test_cache_hit, NULL);
 	ADD("/baseline/cache/key", test_cache_key, NULL);
 	ADD("/baseline/cache/corrupt", test_cache_corrupt, NULL);
