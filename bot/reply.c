@@ -544,7 +544,8 @@ static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
 	TmplScope *scope = tmpl_scope_new();
 	g_autofree char *date = mail_date(mail);
 	g_autofree char *url_line = NULL;
-	const char *first = pc_result_cause(result);
+	const char *cause = pc_result_cause(result);
+	g_autofree char *first = pc_outcome_fill(cause ? cause : "");
 
 	for (guint i = 0; i < G_N_ELEMENTS(ALWAYS); i++)
 		tmpl_scope_set_null(scope, ALWAYS[i]);
@@ -561,7 +562,7 @@ static TmplScope *make_scope(const PcConfig *config, const PcMail *mail,
 	tmpl_scope_set_string(scope, "mail_date", date);
 	tmpl_scope_set_string(scope, "mail_subject", mail->subject);
 	tmpl_scope_set_string(scope, "mail_from", mail->from);
-	tmpl_scope_set_string(scope, "first_reason", first ? first : "");
+	tmpl_scope_set_string(scope, "first_reason", first);
 	if (audience == PC_REPLY_OPERATOR)
 		tmpl_scope_set_string(scope, "to_operator", "yes");
 	else

@@ -364,6 +364,11 @@ char *pc_outcome_headline(PcOutcome outcome, const PcCoverage *ran,
 	return fill(headline(outcome, ran, command));
 }
 
+char *pc_outcome_fill(const char *text)
+{
+	return fill(g_strdup(text));
+}
+
 /* "the fast stage of allmodconfig", "the full build of tinyconfig" */
 static char *ran_words(const PcCoverage *ran)
 {

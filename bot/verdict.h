@@ -134,6 +134,14 @@ char *pc_outcome_headline(PcOutcome outcome, const PcCoverage *ran,
 			  const char *const *command);
 
 /*
+ * @text filled as the headline is, so the cause that follows it reads
+ * as one paragraph: lines of at most 72 columns, none indented; a
+ * "  $ " command line and a word longer than a line are left whole.
+ * (transfer full)
+ */
+char *pc_outcome_fill(const char *text);
+
+/*
  * One line for the feed, the dashboard and the digest: the label and
  * what ran, "partial pass: the fast stage of allmodconfig passed; the
  * full build was not run". (transfer full)

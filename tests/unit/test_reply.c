@@ -187,10 +187,15 @@ static void test_boot_fail_reply(void)
 	g_autoptr(JsonArray) reasons = json_array_new();
 	g_autoptr(JsonObject) reason = parse_result(
 		"{\"code\": \"boot-bug\", \"severity\": \"error\", "
-		"\"text\": \"the boot in QEMU (KVM) failed: a kernel BUG\"}");
+		"\"text\": \"the boot in QEMU (KVM) failed: a kernel BUG before "
+		"the init marker, line 90 of the console: kernel BUG at "
+		"rust/helpers/bug.c:7!; the base, 0123456789ab, boots to init "
+		"the same way\"}");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GMimeMessage) msg = NULL;
 	g_autofree char *body = NULL;
+	g_auto(GStrv) lines = NULL;
+	char **l;
 	PcMail mail;
 	PcPullreq pr;
 
@@ -208,6 +213,13 @@ static void test_boot_fail_reply(void)
 	g_assert_nonnull(strstr(body, "did not boot to init in QEMU:"));
 	g_assert_null(strstr(body, "does not build"));
 	g_assert_nonnull(strstr(body, "the boot in QEMU (KVM) failed: a kernel"));
+	/* The headline and the cause: one paragraph, filled to 72 columns. */
+	lines = g_strsplit(strstr(body, "\nFAILS to boot: ") + 1, "\n", -1);
+	for (l = lines; **l; l++) {
+		g_assert_cmpuint(g_utf8_strlen(*l, -1), <=, 72);
+		g_assert_false(g_ascii_isspace(**l));
+	}
+	g_assert_true(g_str_has_suffix(l[-1], "the same way"));
 	g_assert_nonnull(strstr(body, "  boot        FAIL (QEMU with KVM): a "
 				"kernel BUG\n"));
 	g_assert_nonnull(strstr(body, "\n  [ 0.8] rust_kernel: panicked at "
