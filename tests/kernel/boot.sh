@@ -14,7 +14,11 @@
 #                 seen with no network and a read-only root
 #   boot-tcg      the same with [boot] accel = tcg: boot pass, TCG said
 #   boot-panic    rust_minimal panics in its init: boot fail, the reply
-#                 quoting the panic and the QEMU command
+#                 quoting the panic and the QEMU command; the base,
+#                 v6.12, booted too, and it boots: the fail stands
+#   boot-on-panic a C-only change on top of boot-panic, that as its
+#                 base: the base does not boot either, so could not
+#                 check (base-boot-broken), not a fail
 #   boot-hang     kernel_init sleeps an hour before init: boot fail on
 #                 [boot] timeout, QEMU killed, and the next job (the
 #                 clean tree again) passes; then the same two in the
@@ -33,7 +37,8 @@ here=$(dirname "$(realpath "$0")")
 kernel_setup
 
 maint=$cache/boot.git
-if [ ! -d "$maint" ]; then
+if ! git --git-dir="$maint" rev-parse -q --verify refs/tags/boot-on-panic-tag >/dev/null 2>&1; then
+	rm -rf "$maint" "$maint.partial"
 	stamp "making the branches"
 	git clone -q --shared "$cache/mainline.git" "$work/m" || exit 1
 	cd "$work/m"
@@ -51,8 +56,15 @@ if [ ! -d "$maint" ]; then
 	sed -i '/^static int __ref kernel_init(void \*unused)$/,/^{$/ s|^{$|{\n\tssleep(3600);|' init/main.c
 	git commit -q -am 'init: wait an hour before init'
 	git tag -a -m 'boot-hang' boot-hang-tag
-	for b in boot-pass boot-panic boot-hang; do
-		[ "$(git rev-list --count v6.12..$b)" = 1 ] &&
+
+	git checkout -q -b boot-on-panic boot-panic
+	sed -i 's|^#include <linux/kthread.h>$|&\n/* Kernel threads: created by kthreadd, on behalf of others. */|' kernel/kthread.c
+	git commit -q -am 'kthread: say who creates kernel threads'
+	git tag -a -m 'boot-on-panic' boot-on-panic-tag
+	for b in boot-pass:v6.12 boot-panic:v6.12 boot-hang:v6.12 \
+		boot-on-panic:boot-panic; do
+		from=${b#*:} b=${b%:*}
+		[ "$(git rev-list --count $from..$b)" = 1 ] &&
 			! git diff --quiet "$b~1" "$b" ||
 			{ echo "FAIL: branch $b did not change anything"; exit 1; }
 	done
@@ -130,7 +142,21 @@ check "boot-panic: the reply quotes the panic" $(reply boot-panic | grep 'rust_m
 check "boot-panic: the reply's headline says boot" $(reply boot-panic | grep '^FAILS to boot' >/dev/null; echo $?)
 check "boot-panic: the reply gives the QEMU command" $(reply boot-panic | grep '^  \$ qemu-system-x86_64 .*-nic none' >/dev/null; echo $?)
 check "boot-panic: X-Pullcheck-Boot: fail" $(reply boot-panic | grep -x 'X-Pullcheck-Boot: fail' >/dev/null; echo $?)
+check "boot-panic: the base, v6.12, booted and boots" $([ "$(jget "$work/boot-panic.json" 'j["build"]["baseline"]["verdict"]')" = pass ] &&
+	jget "$work/boot-panic.json" 'j["build"]["baseline"]["commit"]' | grep -qx "$(git --git-dir="$maint" rev-parse v6.12^{commit})"; echo $?)
+check "boot-panic: the reply says the base boots" $(reply boot-panic | tr '\n' ' ' | grep 'the base, [0-9a-f]\{12\}, boots to init the same way' >/dev/null; echo $?)
 reply boot-panic >"$cache/boot-panic.reply" 2>/dev/null
+
+# The same panic in the base: the pull request on it is not to blame.
+kernel_case boot-on-panic "$(git --git-dir="$maint" rev-parse boot-panic)" boot-on-panic-tag "$work/auto.conf"
+check "boot-on-panic: exit 3" $([ $st -eq 3 ]; echo $?)
+check "boot-on-panic: could-not-check" $([ "$(jget "$work/boot-on-panic.json" 'j["verdict"]')" = could-not-check ]; echo $?)
+check "boot-on-panic: base-boot-broken" $(codes boot-on-panic | grep -w base-boot-broken >/dev/null; echo $?)
+check "boot-on-panic: the tip's own boot failed, kept as information" $([ "$(boot boot-on-panic status)" = fail ] &&
+	jget "$work/boot-on-panic.json" '[r["severity"] for r in j["reasons"] if r["code"].startswith("boot-")][0]' | grep -qx info; echo $?)
+check "boot-on-panic: the reply says the base already fails to boot" $(reply boot-on-panic | tr '\n' ' ' | grep 'already fails to boot' >/dev/null; echo $?)
+check "boot-on-panic: the reply never says FAILS" $(! reply boot-on-panic | grep 'FAILS' >/dev/null; echo $?)
+reply boot-on-panic >"$cache/boot-on-panic.reply" 2>/dev/null
 
 t0=$(date +%s)
 kernel_case boot-hang v6.12 boot-hang-tag "$work/hang.conf"
