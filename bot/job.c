@@ -427,9 +427,13 @@ static void forget_now(const PcConfig *config, const PcJobRun *run)
 			  run->key, kept->message);
 }
 
-static gint64 monotonic_s(void)
+/*
+ * Whole seconds since @first_us (monotonic microseconds), rounded down:
+ * the window is over only once that many seconds have really passed.
+ */
+static gint64 seconds_since(gint64 first_us)
 {
-	return g_get_monotonic_time() / G_USEC_PER_SEC;
+	return (g_get_monotonic_time() - first_us) / G_USEC_PER_SEC;
 }
 
 /*
@@ -443,7 +447,7 @@ static gboolean fetch_retrying(const PcConfig *config, GMimeMessage *message,
 			       PcJobRun *run, gboolean *fetched,
 			       GError **error)
 {
-	gint64 first = 0, wait;
+	gint64 first_us = 0, wait;
 	guint tries = 0;
 	const PcReason *cause;
 
@@ -453,11 +457,11 @@ static gboolean fetch_retrying(const PcConfig *config, GMimeMessage *message,
 		tries++;
 		if ((*fetched = fetch_from(config, options, run)))
 			break;
-		first = first ? first : monotonic_s();
+		first_us = first_us ? first_us : g_get_monotonic_time();
 		cause = pc_retry_fetch_cause(run->reasons);
 		if (options->local_repo || !cause ||
 		    (wait = pc_retry_fetch_wait(config, tries,
-						monotonic_s() - first)) < 0)
+						seconds_since(first_us))) < 0)
 			break;
 		if (options->on_retry)
 			options->on_retry(cause, tries, wait,
@@ -467,7 +471,7 @@ static gboolean fetch_retrying(const PcConfig *config, GMimeMessage *message,
 		g_usleep(wait * G_USEC_PER_SEC);
 	}
 	run->fetch_tries = tries;
-	run->fetch_tried_s = first ? monotonic_s() - first : 0;
+	run->fetch_tried_s = first_us ? seconds_since(first_us) : 0;
 	return TRUE;
 }
 
