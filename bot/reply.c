@@ -320,7 +320,7 @@ static char *scope_text(JsonObject *result)
 		return g_strdup("fast stage: prepare, rust/, the Rust objects "
 				"and the objects the changes touch; the full "
 				"build was not run");
-	return g_strdup("not recorded");
+	return g_strdup("none: no build stage ran to its end");
 }
 
 /*

@@ -505,6 +505,24 @@ static const char RESULT_PASS[] =
 	"  \"log_path\": \"/var/lib/pullcheck/cache/logs/0123456789abcdef.log\","
 	"  \"diagnostics\": [], \"diagnostics_total\": 0}}";
 
+/*
+ * The tree asks for a newer rustc than the root has: configured, never
+ * built, no CONFIG_RUST read (tests/kernel/baseline.sh's toolchain).
+ */
+static const char RESULT_TOOLCHAIN[] =
+	"{\"message_id\": \"pr-1@example.org\", \"verdict\": \"could-not-check\","
+	" \"reasons\": [{\"code\": \"toolchain-too-old\", \"severity\": \"infra\","
+	"  \"text\": \"make rustavailable failed: the tree asks for rustc >= 9.99.0\"}],"
+	" \"fetch\": {\"url\": \"git://git.kernel.org/pub/scm/a/w.git\","
+	"  \"ref\": \"tags/w-6.13\", \"resolved_ref\": \"refs/tags/w-6.13\","
+	"  \"tip_commit\": \"1111111111111111111111111111111111111111\","
+	"  \"base_commit\": \"3333333333333333333333333333333333333333\","
+	"  \"commits\": 4, \"signature\": \"none\", \"merge_conflicts\": []},"
+	" \"build\": {\"verdict\": \"could-not-check\", \"recipe\": \"kernel\","
+	"  \"scope\": \"rust\", \"coverage\": null, \"kconfig\": \"allmodconfig\","
+	"  \"tree\": \"tip\", \"config\": {\"rust\": null}, \"toolchain\": {},"
+	"  \"duration_s\": 7.0, \"diagnostics\": [], \"reproduce\": []}}";
+
 /* A URL outside [fetch] allow_urls: nothing fetched, nothing built. */
 static const char RESULT_REFUSED[] =
 	"{\"message_id\": \"pr-1@example.org\", \"verdict\": \"could-not-check\","
@@ -605,6 +623,20 @@ static void test_footer(void)
 	g_assert_nonnull(strstr(sig, "\"pullcheck: no\""));
 	/* Re-checks by mail turned off: the reply does not offer one. */
 	g_assert_null(strstr(sig, "recheck"));
+}
+
+/* Configured but never built: no empty CONFIG_RUST=, no stage claimed. */
+static void test_not_built(void)
+{
+	g_autofree char *body = render_body(
+		FROM "contact = Bot Keeper <keeper@check.example.net>\n",
+		RESULT_TOOLCHAIN, NULL);
+
+	g_assert_nonnull(strstr(body, "  config      x86-64 allmodconfig, "));
+	g_assert_nonnull(strstr(body, "(the .config built was not read)\n"));
+	g_assert_null(strstr(body, "CONFIG_RUST= "));
+	g_assert_nonnull(strstr(body, "  coverage    none: no build stage ran "
+				"to its end\n"));
 }
 
 /* A refused URL: no empty repository line, no "ref (not found)". */
@@ -1058,6 +1090,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/reply/links", test_links);
 	g_test_add_func("/reply/footer", test_footer);
 	g_test_add_func("/reply/refused-url", test_refused_url);
+	g_test_add_func("/reply/not-built", test_not_built);
 	g_test_add_func("/reply/pass-short", test_pass_short);
 	g_test_add_func("/reply/outcomes", test_outcomes);
 	for (guint i = 0; i < G_N_ELEMENTS(RCPT_ROWS); i++) {
