@@ -223,8 +223,14 @@ static void parse_line(PcKbuildListing *l, const char *line)
 	if (strcmp(dir, ".") && !pc_kbuild_path_ok(dir))
 		return;
 	parts = g_strsplit(colon + 2, "|", 3);
-	if (g_strv_length(parts) != 3 || g_hash_table_contains(l->subdirs, dir))
+	if (g_strv_length(parts) != 3)
 		return;
+	if (g_hash_table_contains(l->subdirs, dir)) {
+		/* make started again, after syncing the config: a new pass */
+		g_hash_table_remove_all(l->dir_objects);
+		g_hash_table_remove_all(l->objects);
+		g_hash_table_remove_all(l->subdirs);
+	}
 	g_hash_table_insert(l->subdirs, g_strdup(dir),
 			    g_hash_table_new_full(g_str_hash, g_str_equal,
 						  g_free, NULL));

@@ -57,7 +57,14 @@ gboolean pc_kbuild_path_ok(const char *path);
  */
 char **pc_kbuild_walk_dirs(const char *const *paths);
 
-/* Parses the listing run's output; never fails (a bad line is skipped). */
+/*
+ * Parses the listing run's output; never fails (a bad line is skipped).
+ * kbuild may print the listing twice: when the .config is newer than
+ * include/config/auto.conf (a config target that wrote one, then a
+ * fragment merged), the first pass reads the old auto.conf, then make
+ * syncs the config, starts again and lists anew. A directory listed a
+ * second time starts a new pass: only the last pass counts.
+ */
 PcKbuildListing *pc_kbuild_listing_parse(const char *text, gsize len);
 void pc_kbuild_listing_free(PcKbuildListing *listing);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcKbuildListing, pc_kbuild_listing_free)

@@ -542,6 +542,45 @@ static void test_kbuild_listing(Fixture *f, gconstpointer data)
 		"drivers/net/phy/phy.o", NULL }));
 }
 
+/*
+ * The listing printed twice, as a real run printed it for defconfig +
+ * kvm_guest.config with a fragment merged after: the first pass from
+ * the auto.conf of defconfig (no Rust, no samples), then make synced
+ * the config and listed again. Only the second pass counts.
+ */
+static const char LISTING_TWICE[] =
+	"PCLIST .: block drivers kernel samples |   | \n"
+	"PCLIST samples: samples/vfio-mdev |   | \n"
+	"PCLIST samples/rust:  |   | \n"
+	"PCLIST drivers: drivers/block |   | \n"
+	"PCLIST drivers/block:  | drivers/block/loop.o "
+	"drivers/block/virtio_blk.o  | \n"
+	"PCLIST .: block drivers kernel rust samples |   | \n"
+	"PCLIST samples: samples/kobject samples/rust samples/vfio-mdev |   | \n"
+	"PCLIST samples/rust:  | samples/rust/rust_minimal.o "
+	"samples/rust/rust_print.o  | \n"
+	"PCLIST drivers: drivers/block |   | \n"
+	"/src/scripts/Makefile.build:50: 'drivers/block/rnull_mod.ko' will "
+	"not be built even though obj-m is specified.\n"
+	"PCLIST drivers/block:  | drivers/block/loop.o "
+	"drivers/block/virtio_blk.o  | drivers/block/rnull.o\n";
+
+static void test_kbuild_listing_twice(Fixture *f, gconstpointer data)
+{
+	g_autoptr(PcKbuildListing) l =
+		pc_kbuild_listing_parse(LISTING_TWICE, strlen(LISTING_TWICE));
+	const char *const rust[] = { "samples/rust/rust_minimal.rs",
+				     "drivers/block/rnull.rs", NULL };
+	g_auto(GStrv) targets = NULL;
+
+	g_assert_true(pc_kbuild_listing_visits(l, "samples/rust"));
+	g_assert_true(pc_kbuild_listing_builds(l, "drivers/block/rnull.o"));
+	g_assert_true(pc_kbuild_listing_builds(l, "drivers/block/loop.o"));
+	targets = pc_kbuild_fast_targets(l, rust, NULL, NULL);
+	g_assert_cmpstrv(targets, ((const char *const[]){
+		"rust/", "samples/rust/", "drivers/block/rnull.o", NULL }));
+}
+
 /* An empty listing (make said nothing of use): only what is known to be safe. */
 static void test_kbuild_listing_empty(Fixture *f, gconstpointer data)
 {
@@ -760,6 +799,7 @@ int main(int argc, char **argv)
 	ADD("kconfig-link", test_kconfig_link);
 	ADD("kbuild-listing", test_kbuild_listing);
 	ADD("kbuild-listing-empty", test_kbuild_listing_empty);
+	ADD("kbuild-listing-twice", test_kbuild_listing_twice);
 	ADD("kbuild-paths", test_kbuild_paths);
 	ADD("kbuild-cmd", test_kbuild_cmd);
 	ADD("buildroot-packages", test_buildroot_packages);
