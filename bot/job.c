@@ -198,9 +198,9 @@ static void baseline_step(const PcConfig *config, const PcBuildSpec *tip_spec,
 		g_message("job %s: the base %s, built before: %s", run->key,
 			  commit, base.verdict);
 	} else {
-		g_message("job %s: the %s failed; %s the base %s", run->key,
-			  need == PC_BASELINE_BOOT ? "boot" : "build",
-			  need == PC_BASELINE_BOOT ? "booting" : "building",
+		g_message("job %s: the %s the base %s", run->key,
+			  need == PC_BASELINE_BOOT ? "boot failed; booting"
+						   : "build failed; building",
 			  commit);
 		build_base(config, tip_spec, run, commit, need, &base, &why);
 		if (!pc_baseline_save(dir, key, &base, &error))
