@@ -399,6 +399,21 @@ static char *rust_off_why(const PcBuildResult *result)
 	return at ? g_strdup(at) : r ? g_strdup(r->text) : NULL;
 }
 
+/*
+ * At most MAX_FIRST_ERROR bytes, cut after the last whole UTF-8
+ * character, so the cache reads back what was written.
+ */
+static void cut_first_error(PcBaseline *out)
+{
+	char *end;
+
+	if (!out->first_error || strlen(out->first_error) <= MAX_FIRST_ERROR)
+		return;
+	end = out->first_error + MAX_FIRST_ERROR;
+	g_utf8_validate(out->first_error, MAX_FIRST_ERROR, (const char **)&end);
+	*end = '\0';
+}
+
 void pc_baseline_from_build(PcBaseline *out, const char *commit,
 			    const PcBuildResult *result)
 {
@@ -421,13 +436,7 @@ void pc_baseline_from_build(PcBaseline *out, const char *commit,
 			  i < result->diagnostics->len; i++)
 		if (is_error(result->diagnostics->pdata[i]))
 			out->first_error = describe(result->diagnostics->pdata[i]);
-	if (out->first_error && strlen(out->first_error) > MAX_FIRST_ERROR) {
-		char *end = out->first_error + MAX_FIRST_ERROR;
-
-		g_utf8_validate(out->first_error, MAX_FIRST_ERROR,
-				(const char **)&end);
-		*end = '\0';
-	}
+	cut_first_error(out);
 	out->errors = pc_baseline_errors(diags ? diags : result->diagnostics);
 }
 
@@ -435,8 +444,6 @@ void pc_baseline_from_boot(PcBaseline *out, const char *commit,
 			   const PcBuildResult *result)
 {
 	const PcBootResult *boot = result->boot;
-	const char *text =
-		boot && boot->text ? boot->text : "its boot was not checked";
 
 	memset(out, 0, sizeof(*out));
 	out->commit = g_strdup(commit);
@@ -444,8 +451,10 @@ void pc_baseline_from_boot(PcBaseline *out, const char *commit,
 						     : PC_VERDICT_UNCHECKED);
 	out->duration_s = result->duration_s;
 	if (!boot || g_strcmp0(boot->status, PC_VERDICT_PASS))
-		out->first_error = g_utf8_make_valid(
-			text, MIN(strlen(text), MAX_FIRST_ERROR));
+		out->first_error = g_strdup(boot && boot->text
+						    ? boot->text
+						    : "its boot was not checked");
+	cut_first_error(out);
 	out->errors = errors_new();
 }
 

@@ -656,6 +656,32 @@ static void test_boot_cache(Fixture *f, gconstpointer data)
 	pc_baseline_clear(&loaded);
 }
 
+/*
+ * A console line of 2 KiB in the base's boot text, its 1024th byte
+ * inside a character: kept cut before that character, so the cache
+ * (which refuses a first error over 1024 bytes) reads it back.
+ */
+static void test_boot_cache_long(Fixture *f, gconstpointer data)
+{
+	g_autofree char *dir = cache_dir(f), *key = NULL;
+	g_autoptr(GString) text = g_string_new("x");
+	g_autoptr(GError) error = NULL;
+	PcBaseline loaded = { 0 };
+
+	for (guint i = 0; i < 1000; i++)
+		g_string_append(text, "\xc3\xa9");	/* é: two bytes */
+	boot_tip(f, PC_VERDICT_FAIL);
+	boot_base(f, PC_VERDICT_FAIL, text->str);
+	g_assert_cmpuint(strlen(f->baseline.first_error), ==, 1023);
+	g_assert_true(g_utf8_validate(f->baseline.first_error, -1, NULL));
+	key = pc_baseline_key(BASE, &f->tip, PC_BASELINE_BOOT);
+	g_assert_true(pc_baseline_save(dir, key, &f->baseline, &error));
+	g_assert_no_error(error);
+	g_assert_true(pc_baseline_load(dir, key, &loaded));
+	g_assert_cmpstr(loaded.first_error, ==, f->baseline.first_error);
+	pc_baseline_clear(&loaded);
+}
+
 #define ADD(path, fn, data)                                                \
 	g_test_add(path, Fixture, data, setup, fn, teardown)
 
@@ -681,6 +707,7 @@ int main(int argc, char **argv)
 	ADD("/baseline/boot/base-unchecked", test_boot_base_unchecked, NULL);
 	ADD("/baseline/boot/key", test_boot_key, NULL);
 	ADD("/baseline/boot/cache", test_boot_cache, NULL);
+	ADD("/baseline/boot/cache-long", test_boot_cache_long, NULL);
 	ADD("/baseline/cache/hit", test_cache_hit, NULL);
 	ADD("/baseline/cache/key", test_cache_key, NULL);
 	ADD("/baseline/cache/corrupt", test_cache_corrupt, NULL);
